@@ -1,0 +1,133 @@
+/**
+ * What the benchmark scripts share: building and starting the C yardsticks,
+ * starting a model's server process, driving a server with iobench's client
+ * through the CLI, and the statistics of interleaved repeats.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const REFERENCE = path.join(ROOT, "bench/reference");
+
+/** A server process the benchmark started; stop() ends it. */
+export interface StartedServer {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Builds the C yardsticks (make; on demand, never by npm install). */
+export function buildReference(): void {
+  execFileSync("make", ["-s", "-C", REFERENCE], { stdio: "inherit" });
+}
+
+/** Pins a command to CPUs with taskset (util-linux, on every Debian). */
+function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
+  return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
+}
+
+async function firstLine(child: ChildProcess, what: string): Promise<string> {
+  if (child.stdout === null) throw new Error(`${what}: no stdout`);
+  const lines = createInterface({ input: child.stdout });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  try {
+    for await (const line of lines) return line;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error(`${what} exited before it listened`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The C epoll echo yardstick, pinned to `cpus`. */
+export async function startReferenceServer(cpus: string, threads = 1): Promise<StartedServer> {
+  const [cmd, args] = pinned(cpus, path.join(REFERENCE, "bin/echo-server"), ["0", String(threads)]);
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await firstLine(child, "echo-server");
+  const port = Number(line.split(" ")[1]);
+  return { pid: child.pid ?? -1, port, stop: () => stopChild(child) };
+}
+
+/** An iobench model in its own server process, pinned to `cpus`. */
+export async function startModelServer(model: string, threads: number, cpus: string): Promise<StartedServer> {
+  const options = {
+    model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
+    accept: "poll", maxConnectionThreads: 1024,
+  };
+  const [cmd, args] = pinned(cpus, process.execPath, [path.join(ROOT, "dist/servers/main.js"), JSON.stringify(options)]);
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const event = JSON.parse(await firstLine(child, model)) as { event: string; port?: number; message?: string };
+  if (event.event !== "listening" || event.port === undefined) throw new Error(`${model}: ${event.message ?? "did not start"}`);
+  return { pid: child.pid ?? -1, port: event.port, stop: () => stopChild(child) };
+}
+
+/** The figures the benchmarks read from one iobench run. */
+export interface ClientRun {
+  messagesPerSec: number;
+  serverCpuUsPerMessage: number | null;
+  clientSaturated: boolean;
+  errors: number;
+}
+
+/** Drives a running server with iobench's own client (one CLI run, --json). */
+export function runIobenchClient(server: StartedServer, o: { sessions: number; size: number; seconds: number; cpus: string }): ClientRun {
+  const out = execFileSync(process.execPath, [
+    path.join(ROOT, "dist/cli/main.js"), "bench",
+    "--target", `127.0.0.1:${server.port}`, "--server-pid", String(server.pid),
+    "--connections", String(o.sessions), "--size", String(o.size),
+    "--duration", String(o.seconds), "--warmup", "1",
+    "--client-threads", "1", ...(o.cpus === "" ? [] : ["--client-cpus", o.cpus]),
+    "--json", "--out", path.join(ROOT, "results/bench"),
+  ], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  const results = JSON.parse(out) as { runs: { status: string; error?: string; figures?: Record<string, unknown>; errors?: Record<string, number> }[] };
+  const run = results.runs[0];
+  if (run === undefined || run.status !== "ok" || run.figures === undefined) throw new Error(`iobench run failed: ${run?.error ?? "no run"}`);
+  const f = run.figures;
+  const errors = Object.values(run.errors ?? {}).reduce((a, b) => a + b, 0);
+  return {
+    messagesPerSec: Number(f["messagesPerSec"]),
+    serverCpuUsPerMessage: typeof f["serverCpuUsPerMessage"] === "number" ? f["serverCpuUsPerMessage"] : null,
+    clientSaturated: f["clientSaturated"] === true,
+    errors,
+  };
+}
+
+/** Drives a running server with the C ping-pong yardstick client. */
+export function runReferenceClient(server: StartedServer, o: { sessions: number; size: number; seconds: number; cpus: string }): { messagesPerSec: number; errors: number } {
+  const [cmd, args] = pinned(o.cpus, path.join(REFERENCE, "bin/pingpong-client"), [
+    String(server.port), String(o.sessions), String(o.size), String(o.seconds),
+  ]);
+  const out = execFileSync(cmd, args, { encoding: "utf8" });
+  return JSON.parse(out) as { messagesPerSec: number; errors: number };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+/** Two disjoint CPUs for server and client, or none when the machine has one. */
+export function cpuPair(): { server: string; client: string } {
+  const n = Number(execFileSync("nproc", { encoding: "utf8" }).trim());
+  return n >= 2 ? { server: "0", client: "1" } : { server: "", client: "" };
+}
+
+/** Reads `--name value` from argv with a default. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+}

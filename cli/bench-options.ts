@@ -1,0 +1,141 @@
+/**
+ * The bench command's flags: their --help text and defaults (one table, so
+ * the help cannot drift from the behaviour) and their checking into
+ * BenchOptions.
+ */
+import type { Options } from "yargs";
+import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
+import { overlap, parseCpuList } from "../runner/cpus.js";
+import { UsageError } from "../runner/errors.js";
+import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import type { RawFlag } from "./parse.js";
+
+/** Defaults that are not taken from elsewhere. */
+export const BENCH_DEFAULTS = {
+  connections: 256,
+  sizeBytes: 64,
+  durationSec: 5,
+  warmupSec: 1,
+  repeats: 1,
+  timeoutMs: 5000,
+  host: "127.0.0.1",
+  out: "results",
+} as const;
+
+/** Largest message the client supports. */
+const MAX_SIZE_BYTES = 256 * 1024 * 1024;
+
+function str(description: string, defaultDescription?: string, alias?: string): Options {
+  return {
+    type: "string",
+    requiresArg: true,
+    description,
+    ...(defaultDescription !== undefined ? { defaultDescription } : {}),
+    ...(alias !== undefined ? { alias } : {}),
+  };
+}
+
+/** yargs definitions of every bench flag (values are checked by benchOptions, not by yargs). */
+export function benchFlags(cores: number): Record<string, Options> {
+  return {
+    model: str(`server model(s) to measure, a comma list or "all": ${modelList()}`, "all", "m"),
+    threads: str(
+      `server thread count(s), a comma list; "per-connection" runs a thread per connection (blocking model only)`,
+      `${cores} (the usable CPUs)`,
+      "t",
+    ),
+    connections: str("concurrent client sessions (TCP connections), a comma list", String(BENCH_DEFAULTS.connections), "c"),
+    size: str("message size(s) in bytes (4k = 4096), a comma list", String(BENCH_DEFAULTS.sizeBytes), "s"),
+    duration: str("measured window per run, seconds", String(BENCH_DEFAULTS.durationSec), "d"),
+    warmup: str("warm-up before each window (load on, nothing recorded), seconds", String(BENCH_DEFAULTS.warmupSec), "w"),
+    repeats: str("times to run every configuration, interleaved round-robin", String(BENCH_DEFAULTS.repeats), "r"),
+    "client-threads": str(
+      "client worker threads",
+      "one per --client-cpus CPU, else the CPUs the server leaves free (at most server threads + 1)",
+    ),
+    timeout: str("an echo or a connect taking longer than this is a timeout error, ms", String(BENCH_DEFAULTS.timeoutMs)),
+    target: str("measure an external server at host:port instead of starting one (--model/--threads then only label the run)"),
+    "server-pid": str("pid of the --target server, for its CPU, context-switch and memory figures", "none: no server figures"),
+    "server-cpus": str('pin the server process to these CPUs, e.g. "0" or "0-1" or "0,2"', "not pinned"),
+    "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "not pinned"),
+    host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
+    buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    accept: {
+      type: "string",
+      requiresArg: true,
+      choices: ["poll", "ring"],
+      description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
+      defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
+    },
+    out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
+    json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
+  };
+}
+
+/** Checks bench flags into BenchOptions. `cores` = CPUs this process may use; `cpuCount` = CPUs of the machine. */
+export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCount: number): BenchOptions {
+  const target = scalar(args.target);
+  if (target !== undefined) hostPort("target", target);
+  const external = target !== undefined;
+
+  let modelNames: string[];
+  if (external) {
+    const given = list("model", args.model);
+    if (given !== undefined && given.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
+    modelNames = given === undefined ? ["external"] : models(given);
+  } else {
+    modelNames = models(args.model);
+  }
+
+  const threadItems = list("threads", args.threads);
+  let threads: ThreadsSetting[] = threadItems === undefined ? [] : [...new Set(threadItems.map(threadsSetting))];
+  if (external) {
+    if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
+  } else {
+    if (threads.length === 0) threads = [Math.min(cores, MAX_THREADS)];
+    if (threads.includes("per-connection") && !modelNames.includes("blocking")) {
+      throw new UsageError("--threads per-connection applies to the blocking model only");
+    }
+  }
+
+  const connections = [...new Set((list("connections", args.connections) ?? [String(BENCH_DEFAULTS.connections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  const sizesBytes = [...new Set((list("size", args.size) ?? [String(BENCH_DEFAULTS.sizeBytes)]).map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
+  const opt = (name: string): string | undefined => scalar(args[name]);
+
+  const serverPidText = opt("server-pid");
+  if (serverPidText !== undefined && !external) throw new UsageError("--server-pid applies with --target only (iobench knows the pid of a server it starts)");
+  const serverCpusText = opt("server-cpus");
+  if (serverCpusText !== undefined && external) throw new UsageError("--server-cpus cannot pin an external server (--target): pin it where you start it");
+  const serverCpus = serverCpusText === undefined ? null : parseCpuList("--server-cpus", serverCpusText, cpuCount);
+  const clientCpusText = opt("client-cpus");
+  const clientCpus = clientCpusText === undefined ? null : parseCpuList("--client-cpus", clientCpusText, cpuCount);
+  if (serverCpus !== null && clientCpus !== null) {
+    const shared = overlap(serverCpus, clientCpus);
+    if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
+  }
+
+  const clientThreadsText = opt("client-threads");
+  const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
+  if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
+  return {
+    models: modelNames,
+    threads,
+    connections,
+    sizesBytes,
+    durationSec: decimal("duration", opt("duration") ?? String(BENCH_DEFAULTS.durationSec), 0, 86_400, true),
+    warmupSec: decimal("warmup", opt("warmup") ?? String(BENCH_DEFAULTS.warmupSec), 0, 3_600),
+    repeats: integer("repeats", opt("repeats") ?? String(BENCH_DEFAULTS.repeats), 1, 1000),
+    clientThreads: clientThreadsText === undefined ? null : integer("client-threads", clientThreadsText, 1, MAX_THREADS),
+    timeoutMs: integer("timeout", opt("timeout") ?? String(BENCH_DEFAULTS.timeoutMs), 1, 3_600_000),
+    target: target ?? null,
+    serverPid: serverPidText === undefined ? null : integer("server-pid", serverPidText, 1, 2 ** 22),
+    serverCpus,
+    clientCpus,
+    host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
+    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
+    accept,
+    out: opt("out") ?? BENCH_DEFAULTS.out,
+    json: args.json === true,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The bench command: check everything that can be checked before the first
+ * run (models importable, address bindable, target resolvable, open-file
+ * limit), run the sweep with progress on stderr, then print the table (or
+ * the JSON) on stdout and the results path on stderr.
+ */
+import dns from "node:dns/promises";
+import net from "node:net";
+import { renderTable } from "../reports/table.js";
+import { serialiseResults } from "../reports/results-file.js";
+import type { BenchOptions, Run } from "../reports/schema.js";
+import { collectEnvironment, toolVersion } from "../runner/environment.js";
+import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
+import { ensureOpenFileLimit } from "../runner/limits.js";
+import { processExists } from "../runner/proc.js";
+import { planSweep, runSweep } from "../runner/sweep.js";
+import type { SweepInput } from "../runner/sweep.js";
+import { findModel } from "../servers/models.js";
+import { hostPort } from "./parse.js";
+import { Progress } from "./progress.js";
+
+/** A server may take this long to listen (threads start, rings are set up), ms. */
+const START_TIMEOUT_MS = 15_000;
+/** Connects in flight per client thread while sessions ramp up. */
+const CONNECT_CONCURRENCY = 64;
+
+/** Exit status of a sweep that was stopped with Ctrl-C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Imports every model's file now, so a missing one is one line before anything runs. */
+async function checkModelsLoad(models: readonly string[]): Promise<void> {
+  for (const name of models) {
+    const info = findModel(name);
+    if (info === undefined) throw new UsageError(`unknown model '${name}'`);
+    try {
+      await info.load();
+    } catch (err) {
+      throw new RunFailure(`model ${name} is not available: ${oneLine(err)}`);
+    }
+  }
+}
+
+/** Binding the address on port 0 proves it belongs to this machine. */
+async function checkBindable(host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", (err: NodeJS.ErrnoException) => {
+      reject(new UsageError(`--host ${host} cannot be listened on: ${err.code ?? oneLine(err)}`));
+    });
+    s.listen({ host, port: 0 }, () => s.close(() => resolve()));
+  });
+}
+
+/** --target's host as a numeric address (the client connects to numeric addresses only). */
+async function resolveTarget(target: string): Promise<{ host: string; port: number }> {
+  const { host, port } = hostPort("target", target);
+  if (net.isIP(host) !== 0) return { host, port };
+  try {
+    const { address } = await dns.lookup(host);
+    return { host: address, port };
+  } catch (err) {
+    throw new UsageError(`--target host '${host}' does not resolve: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
+  }
+}
+
+/** The one line summing up what went wrong in a finished sweep, or null if nothing did. */
+function problemLine(runs: readonly Run[]): string | null {
+  const failed = runs.filter((r) => r.status === "failed");
+  const corrupt = runs.filter((r) => r.figures !== null && r.figures.errorsTotal.mismatch > 0);
+  const parts: string[] = [];
+  if (failed.length > 0) parts.push(`${failed.length} of ${runs.length} run(s) failed (first: ${failed[0]!.status === "failed" ? failed[0]!.error : ""})`);
+  if (corrupt.length > 0) parts.push(`${corrupt.length} run(s) got corrupted echoes (MISMATCH)`);
+  const silent = runs.filter((r) => r.status === "ok" && r.figures.messages === 0);
+  if (silent.length > 0) parts.push(`${silent.length} run(s) completed no message (NO-MESSAGES)`);
+  return parts.length > 0 ? parts.join("; ") : null;
+}
+
+/** Runs the bench command; resolves with the exit status. Usage problems throw UsageError. */
+export async function bench(
+  options: BenchOptions,
+  cores: number,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream; signal: AbortSignal },
+): Promise<number> {
+  const target = options.target === null ? null : await resolveTarget(options.target);
+  if (target === null) {
+    await checkModelsLoad(options.models);
+    await checkBindable(options.host);
+  } else if (options.serverPid !== null && !processExists(options.serverPid)) {
+    throw new UsageError(`--server-pid ${options.serverPid}: no such process`);
+  }
+  const nofile = await ensureOpenFileLimit(Math.max(...options.connections));
+
+  const input: SweepInput = {
+    options,
+    target,
+    usableCores: cores,
+    startTimeoutMs: START_TIMEOUT_MS,
+    connectConcurrency: CONNECT_CONCURRENCY,
+  };
+  const plans = planSweep(input);
+  if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
+  const progress = new Progress(io.stderr);
+
+  let outcome;
+  try {
+    outcome = await runSweep(
+      input,
+      plans,
+      { environment: collectEnvironment(nofile), toolVersion: toolVersion() },
+      {
+        signal: io.signal,
+        onRunStart: (plan, i, total) => progress.runStart(plan, i, total),
+        onProgress: (p) => progress.update(p),
+        onRunEnd: (run) => progress.runEnd(run),
+      },
+    );
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EROFS" || code === "ENOTDIR" || code === "EEXIST" || code === "ENOENT" || code === "EPERM") {
+      throw new UsageError(`cannot write results under --out ${options.out}: ${oneLine(err)}`);
+    }
+    throw err;
+  }
+
+  io.stdout.write(options.json ? serialiseResults(outcome.results) : `${renderTable(outcome.results)}\n`);
+  progress.note(`iobench: results in ${outcome.file}`);
+  if (outcome.interrupted) {
+    progress.note(`iobench: interrupted: ${outcome.results.runs.length} of ${plans.length} run(s) recorded`);
+    return EXIT_INTERRUPTED;
+  }
+  const problem = problemLine(outcome.results.runs);
+  if (problem !== null) {
+    progress.note(`iobench: ${problem}`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * The iobench command line: `bench` (the default) runs a sweep and prints
+ * the table; `serve` runs one model until Ctrl-C. Every problem ends as ONE
+ * line "iobench: <problem>" on stderr with exit status 2 (usage: nothing
+ * ran) or 1 (a run failed; what was measured is already in results.json).
+ * IOBENCH_DEBUG=1 adds the stack trace.
+ */
+import os from "node:os";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { usableCores, toolVersion } from "../runner/environment.js";
+import { UsageError, oneLine } from "../runner/errors.js";
+import { bench } from "./bench.js";
+import { benchFlags, benchOptions } from "./bench-options.js";
+import type { RawFlag } from "./parse.js";
+import { serve, serveFlags, serveOptions } from "./serve.js";
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+/** Prints an error as one line (plus its stack under IOBENCH_DEBUG=1) and returns the exit status it calls for. */
+function report(err: unknown): number {
+  process.stderr.write(`iobench: ${oneLine(err)}\n`);
+  if (process.env.IOBENCH_DEBUG === "1" && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/** Parses argv, runs the command, resolves with the exit status. */
+async function main(argv: string[]): Promise<number> {
+  const cores = usableCores();
+  const cpuCount = os.cpus().length;
+  let chosen: { command: "bench" | "serve"; args: Record<string, RawFlag> } | undefined;
+
+  const parser = yargs(argv)
+    .scriptName("iobench")
+    .usage(
+      "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C",
+    )
+    .command(
+      ["bench", "$0"],
+      "run a benchmark sweep: models × threads × connections × sizes × repeats (the default command)",
+      (y) => y.options(benchFlags(cores)),
+      (args) => {
+        chosen = { command: "bench", args: args as Record<string, RawFlag> };
+      },
+    )
+    .command(
+      "serve",
+      "serve one model on a fixed port until SIGINT/SIGTERM",
+      (y) => y.options(serveFlags(cores)),
+      (args) => {
+        chosen = { command: "serve", args: args as Record<string, RawFlag> };
+      },
+    )
+    .strict()
+    .parserConfiguration({ "duplicate-arguments-array": true })
+    .exitProcess(false)
+    .fail((message: string | undefined, err: Error | undefined) => {
+      // yargs words some problems over several lines ("Invalid values:\n  Argument: ..."): keep them on one.
+      const text = message !== undefined && message !== null ? message.replace(/\s*\n\s*/g, " ") : oneLine(err);
+      throw new UsageError(`${text} (see iobench --help)`);
+    })
+    .help()
+    .alias("help", "h")
+    .version(toolVersion())
+    .wrap(Math.min(120, process.stdout.columns ?? 120))
+    .epilog(
+      "Lists take commas or repeated flags (--threads 1,2,4). Results: <out>/<UTC timestamp>/results.json, rewritten after every run. " +
+        "Exit status: 0 ok; 1 a run failed, echoed corrupted data or completed no message; 2 bad usage; 130 interrupted.",
+    );
+  await parser.parseAsync();
+  if (chosen === undefined) return 0; // --help or --version was printed
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 1) {
+      controller.abort();
+      if (chosen?.command === "bench") process.stderr.write("\niobench: stopping after cleaning up this run (Ctrl-C again quits at once)\n");
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  if (chosen.command === "serve") {
+    return serve(serveOptions(chosen.args, cores), { stdout: process.stdout, signal: controller.signal });
+  }
+  const options = benchOptions(chosen.args, cores, cpuCount);
+  return bench(options, cores, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+}
+
+process.on("uncaughtException", (err) => process.exit(report(err)));
+process.on("unhandledRejection", (err) => process.exit(report(err)));
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(report(err)),
+);

@@ -1,0 +1,100 @@
+/**
+ * Turning flag text into checked values. Every function throws UsageError
+ * with one line naming the flag and quoting what was given, so a typo is
+ * never silently read as a default or as NaN.
+ */
+import net from "node:net";
+import { UsageError } from "../runner/errors.js";
+import { MODELS, findModel } from "../servers/models.js";
+import type { ModelName } from "../servers/model.js";
+
+/** What yargs hands over for a string flag: absent, once, or repeated. */
+export type RawFlag = string | string[] | number | boolean | undefined;
+
+/** The flag's value; the last one when repeated; undefined when absent. */
+export function scalar(raw: RawFlag): string | undefined {
+  if (raw === undefined) return undefined;
+  const v = Array.isArray(raw) ? raw.at(-1) : raw;
+  return v === undefined ? undefined : String(v);
+}
+
+/** A list flag's items: repeats and commas both separate ("1,2 --threads 4" = [1, 2, 4]); undefined when absent. */
+export function list(flag: string, raw: RawFlag): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(",")).map((s) => s.trim());
+  if (items.length === 0 || items.some((s) => s === "")) throw new UsageError(`--${flag} has an empty item: '${String(raw)}'`);
+  return items;
+}
+
+/** An integer in [min, max]. */
+export function integer(flag: string, text: string, min: number, max: number): number {
+  const n = /^[+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${flag} must be a whole number, got '${text}'`);
+  if (n < min || n > max) throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/** A decimal number in [min, max] (minExclusive: strictly above min). */
+export function decimal(flag: string, text: string, min: number, max: number, minExclusive = false): number {
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got '${text}'`);
+  if (n > max || (minExclusive ? n <= min : n < min)) {
+    throw new UsageError(`--${flag} must be ${minExclusive ? "above" : "at least"} ${min} and at most ${max}, got ${n}`);
+  }
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 * 1024, mb: 1024 * 1024, mib: 1024 * 1024 };
+
+/** A byte count: 64, 4k, 1MiB (k and M are powers of 1024), in [min, max]. */
+export function bytes(flag: string, text: string, min: number, max: number): number {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (m === null || unit === undefined) throw new UsageError(`--${flag} must be a byte count like 64, 4k or 1M, got '${text}'`);
+  const n = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be between ${min} and ${max} bytes, got '${text}'`);
+  return n;
+}
+
+/** A numeric IPv4/IPv6 address (servers bind numeric addresses only). */
+export function numericHost(flag: string, text: string): string {
+  if (net.isIP(text) === 0) throw new UsageError(`--${flag} must be a numeric IP address like 127.0.0.1 or ::1, got '${text}'`);
+  return text;
+}
+
+/** "all", or a list of model names and aliases, as canonical names without duplicates. */
+export function models(raw: RawFlag): ModelName[] {
+  const items = list("model", raw) ?? ["all"];
+  const names: ModelName[] = [];
+  for (const item of items) {
+    if (item.toLowerCase() === "all") {
+      names.push(...MODELS.map((m) => m.name));
+      continue;
+    }
+    const info = findModel(item);
+    if (info === undefined) throw new UsageError(`unknown model '${item}' (models: ${modelList()}, or all)`);
+    names.push(info.name);
+  }
+  return [...new Set(names)];
+}
+
+/** "blocking, completion-routine (apc), ..." for messages and --help. */
+export function modelList(): string {
+  return MODELS.map((m) => (m.aliases.length > 0 ? `${m.name} (${m.aliases.join(", ")})` : m.name)).join(", ");
+}
+
+/** Most threads a server may be asked for. */
+export const MAX_THREADS = 1024;
+
+/** One --threads item: a count or "per-connection". */
+export function threadsSetting(text: string): number | "per-connection" {
+  if (text.toLowerCase() === "per-connection") return "per-connection";
+  return integer("threads", text, 1, MAX_THREADS);
+}
+
+/** "host:port" or "[v6]:port" into its parts; the host may be a name (resolved later). */
+export function hostPort(flag: string, text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (m === null) throw new UsageError(`--${flag} must be host:port (or [ipv6]:port), got '${text}'`);
+  return { host: m[1]!, port: integer(flag, m[2]!, 1, 65535) };
+}

@@ -1,0 +1,92 @@
+/**
+ * The serve command: run one model in this process until SIGINT/SIGTERM, so
+ * any client (the seed's, nc, sockperf, a bench --target elsewhere) can be
+ * pointed at it.
+ */
+import type { Options } from "yargs";
+import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
+import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import type { ServerOptions } from "../servers/model.js";
+import { findModel } from "../servers/models.js";
+import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import type { RawFlag } from "./parse.js";
+
+/** Defaults of the serve flags. */
+export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
+
+/** yargs definitions of every serve flag. */
+export function serveFlags(cores: number): Record<string, Options> {
+  const str = (description: string, defaultDescription: string, alias?: string): Options => ({
+    type: "string",
+    requiresArg: true,
+    description,
+    defaultDescription,
+    ...(alias !== undefined ? { alias } : {}),
+  });
+  return {
+    model: str(`server model: ${modelList()}`, SERVE_DEFAULTS.model, "m"),
+    threads: str(`server threads; "per-connection" for the blocking model`, `${cores} (the usable CPUs)`, "t"),
+    host: str("numeric address to listen on", SERVE_DEFAULTS.host),
+    port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
+    buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    accept: {
+      type: "string",
+      requiresArg: true,
+      choices: ["poll", "ring"],
+      description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
+      defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
+    },
+  };
+}
+
+/** Checks serve flags into ServerOptions. */
+export function serveOptions(args: Record<string, RawFlag>, cores: number): ServerOptions {
+  const names = models(list("model", args.model) ?? [SERVE_DEFAULTS.model]);
+  if (names.length !== 1) throw new UsageError("serve runs one model: give one --model");
+  const model = names[0]!;
+  const threadItems = list("threads", args.threads) ?? [String(Math.min(cores, MAX_THREADS))];
+  if (threadItems.length !== 1) throw new UsageError("serve runs one thread setting: give one --threads");
+  const threads = threadsSetting(threadItems[0]!);
+  if (threads === "per-connection" && model !== "blocking") throw new UsageError("--threads per-connection applies to the blocking model only");
+  const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
+  if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
+  return {
+    ...DEFAULT_SERVER_OPTIONS,
+    model,
+    threads,
+    host: numericHost("host", scalar(args.host) ?? SERVE_DEFAULTS.host),
+    port: integer("port", scalar(args.port) ?? String(SERVE_DEFAULTS.port), 0, 65535),
+    bufferBytes: bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024),
+    accept,
+  };
+}
+
+/** Serves until SIGINT/SIGTERM; resolves with the exit status. */
+export async function serve(options: ServerOptions, io: { stdout: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
+  const info = findModel(options.model);
+  try {
+    await info?.load();
+  } catch (err) {
+    throw new RunFailure(`model ${options.model} is not available: ${oneLine(err)}`);
+  }
+  let startServer;
+  try {
+    ({ startServer } = await import("../servers/start.js"));
+  } catch (err) {
+    throw new RunFailure(`the server cannot be loaded: ${oneLine(err)}`);
+  }
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (err) {
+    const message = oneLine(err);
+    // The user picked the address: a busy or foreign one is a usage error.
+    if (/already in use|EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(message)) throw new UsageError(message);
+    throw new RunFailure(`${options.model} server failed to start: ${message}`);
+  }
+  const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads, listening on ${where} (Ctrl-C stops)\n`);
+  if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
+  await server.stop();
+  return 0;
+}

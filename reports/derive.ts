@@ -1,0 +1,240 @@
+/**
+ * Figures from raw samples: what the client measured plus the /proc
+ * readings taken at the edges of the measured window. Pure: no I/O, no
+ * clock, so every rule here is testable with made-up samples.
+ *
+ * The client-saturated rule. A load generator that is itself out of CPU
+ * measures its own limit, not the server's. A run is flagged when, over the
+ * measured window, either
+ *   - any client worker thread was busy >= 90% of one core (that thread's
+ *     sessions wait for it, not for the server), or
+ *   - the client process as a whole used >= 90% of the cores it may use
+ *     (its pinned CPUs, else every core this process may run on).
+ * The figures are still reported; the flag says they may understate the server.
+ */
+import type { Histogram } from "hdr-histogram-js";
+import type { ClientMeasurement, ErrorCounts } from "../clients/types.js";
+import { encodeHistogram } from "../clients/recorder.js";
+import type {
+  ContextSwitches,
+  EncodedHistogram,
+  ErrorFigures,
+  Figures,
+  LatencySummaryUs,
+  RunFlag,
+} from "./schema.js";
+
+/** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
+export const SATURATION_THRESHOLD = 0.9;
+
+/** Context-switch counters of one task (thread). */
+export interface TaskSwitches {
+  voluntary: number;
+  involuntary: number;
+}
+
+/** One reading of a process from /proc (runner/proc.ts takes it). */
+export interface ProcSnapshot {
+  /** utime + stime of the whole process (dead threads included), clock ticks. */
+  cpuTicks: number;
+  /** Context switches per live task, by kernel thread id. */
+  tasks: ReadonlyMap<number, TaskSwitches>;
+  /** VmRSS, bytes. */
+  rssBytes: number;
+  /** VmHWM (peak RSS), bytes. */
+  hwmBytes: number;
+  /** Threads alive. */
+  threads: number;
+}
+
+/** Client CPU at one edge of the window. */
+export interface ClientCpuSnapshot {
+  /** CPU time of the whole client process (process.cpuUsage user + system), µs. */
+  processCpuUs: number;
+  /** utime + stime per thread of the client process, clock ticks, by kernel thread id. */
+  threadTicks: ReadonlyMap<number, number>;
+}
+
+/** Everything a run collected, as handed to deriveFigures. */
+export interface RawRun {
+  measurement: ClientMeasurement;
+  /** Wall time between the two /proc readings, seconds (the CPU figures' denominator). */
+  sampledWindowSec: number;
+  /** Warm-up as timed by the runner, seconds. */
+  warmupSec: number;
+  /** Sessions the run asked for. */
+  connectionsRequested: number;
+  /** Server readings; null when the server cannot be read (external server without --server-pid). */
+  server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
+  client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
+  /** Clock ticks per second of the /proc CPU fields. */
+  clockTicksPerSec: number;
+  /** false when the server process did not exit cleanly when stopped; undefined when not known. */
+  serverExitedCleanly?: boolean;
+}
+
+/** Sum of the error kinds. */
+export function errorFigures(e: ErrorCounts): ErrorFigures {
+  return { ...e, total: e.connect + e.reset + e.timeout + e.mismatch + e.closedEarly };
+}
+
+/** Percentile summary of a µs histogram, or null when it holds no value. */
+export function summarise(h: Histogram): LatencySummaryUs | null {
+  if (h.totalCount === 0) return null;
+  return {
+    count: h.totalCount,
+    min: h.minNonZeroValue,
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p99_9: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+    mean: h.mean,
+  };
+}
+
+/** The histogram as results.json keeps it. */
+export function encodeForResults(h: Histogram): EncodedHistogram {
+  return { encoding: "hdrhistogram-v2-compressed-base64", unit: "us", data: encodeHistogram(h) };
+}
+
+/** x / n, or null when n is 0 (a per-message figure of a run without messages means nothing). */
+export function perMessage(x: number, messages: number): number | null {
+  return messages > 0 ? x / messages : null;
+}
+
+/**
+ * Context switches between two readings, summed over tasks. A task that
+ * exited in between is left out (its counts are gone from /proc); a task
+ * born in between counts from zero.
+ */
+export function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): ContextSwitches {
+  let voluntary = 0;
+  let involuntary = 0;
+  for (const [tid, a] of after.tasks) {
+    const b = before.tasks.get(tid) ?? { voluntary: 0, involuntary: 0 };
+    voluntary += Math.max(0, a.voluntary - b.voluntary);
+    involuntary += Math.max(0, a.involuntary - b.involuntary);
+  }
+  return { voluntary, involuntary, total: voluntary + involuntary };
+}
+
+/** Busiest of the given threads: CPU seconds over the window / window, or null if none was readable. */
+export function maxThreadUtilisation(
+  before: ClientCpuSnapshot,
+  after: ClientCpuSnapshot,
+  threadIds: readonly number[],
+  windowSec: number,
+  clockTicksPerSec: number,
+): number | null {
+  if (windowSec <= 0) return null;
+  let max: number | null = null;
+  for (const tid of threadIds) {
+    const a = after.threadTicks.get(tid);
+    if (a === undefined) continue; // vanished before the end: nothing to compare
+    const b = before.threadTicks.get(tid) ?? 0; // born inside the window
+    const u = Math.max(0, a - b) / clockTicksPerSec / windowSec;
+    if (max === null || u > max) max = u;
+  }
+  return max;
+}
+
+/** The saturation verdict and its reason (see the rule at the top of this file). */
+export function clientSaturation(
+  processUtilisation: number,
+  threadMaxUtilisation: number | null,
+  usableCores: number,
+): { saturated: boolean; reason: string | null } {
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  const reasons: string[] = [];
+  if (threadMaxUtilisation !== null && threadMaxUtilisation >= SATURATION_THRESHOLD) {
+    reasons.push(`a client thread was busy ${pct(threadMaxUtilisation)} of a core`);
+  }
+  if (processUtilisation >= SATURATION_THRESHOLD) {
+    reasons.push(`the client used ${pct(processUtilisation)} of its ${usableCores} usable core(s)`);
+  }
+  return reasons.length > 0 ? { saturated: true, reason: reasons.join("; ") } : { saturated: false, reason: null };
+}
+
+/** Every figure of a run from its raw samples. */
+export function deriveFigures(raw: RawRun): Figures {
+  const m = raw.measurement;
+  const durationSec = m.durationMs / 1000;
+  const window = raw.sampledWindowSec > 0 ? raw.sampledWindowSec : durationSec;
+  const rate = (x: number): number => (durationSec > 0 ? x / durationSec : 0);
+
+  let serverCpuSeconds: number | null = null;
+  let serverContextSwitches: ContextSwitches | null = null;
+  let serverRssBytes: number | null = null;
+  let serverPeakRssBytes: number | null = null;
+  let serverThreadCount: number | null = null;
+  if (raw.server !== null) {
+    const { before, after, rssSamplesBytes } = raw.server;
+    serverCpuSeconds = Math.max(0, after.cpuTicks - before.cpuTicks) / raw.clockTicksPerSec;
+    serverContextSwitches = switchesBetween(before, after);
+    serverRssBytes = rssSamplesBytes.reduce((a, b) => Math.max(a, b), Math.max(before.rssBytes, after.rssBytes));
+    serverPeakRssBytes = after.hwmBytes;
+    serverThreadCount = after.threads;
+  }
+  const perMsgSwitches =
+    serverContextSwitches === null || m.messages === 0
+      ? null
+      : {
+          voluntary: serverContextSwitches.voluntary / m.messages,
+          involuntary: serverContextSwitches.involuntary / m.messages,
+          total: serverContextSwitches.total / m.messages,
+        };
+
+  const clientCpuSeconds = Math.max(0, raw.client.after.processCpuUs - raw.client.before.processCpuUs) / 1e6;
+  const usableCores = Math.max(1, raw.client.usableCores);
+  const clientCpuUtilisation = window > 0 ? clientCpuSeconds / (window * usableCores) : 0;
+  const clientThreadMaxUtilisation = maxThreadUtilisation(
+    raw.client.before,
+    raw.client.after,
+    m.threadIds,
+    window,
+    raw.clockTicksPerSec,
+  );
+  const saturation = clientSaturation(clientCpuUtilisation, clientThreadMaxUtilisation, usableCores);
+
+  const errors = errorFigures(m.errors);
+  const errorsTotal = errorFigures(m.errorsTotal);
+  const flags: RunFlag[] = [];
+  if (saturation.saturated) flags.push("CLIENT-SATURATED");
+  if (errorsTotal.mismatch > 0) flags.push("MISMATCH");
+  if (errors.total - errors.mismatch > 0) flags.push("ERRORS");
+  if (m.messages === 0) flags.push("NO-MESSAGES");
+  if (m.sessionsConnected < raw.connectionsRequested) flags.push("SESSIONS-MISSING");
+  if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
+
+  return {
+    durationSec,
+    warmupSec: raw.warmupSec,
+    messages: m.messages,
+    bytes: m.bytes,
+    messagesPerSec: rate(m.messages),
+    bytesPerSec: rate(m.bytes),
+    latencyUs: summarise(m.latencyUs),
+    connectLatencyUs: summarise(m.connectLatencyUs),
+    latencyHistogram: encodeForResults(m.latencyUs),
+    connectLatencyHistogram: encodeForResults(m.connectLatencyUs),
+    errors,
+    errorsTotal,
+    sessionsConnected: m.sessionsConnected,
+    serverCpuSeconds,
+    serverCpuUsPerMessage: serverCpuSeconds === null ? null : perMessage(serverCpuSeconds * 1e6, m.messages),
+    serverContextSwitches,
+    serverContextSwitchesPerMessage: perMsgSwitches,
+    serverRssBytes,
+    serverPeakRssBytes,
+    serverThreadCount,
+    clientCpuSeconds,
+    clientUsableCores: usableCores,
+    clientCpuUtilisation,
+    clientThreadMaxUtilisation,
+    clientSaturated: saturation.saturated,
+    clientSaturatedReason: saturation.reason,
+    timeline: { ...m.timeline, messages: [...m.timeline.messages] },
+    flags,
+  };
+}

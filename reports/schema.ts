@@ -1,0 +1,318 @@
+/**
+ * results.json, the contract every other output is drawn from (console
+ * table, CSV, charts, HTML, `bench check`). Plain data only: numbers carry
+ * their unit in their name, a figure that cannot be measured is `null`
+ * (never 0, never NaN), and a failed run is a result like any other.
+ *
+ * Version 1. A change that renames or removes a field, or changes a unit or
+ * a meaning, bumps RESULTS_VERSION; adding a field does not.
+ */
+import type { ErrorCounts } from "../clients/types.js";
+
+/** The `schema` tag of every results.json. */
+export const RESULTS_SCHEMA = "iobench.results";
+/** The version this code writes. */
+export const RESULTS_VERSION = 1;
+
+/** Top level of results.json. */
+export interface ResultsFile {
+  schema: typeof RESULTS_SCHEMA;
+  version: typeof RESULTS_VERSION;
+  /** When the sweep started, ISO 8601 UTC. */
+  createdAt: string;
+  /** When the file was last rewritten (after each run), ISO 8601 UTC. */
+  updatedAt: string;
+  /**
+   * false while the sweep is running; stays false in a file left by a sweep
+   * that was interrupted or crashed, so a reader knows runs are missing.
+   */
+  complete: boolean;
+  /** The program that wrote the file. */
+  tool: { name: "iobench"; version: string };
+  environment: Environment;
+  /** Every bench option, as parsed and defaulted (see BenchOptions). */
+  options: BenchOptions;
+  /** One entry per run, in the order they ran (round-robin over configurations). */
+  runs: Run[];
+}
+
+/** The machine and software the sweep ran on. */
+export interface Environment {
+  /** CPU model string of the first core (os.cpus()). */
+  cpuModel: string;
+  /** Logical CPUs the OS reports. */
+  cores: number;
+  /** CPUs this process may run on (its affinity mask), which can be fewer. */
+  usableCores: number;
+  /** Total memory, bytes. */
+  memoryBytes: number;
+  /** Kernel release (uname -r). */
+  kernel: string;
+  /** Node.js version, e.g. "v20.20.2". */
+  node: string;
+  /** process.platform + "-" + process.arch, e.g. "linux-x64". */
+  platform: string;
+  /** HEAD commit of the iobench checkout, or null outside a git checkout (or before the first commit). */
+  gitCommit: string | null;
+  /** Uncommitted changes in the checkout; null when gitCommit is null. */
+  gitDirty: boolean | null;
+  /** Open-file limit (soft, hard) the runs had, after iobench raised the soft limit. */
+  nofileLimit: { soft: number; hard: number } | null;
+  /** Clock ticks per second used to read /proc CPU times (USER_HZ). */
+  clockTicksPerSec: number;
+}
+
+/** Thread setting of a server: a count, or a thread per connection (blocking model only). */
+export type ThreadsSetting = number | "per-connection";
+
+/** The bench command's options after parsing and defaulting (what the user asked for). */
+export interface BenchOptions {
+  /** Canonical model names, in sweep order; ["external"] with --target and no --model. */
+  models: string[];
+  /** Thread settings, in sweep order; [] with --target and no --threads (unknown). */
+  threads: ThreadsSetting[];
+  /** Concurrent client sessions (TCP connections), in sweep order. */
+  connections: number[];
+  /** Message sizes, bytes, in sweep order. */
+  sizesBytes: number[];
+  /** Measured window per run, seconds. */
+  durationSec: number;
+  /** Warm-up before each window (load applied, nothing recorded), seconds. */
+  warmupSec: number;
+  /** Times every configuration is run (rounds). */
+  repeats: number;
+  /** Client worker threads; null = chosen per run by defaultClientThreads. */
+  clientThreads: number | null;
+  /** An echo (or a connect) not complete within this is a timeout (connect) error, ms. */
+  timeoutMs: number;
+  /** "host:port" of an external server to measure instead of starting one, or null. */
+  target: string | null;
+  /** Pid of the external server, for its /proc figures, or null. */
+  serverPid: number | null;
+  /** CPUs the server process is pinned to, or null (not pinned). */
+  serverCpus: number[] | null;
+  /** CPUs the client threads are pinned to, or null (not pinned). */
+  clientCpus: number[] | null;
+  /** Numeric address the server binds and the client connects to. */
+  host: string;
+  /** Server's per-connection pending-echo limit, bytes. */
+  bufferBytes: number;
+  /** completion-routine accept style: poll (the seed's) or ring. */
+  accept: "poll" | "ring";
+  /** Results root directory (each sweep writes <out>/<timestamp>/results.json). */
+  out: string;
+  /** Print results.json on stdout instead of the table. */
+  json: boolean;
+}
+
+/** What one run measured against: one point of the sweep. */
+export interface RunConfig {
+  /** 0-based position of the run in the sweep (run order). */
+  index: number;
+  /** 1-based repeat (round) this run belongs to. */
+  repeat: number;
+  /** Canonical model name, or the --model label (or "external") with --target. */
+  model: string;
+  /** Server threads; null with --target when not given. */
+  threads: ThreadsSetting | null;
+  /** Concurrent client sessions. */
+  connections: number;
+  /** Bytes per message. */
+  sizeBytes: number;
+  /** Client worker threads the sessions were spread over. */
+  clientThreads: number;
+  /** Requested measured window, seconds. */
+  durationSec: number;
+  /** Requested warm-up, seconds. */
+  warmupSec: number;
+  /** Echo and connect timeout, ms. */
+  timeoutMs: number;
+  /** Address the client connected to. */
+  host: string;
+  /** Port the client connected to (null if the server never listened). */
+  port: number | null;
+  /** "host:port" when measuring an external server (--target), else absent. */
+  target?: string;
+  /** Pid of the server process: the one iobench started, or --server-pid; absent when unknown. */
+  serverPid?: number;
+  /** Server's pending-echo limit, bytes (null for an external server). */
+  bufferBytes: number | null;
+  /** completion-routine accept style (null for an external server). */
+  accept: "poll" | "ring" | null;
+  pinning: Pinning;
+}
+
+/** CPU pinning of a run; null = not pinned (the scheduler chose). */
+export interface Pinning {
+  serverCpus: number[] | null;
+  clientCpus: number[] | null;
+}
+
+/** Latency summary, µs, read from one merged histogram (never averaged percentiles). */
+export interface LatencySummaryUs {
+  /** Values recorded. */
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p99_9: number;
+  max: number;
+  mean: number;
+}
+
+/** An HdrHistogram kept whole, so later tools can merge and redraw it without re-running. */
+export interface EncodedHistogram {
+  /** HdrHistogram V2 compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64 / decodeFromCompressedBase64). */
+  encoding: "hdrhistogram-v2-compressed-base64";
+  /** Unit of the recorded values. */
+  unit: "us";
+  data: string;
+}
+
+/** Error counts by kind (see clients/types.ts ErrorCounts), plus their sum. */
+export interface ErrorFigures extends ErrorCounts {
+  total: number;
+}
+
+/** Voluntary (the thread waited) and involuntary (it was preempted) context switches. */
+export interface ContextSwitches {
+  voluntary: number;
+  involuntary: number;
+  /** voluntary + involuntary */
+  total: number;
+}
+
+/** Completed messages per fixed interval, from the client's start (warm-up included). */
+export interface Timeline {
+  intervalMs: number;
+  messages: number[];
+  /** Index of the first interval inside the measured window. */
+  measureStartIndex: number;
+}
+
+/** Warning flags a run can carry (the table prints them loudly). */
+export type RunFlag =
+  /** The client, not the server, may have been the bottleneck (see derive.ts for the rule). */
+  | "CLIENT-SATURATED"
+  /** At least one echo came back different from what was sent (errorsTotal.mismatch > 0). */
+  | "MISMATCH"
+  /** Errors other than mismatches inside the measured window. */
+  | "ERRORS"
+  /** No message completed inside the measured window. */
+  | "NO-MESSAGES"
+  /** Fewer sessions connected at the end of the window than asked for. */
+  | "SESSIONS-MISSING"
+  /** The server process did not exit cleanly (code 0) when asked to stop. */
+  | "SERVER-EXIT";
+
+/** The figures of one run. Server-side figures are null when not measurable (--target without --server-pid). */
+export interface Figures {
+  /** Measured window as actually timed, seconds (close to the requested duration). */
+  durationSec: number;
+  /** Warm-up as actually timed, seconds. */
+  warmupSec: number;
+  /** Messages echoed and verified inside the window. */
+  messages: number;
+  /** Bytes echoed and verified inside the window. */
+  bytes: number;
+  messagesPerSec: number;
+  bytesPerSec: number;
+  /** Round trip per message inside the window, µs. null when no message completed. */
+  latencyUs: LatencySummaryUs | null;
+  /** connect() to established, µs, over the whole run (warm-up included). null when nothing connected. */
+  connectLatencyUs: LatencySummaryUs | null;
+  /** The merged round-trip histogram of the window. */
+  latencyHistogram: EncodedHistogram;
+  /** The merged connect-latency histogram of the whole run. */
+  connectLatencyHistogram: EncodedHistogram;
+  /** Errors inside the window, by kind. */
+  errors: ErrorFigures;
+  /** Errors over the whole run, warm-up included, by kind. */
+  errorsTotal: ErrorFigures;
+  /** Sessions connected when the window closed (compare with config.connections). */
+  sessionsConnected: number;
+
+  /** Server process CPU time (user + system) inside the window, seconds. */
+  serverCpuSeconds: number | null;
+  /** serverCpuSeconds per message, µs; null when no message completed or the server was not measured. */
+  serverCpuUsPerMessage: number | null;
+  /** Context switches of the server's threads inside the window (threads that exited mid-window are not counted). */
+  serverContextSwitches: ContextSwitches | null;
+  /** serverContextSwitches per message; null when no message completed or the server was not measured. */
+  serverContextSwitchesPerMessage: ContextSwitches | null;
+  /** Largest resident set size sampled during the window (VmRSS), bytes. */
+  serverRssBytes: number | null;
+  /** Peak resident set size over the server's life (VmHWM) at the window's end, bytes. */
+  serverPeakRssBytes: number | null;
+  /** Server threads (tasks) at the window's end. */
+  serverThreadCount: number | null;
+
+  /** Client process CPU time (all threads, user + system) inside the window, seconds. */
+  clientCpuSeconds: number;
+  /** CPUs the client may use: its pinned set, else every usable core. */
+  clientUsableCores: number;
+  /** clientCpuSeconds / (window × clientUsableCores), 0..1. */
+  clientCpuUtilisation: number;
+  /** Busiest client worker thread's CPU time / window, 0..1 (null if no worker thread could be read). */
+  clientThreadMaxUtilisation: number | null;
+  /** The client may have limited the run (see derive.ts for the rule). */
+  clientSaturated: boolean;
+  /** Why clientSaturated is true, in words; null when false. */
+  clientSaturatedReason: string | null;
+
+  timeline: Timeline;
+  /** Warnings, in a fixed order; [] when none. */
+  flags: RunFlag[];
+}
+
+/** A run that completed its window. */
+export interface OkRun {
+  status: "ok";
+  config: RunConfig;
+  figures: Figures;
+  /** How the server process ended when stopped (absent for an external server). */
+  serverExit?: ServerExit;
+  /** Wall-clock start of the run, ISO 8601 UTC. */
+  startedAt: string;
+}
+
+/** A run that could not complete; a result, not a thrown error. */
+export interface FailedRun {
+  status: "failed";
+  config: RunConfig;
+  /** One line naming the problem, e.g. "server died mid-run (exit code 70): ...". */
+  error: string;
+  /** What the failure was: where it happened. */
+  failure: FailureKind;
+  /** What was measured before the failure (e.g. a server that died mid-window), or null. */
+  figures: Figures | null;
+  serverExit?: ServerExit;
+  startedAt: string;
+}
+
+/** Where a run failed. */
+export type FailureKind =
+  /** The server process did not start or did not listen in time. */
+  | "server-start"
+  /** The server process died during the run. */
+  | "server-died"
+  /** The load client failed (start, measurement). */
+  | "client"
+  /** The user interrupted the sweep (Ctrl-C) during this run. */
+  | "interrupted"
+  /** Anything else (a bug): the message says what. */
+  | "internal";
+
+/** How a server process ended. */
+export interface ServerExit {
+  /** Exit code, or null when it ended by a signal. */
+  code: number | null;
+  /** Signal that ended it, or null. */
+  signal: string | null;
+  /** It had to be killed with SIGKILL after the grace period. */
+  killed: boolean;
+}
+
+/** One run: tagged by status. */
+export type Run = OkRun | FailedRun;

@@ -1,0 +1,106 @@
+/**
+ * The console table: one row per run, drawn from results.json only. Warning
+ * flags are printed in capitals on the row and explained under the table,
+ * so a client-bound or corrupted run cannot pass for a good one.
+ */
+import type { Figures, ResultsFile, Run } from "./schema.js";
+
+const NONE = "-";
+
+function int(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
+}
+
+function fixed(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined ? NONE : x.toFixed(digits);
+}
+
+function mib(bytes: number | null): string {
+  return bytes === null ? NONE : (bytes / (1024 * 1024)).toFixed(1);
+}
+
+interface Column {
+  title: string;
+  /** Right-aligned (numbers) or left-aligned (names). */
+  right: boolean;
+  cell(run: Run, f: Figures | null): string;
+}
+
+const COLUMNS: Column[] = [
+  { title: "#", right: true, cell: (r) => String(r.config.index + 1) },
+  { title: "model", right: false, cell: (r) => r.config.model },
+  { title: "threads", right: true, cell: (r) => (r.config.threads === null ? NONE : String(r.config.threads)) },
+  { title: "conns", right: true, cell: (r) => String(r.config.connections) },
+  { title: "size", right: true, cell: (r) => String(r.config.sizeBytes) },
+  { title: "msg/s", right: true, cell: (_r, f) => (f === null ? NONE : int(f.messagesPerSec)) },
+  { title: "MB/s", right: true, cell: (_r, f) => (f === null ? NONE : (f.bytesPerSec / 1e6).toFixed(2)) },
+  { title: "p50 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p50) : NONE) },
+  { title: "p99 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p99) : NONE) },
+  { title: "p99.9 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p99_9) : NONE) },
+  { title: "cpu µs/msg", right: true, cell: (_r, f) => fixed(f?.serverCpuUsPerMessage, 1) },
+  { title: "ctx-sw/msg", right: true, cell: (_r, f) => fixed(f?.serverContextSwitchesPerMessage?.total, 3) },
+  { title: "RSS MiB", right: true, cell: (_r, f) => mib(f?.serverRssBytes ?? null) },
+  { title: "errors", right: true, cell: (_r, f) => (f === null ? NONE : int(f.errors.total)) },
+  { title: "flags", right: false, cell: flagsCell },
+];
+
+function flagsCell(run: Run, f: Figures | null): string {
+  const flags: string[] = run.status === "failed" ? ["FAILED"] : [];
+  if (f !== null) flags.push(...f.flags);
+  return flags.length === 0 ? "" : `!! ${flags.join(" ")}`;
+}
+
+/** The table as lines of text (no trailing newline), followed by notes for every flagged run. */
+export function renderTable(results: ResultsFile): string {
+  const rows = results.runs.map((run) => COLUMNS.map((c) => c.cell(run, run.figures)));
+  const header = COLUMNS.map((c) => c.title);
+  const widths = COLUMNS.map((_c, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (COLUMNS[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const notes = renderNotes(results.runs);
+  if (results.runs.length === 0) out.push("(no run completed)");
+  if (notes.length > 0) out.push("", ...notes);
+  return out.join("\n");
+}
+
+/** One explanation line per problem, naming the run. */
+export function renderNotes(runs: readonly Run[]): string[] {
+  const notes: string[] = [];
+  for (const run of runs) {
+    const c = run.config;
+    const threads = c.threads === null ? "" : `, ${c.threads} threads`;
+    const id = `run ${c.index + 1} (${c.model}${threads}, ${c.connections} conns, ${c.sizeBytes} B${c.repeat > 1 ? `, repeat ${c.repeat}` : ""})`;
+    const f = run.figures;
+    if (run.status === "failed") notes.push(`FAILED ${id}: ${run.error}`);
+    if (f === null) continue;
+    if (f.flags.includes("MISMATCH")) {
+      notes.push(
+        `MISMATCH ${id}: ${int(f.errorsTotal.mismatch)} echo(es) came back different from what was sent: the server corrupts data, its figures are not valid`,
+      );
+    }
+    if (f.clientSaturated) {
+      notes.push(`CLIENT-SATURATED ${id}: ${f.clientSaturatedReason ?? ""}: the client may be the bottleneck, figures may understate the server`);
+    }
+    if (f.flags.includes("ERRORS")) {
+      const e = f.errors;
+      notes.push(
+        `ERRORS ${id}: connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, closed early ${e.closedEarly} inside the window`,
+      );
+    }
+    if (f.flags.includes("NO-MESSAGES")) notes.push(`NO-MESSAGES ${id}: no echo completed inside the measured window`);
+    if (f.flags.includes("SESSIONS-MISSING")) {
+      notes.push(`SESSIONS-MISSING ${id}: only ${f.sessionsConnected} of ${run.config.connections} sessions were connected at the end`);
+    }
+    if (f.flags.includes("SERVER-EXIT") && run.serverExit !== undefined) {
+      const x = run.serverExit;
+      notes.push(
+        `SERVER-EXIT ${id}: the server did not exit cleanly when stopped (${x.killed ? "killed after the grace period" : x.signal !== null ? `signal ${x.signal}` : `exit code ${x.code}`})`,
+      );
+    }
+  }
+  return notes;
+}

@@ -1,0 +1,113 @@
+/**
+ * /proc readings for the run's figures: a process's CPU time, its threads'
+ * context switches and its memory, and the CPU time of single threads of
+ * this (the client's) process. Threads may exit between listing a task
+ * directory and reading it; such a thread is skipped, never an error.
+ */
+import fs from "node:fs";
+import type { ClientCpuSnapshot, ProcSnapshot, TaskSwitches } from "../reports/derive.js";
+
+/**
+ * Clock ticks per second of the CPU fields in /proc/<pid>/stat. Linux
+ * reports them in USER_HZ, which is 100 on every architecture Node.js runs
+ * on (`getconf CLK_TCK` says 100), whatever the kernel's internal HZ.
+ */
+export const CLOCK_TICKS_PER_SEC = 100;
+
+/** The fields of a /proc stat line after "(comm)": field n of proc(5) is index n - 3. */
+function statFields(text: string): string[] {
+  // comm may hold spaces and parentheses: the fields start after the last ")".
+  const close = text.lastIndexOf(")");
+  if (close < 0) throw new Error("unexpected /proc stat format");
+  return text.slice(close + 2).trim().split(/\s+/);
+}
+
+/** utime + stime (clock ticks) from the text of a /proc stat file. */
+export function parseStatCpuTicks(text: string): number {
+  const f = statFields(text);
+  const utime = Number(f[14 - 3]);
+  const stime = Number(f[15 - 3]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error("unexpected /proc stat format");
+  return utime + stime;
+}
+
+/** num_threads from the text of /proc/<pid>/stat. */
+export function parseStatThreads(text: string): number {
+  return Number(statFields(text)[20 - 3]);
+}
+
+/** The numeric value of a "Key:\t123 kB" line of a /proc status file (kB converted to bytes), or 0 if absent. */
+export function statusValue(text: string, key: string): number {
+  const match = new RegExp(`^${key}:\\s*(\\d+)(\\s*kB)?`, "m").exec(text);
+  if (match === null) return 0;
+  const n = Number(match[1]);
+  return match[2] !== undefined ? n * 1024 : n;
+}
+
+/** Reads a /proc file, or undefined when it vanished (the thread or process ended). */
+function readIfThere(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ESRCH") return undefined;
+    throw err;
+  }
+}
+
+function taskIds(pid: number | "self"): number[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+/** True when a process with this pid exists (and is not a zombie). */
+export function processExists(pid: number): boolean {
+  const stat = readIfThere(`/proc/${pid}/stat`);
+  if (stat === undefined) return false;
+  return statFields(stat)[0] !== "Z";
+}
+
+/** Reads a process: CPU time, per-thread context switches, memory. Throws if the process is gone. */
+export function readProcess(pid: number): ProcSnapshot {
+  const stat = readIfThere(`/proc/${pid}/stat`);
+  const status = readIfThere(`/proc/${pid}/status`);
+  if (stat === undefined || status === undefined) throw new Error(`process ${pid} is gone`);
+  // /proc/<pid>/status counts the main thread's switches only: sum every task's.
+  const tasks = new Map<number, TaskSwitches>();
+  for (const tid of taskIds(pid)) {
+    const text = readIfThere(`/proc/${pid}/task/${tid}/status`);
+    if (text === undefined) continue;
+    tasks.set(tid, {
+      voluntary: statusValue(text, "voluntary_ctxt_switches"),
+      involuntary: statusValue(text, "nonvoluntary_ctxt_switches"),
+    });
+  }
+  return {
+    cpuTicks: parseStatCpuTicks(stat),
+    tasks,
+    rssBytes: statusValue(status, "VmRSS"),
+    hwmBytes: statusValue(status, "VmHWM"),
+    threads: parseStatThreads(stat),
+  };
+}
+
+/** VmRSS of a process, bytes, or undefined when it is gone. */
+export function readRssBytes(pid: number): number | undefined {
+  const status = readIfThere(`/proc/${pid}/status`);
+  return status === undefined ? undefined : statusValue(status, "VmRSS");
+}
+
+/** CPU time of this process (µs, all threads) and of each of its threads (clock ticks). */
+export function readClientCpu(): ClientCpuSnapshot {
+  const usage = process.cpuUsage();
+  const threadTicks = new Map<number, number>();
+  for (const tid of taskIds("self")) {
+    const text = readIfThere(`/proc/self/task/${tid}/stat`);
+    if (text !== undefined) threadTicks.set(tid, parseStatCpuTicks(text));
+  }
+  return { processCpuUs: usage.user + usage.system, threadTicks };
+}

@@ -1,0 +1,257 @@
+/**
+ * ONE run: start the server (or use an external one), start the load
+ * client, warm up (nothing recorded), open the measured window with /proc
+ * readings at both edges and RSS sampled inside it, close it, stop
+ * everything, derive the figures. Whatever goes wrong becomes a FailedRun
+ * carrying what was measured, never a thrown error: a sweep goes on.
+ */
+import { LoadClient } from "../clients/client.js";
+import type { ClientOptions } from "../clients/types.js";
+import { deriveFigures } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
+import type { FailedRun, FailureKind, Figures, OkRun, Run, RunConfig, ServerExit } from "../reports/schema.js";
+import type { ServerOptions } from "../servers/model.js";
+import { usableCores } from "./environment.js";
+import { oneLine } from "./errors.js";
+import { CLOCK_TICKS_PER_SEC, processExists, readClientCpu, readProcess, readRssBytes } from "./proc.js";
+import { ServerProcess } from "./server-process.js";
+
+/** Where the server of a run comes from. */
+export type ServerSource =
+  | { kind: "spawn"; options: ServerOptions; cpus: number[] | null; startTimeoutMs: number }
+  | { kind: "external"; host: string; port: number; pid: number | null };
+
+/** Everything one run needs. */
+export interface RunPlan {
+  /** The configuration; port and serverPid are filled in by the run. */
+  config: RunConfig;
+  server: ServerSource;
+  /** CPUs for the client's worker threads, or null. */
+  clientCpus: number[] | null;
+  /** Connects in flight per client thread while sessions ramp up. */
+  connectConcurrency: number;
+}
+
+/** What a run is doing, for the progress display. */
+export interface RunProgress {
+  phase: "starting" | "warmup" | "measure" | "stopping";
+  /** Seconds since the load started (warm-up + window). */
+  elapsedSec: number;
+  /** Warm-up + window, seconds. */
+  totalSec: number;
+  /** Completed messages per second over about the last second. */
+  messagesPerSec: number;
+  /** Errors since the load started. */
+  errors: number;
+  /** Sessions connected now. */
+  connected: number;
+}
+
+/** Optional observers of a run. */
+export interface RunHooks {
+  /** Aborting ends the run early; it is recorded as failed ("interrupted") with what it measured. */
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+}
+
+/** How often the runner samples RSS and reports progress, ms. */
+const TICK_MS = 250;
+
+/** The client gets at least this long to stop its sessions and report, ms (more with a long --timeout). */
+const FINISH_MIN_MS = 15_000;
+
+type WatchEnd = "done" | "died" | "interrupted";
+
+/** The promise's value, or a rejection with `message` after ms: a stuck thread must not hang the sweep. */
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs one configuration. Never throws: failures come back as FailedRun. */
+export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run> {
+  const config: RunConfig = structuredClone(plan.config);
+  const startedAt = new Date().toISOString();
+  const totalSec = config.warmupSec + config.durationSec;
+  let server: ServerProcess | null = null;
+  let client: LoadClient | null = null;
+  let serverExit: ServerExit | undefined;
+
+  const progress = (phase: RunProgress["phase"], elapsedSec = 0): void =>
+    hooks.onProgress?.({ phase, elapsedSec, totalSec, messagesPerSec: 0, errors: 0, connected: 0 });
+
+  /** Stops whatever still runs; the server's exit status is kept for the record. */
+  const cleanUp = async (): Promise<void> => {
+    const c = client;
+    client = null;
+    if (c !== null) await c.stop();
+    const s = server;
+    server = null;
+    if (s !== null) serverExit = await s.stop();
+  };
+
+  const failed = async (failure: FailureKind, error: string, figures: Figures | null = null): Promise<FailedRun> => {
+    await cleanUp();
+    return { status: "failed", config, error, failure, figures, ...(serverExit ? { serverExit } : {}), startedAt };
+  };
+
+  try {
+    progress("starting");
+    if (hooks.signal?.aborted) return await failed("interrupted", "interrupted before the run started");
+
+    let host: string;
+    let port: number;
+    let pid: number | null;
+    if (plan.server.kind === "spawn") {
+      try {
+        server = await ServerProcess.start({
+          server: plan.server.options,
+          cpus: plan.server.cpus,
+          startTimeoutMs: plan.server.startTimeoutMs,
+        });
+      } catch (err) {
+        return await failed("server-start", `server failed to start: ${oneLine(err)}`);
+      }
+      host = plan.server.options.host;
+      port = server.port;
+      pid = server.pid;
+    } else {
+      ({ host, port, pid } = plan.server);
+      if (pid !== null && !processExists(pid)) return await failed("server-start", `server process ${pid} (--server-pid) does not exist`);
+    }
+    config.port = port;
+    if (pid !== null) config.serverPid = pid;
+
+    const clientOptions: ClientOptions = {
+      host,
+      port,
+      sessions: config.connections,
+      sizeBytes: config.sizeBytes,
+      clientThreads: config.clientThreads,
+      timeoutMs: config.timeoutMs,
+      connectTimeoutMs: config.timeoutMs,
+      connectConcurrency: plan.connectConcurrency,
+      cpus: plan.clientCpus ?? [],
+    };
+    try {
+      client = await LoadClient.start(clientOptions);
+    } catch (err) {
+      return await failed("client", `client failed to start: ${oneLine(err)}`);
+    }
+    const running: LoadClient = client;
+
+    // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
+    const loadStart = performance.now();
+    const rates: { at: number; messages: number }[] = [];
+    const watch = (ms: number, phase: "warmup" | "measure", rss: number[] | null): Promise<WatchEnd> =>
+      new Promise<WatchEnd>((resolve) => {
+        let done = false;
+        const end = (why: WatchEnd): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          clearInterval(ticker);
+          hooks.signal?.removeEventListener("abort", onAbort);
+          resolve(why);
+        };
+        const onAbort = (): void => end("interrupted");
+        const tick = (): void => {
+          if (pid !== null && server === null && !processExists(pid)) return end("died");
+          if (rss !== null && pid !== null) {
+            const r = readRssBytes(pid);
+            if (r !== undefined) rss.push(r);
+          }
+          const now = performance.now();
+          const live = running.live();
+          rates.push({ at: now, messages: live.messages });
+          while (rates.length > 2 && now - rates[1]!.at >= 1000) rates.shift();
+          const first = rates[0]!;
+          const dt = (now - first.at) / 1000;
+          hooks.onProgress?.({
+            phase,
+            elapsedSec: (now - loadStart) / 1000,
+            totalSec,
+            messagesPerSec: dt > 0 ? (live.messages - first.messages) / dt : 0,
+            errors: live.errors,
+            connected: live.connected,
+          });
+        };
+        const timer = setTimeout(() => end("done"), ms);
+        const ticker = setInterval(tick, TICK_MS);
+        hooks.signal?.addEventListener("abort", onAbort);
+        if (hooks.signal?.aborted) end("interrupted");
+        void server?.whenExited().then(() => end("died"));
+        tick();
+      });
+
+    const deathMessage = (): string => server?.deathMessage() ?? `server process ${pid} is gone (died mid-run)`;
+
+    const warm = await watch(config.warmupSec * 1000, "warmup", null);
+    const warmupSec = (performance.now() - loadStart) / 1000;
+    if (warm === "died") return await failed("server-died", `${deathMessage()} (during warm-up)`);
+    if (warm === "interrupted") return await failed("interrupted", "interrupted during warm-up");
+
+    // --- The measured window.
+    let serverBefore: ProcSnapshot | null = null;
+    if (pid !== null) {
+      try {
+        serverBefore = readProcess(pid);
+      } catch {
+        return await failed("server-died", `${deathMessage()} (before the window)`);
+      }
+    }
+    const clientBefore: ClientCpuSnapshot = readClientCpu();
+    running.beginMeasure();
+    const windowStart = performance.now();
+    const rssSamples: number[] = [];
+    const windowEnd = await watch(config.durationSec * 1000, "measure", rssSamples);
+    running.endMeasure();
+    const sampledWindowSec = (performance.now() - windowStart) / 1000;
+    let serverAfter: ProcSnapshot | null = null;
+    if (serverBefore !== null && pid !== null && windowEnd !== "died") {
+      try {
+        serverAfter = readProcess(pid);
+      } catch {
+        serverAfter = null; // died right at the end: no server figures
+      }
+    }
+    const clientAfter = readClientCpu();
+    const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
+    const deathText = died ? deathMessage() : "";
+
+    progress("stopping", (performance.now() - loadStart) / 1000);
+    let measurement;
+    try {
+      measurement = await withTimeout(running.finish(), Math.max(FINISH_MIN_MS, 2 * config.timeoutMs), "the client did not hand over its results");
+    } catch (err) {
+      return await failed("client", `client failed: ${oneLine(err)}`);
+    }
+    client = null;
+    await cleanUp();
+
+    const raw: RawRun = {
+      measurement,
+      sampledWindowSec,
+      warmupSec,
+      connectionsRequested: config.connections,
+      server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
+      client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
+      clockTicksPerSec: CLOCK_TICKS_PER_SEC,
+      ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
+    };
+    const figures = deriveFigures(raw);
+    if (died) return await failed("server-died", `${deathText} after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
+    if (windowEnd === "interrupted") {
+      return await failed("interrupted", `interrupted after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
+    }
+    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt };
+    return ok;
+  } catch (err) {
+    return await failed("internal", `internal error: ${oneLine(err)}`);
+  } finally {
+    await cleanUp();
+  }
+}

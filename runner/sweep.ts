@@ -1,0 +1,160 @@
+/**
+ * A sweep: models × threads × connections × sizes, repeated. Runs are
+ * interleaved round-robin (round r runs every configuration once, in
+ * order), so slow drift of the machine (thermal, other load) spreads over
+ * every configuration instead of biasing the ones that ran last. results.json
+ * is rewritten after every run: an interrupted sweep keeps what it measured.
+ */
+import { defaultClientThreads } from "../clients/client.js";
+import { createResultsDir, writeResults } from "../reports/results-file.js";
+import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
+import type { BenchOptions, Environment, ResultsFile, Run, RunConfig, ThreadsSetting } from "../reports/schema.js";
+import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import type { ModelName } from "../servers/model.js";
+import { runOnce } from "./run.js";
+import type { RunPlan, RunProgress } from "./run.js";
+
+/** What a sweep needs besides the user's options. */
+export interface SweepInput {
+  options: BenchOptions;
+  /** --target resolved to a numeric address, or null to start a server per run. */
+  target: { host: string; port: number } | null;
+  /** CPUs this process may use (for the default client thread count and the saturation rule). */
+  usableCores: number;
+  /** How long a started server may take to listen, ms. */
+  startTimeoutMs: number;
+  /** Connects in flight per client thread while sessions ramp up. */
+  connectConcurrency: number;
+}
+
+/** Client threads for one configuration: --client-threads, else one per pinned client CPU, else the client's default. */
+export function clientThreadsFor(options: BenchOptions, threads: ThreadsSetting | null, usableCores: number): number {
+  if (options.clientThreads !== null) return options.clientThreads;
+  if (options.clientCpus !== null) return options.clientCpus.length;
+  let serverThreads = typeof threads === "number" ? threads : usableCores;
+  if (options.serverCpus !== null) serverThreads = Math.min(serverThreads, options.serverCpus.length);
+  return defaultClientThreads(usableCores, serverThreads);
+}
+
+/** Every run of the sweep, in the order they will run. per-connection threads apply to the blocking model only. */
+export function planSweep(input: SweepInput): RunPlan[] {
+  const o = input.options;
+  const plans: RunPlan[] = [];
+  const threadSettings: (ThreadsSetting | null)[] = o.threads.length > 0 ? o.threads : [null];
+  for (let repeat = 1; repeat <= o.repeats; repeat++) {
+    for (const model of o.models) {
+      for (const threads of threadSettings) {
+        if (threads === "per-connection" && model !== "blocking" && input.target === null) continue;
+        for (const connections of o.connections) {
+          for (const sizeBytes of o.sizesBytes) {
+            const external = input.target !== null;
+            const config: RunConfig = {
+              index: plans.length,
+              repeat,
+              model,
+              threads,
+              connections,
+              sizeBytes,
+              clientThreads: clientThreadsFor(o, threads, input.usableCores),
+              durationSec: o.durationSec,
+              warmupSec: o.warmupSec,
+              timeoutMs: o.timeoutMs,
+              host: external ? input.target!.host : o.host,
+              port: external ? input.target!.port : null,
+              ...(external ? { target: o.target! } : {}),
+              bufferBytes: external ? null : o.bufferBytes,
+              accept: external ? null : o.accept,
+              pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
+            };
+            plans.push({
+              config,
+              server: external
+                ? { kind: "external", host: input.target!.host, port: input.target!.port, pid: o.serverPid }
+                : {
+                    kind: "spawn",
+                    options: {
+                      ...DEFAULT_SERVER_OPTIONS,
+                      model: model as ModelName,
+                      threads: threads ?? input.usableCores,
+                      host: o.host,
+                      port: 0,
+                      bufferBytes: o.bufferBytes,
+                      accept: o.accept,
+                    },
+                    cpus: o.serverCpus,
+                    startTimeoutMs: input.startTimeoutMs,
+                  },
+              clientCpus: o.clientCpus,
+              connectConcurrency: input.connectConcurrency,
+            });
+          }
+        }
+      }
+    }
+  }
+  return plans;
+}
+
+/** Observers of a sweep (progress display). */
+export interface SweepHooks {
+  /** Aborting stops the sweep: the current run is recorded as interrupted, no further run starts. */
+  signal?: AbortSignal;
+  onRunStart?: (plan: RunPlan, position: number, total: number) => void;
+  onProgress?: (p: RunProgress, plan: RunPlan, position: number, total: number) => void;
+  onRunEnd?: (run: Run, position: number, total: number) => void;
+}
+
+/** The outcome of a sweep. */
+export interface SweepOutcome {
+  results: ResultsFile;
+  /** The results directory and its results.json. */
+  dir: string;
+  file: string;
+  /** The sweep was stopped before its last run. */
+  interrupted: boolean;
+}
+
+/** Writes an empty results.json (so the path exists from the start), then runs every plan, rewriting it after each. */
+export async function runSweep(
+  input: SweepInput,
+  plans: readonly RunPlan[],
+  meta: { environment: Environment; toolVersion: string },
+  hooks: SweepHooks = {},
+): Promise<SweepOutcome> {
+  const now = new Date();
+  const dir = createResultsDir(input.options.out, now);
+  const results: ResultsFile = {
+    schema: RESULTS_SCHEMA,
+    version: RESULTS_VERSION,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    complete: false,
+    tool: { name: "iobench", version: meta.toolVersion },
+    environment: meta.environment,
+    options: input.options,
+    runs: [],
+  };
+  let file = writeResults(dir, results);
+  let interrupted = false;
+  for (const [i, plan] of plans.entries()) {
+    if (hooks.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    hooks.onRunStart?.(plan, i, plans.length);
+    const run = await runOnce(plan, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onProgress: (p) => hooks.onProgress?.(p, plan, i, plans.length),
+    });
+    results.runs.push(run);
+    file = writeResults(dir, results);
+    hooks.onRunEnd?.(run, i, plans.length);
+    if (run.status === "failed" && run.failure === "interrupted") {
+      interrupted = true;
+      break;
+    }
+  }
+  results.complete = !interrupted;
+  file = writeResults(dir, results);
+  return { results, dir, file, interrupted };
+}

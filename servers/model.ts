@@ -1,0 +1,46 @@
+/**
+ * What every server model provides, and the options they share. A model is
+ * started inside the server process (servers/main.ts) by its supervisor
+ * thread, which owns signals; the model's own threads are worker threads.
+ */
+
+/** Canonical model names, as the CLI and results.json spell them. */
+export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
+
+export interface ServerOptions {
+  model: ModelName;
+  /** Thread count; "per-connection" only for the blocking model. */
+  threads: number | "per-connection";
+  /** Numeric address to bind (127.0.0.1 unless the user said otherwise). */
+  host: string;
+  /** 0 = an ephemeral port. */
+  port: number;
+  backlog: number;
+  /**
+   * The most a connection's pending echo may hold in the server: a client
+   * that sends but never reads stops being read from once this is full.
+   */
+  bufferBytes: number;
+  /** completion-routine only: poll a non-blocking accept (the seed) or post accept on the ring. */
+  accept: "poll" | "ring";
+  /** blocking --threads per-connection: the most threads alive at once. */
+  maxConnectionThreads: number;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** Ends every thread, closes every fd; resolves when all threads have exited. */
+  stop(): Promise<void>;
+}
+
+export type StartModel = (options: ServerOptions) => Promise<RunningServer>;
+
+export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = {
+  host: "127.0.0.1",
+  port: 0,
+  backlog: 4096,
+  bufferBytes: 64 * 1024,
+  accept: "poll",
+  maxConnectionThreads: 1024,
+};

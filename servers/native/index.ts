@@ -1,0 +1,183 @@
+/**
+ * The native addon: system calls, not models. Every loop, thread pool and
+ * completion dispatch lives in the TypeScript model files; this module only
+ * lets a (worker) thread make the calls Node.js cannot make by itself.
+ *
+ * Conventions, shared by every function below:
+ * - A call that can fail returns a negative errno (-11 for EAGAIN, ...);
+ *   `errnoName(-r)` turns it into "EAGAIN". Argument mistakes (wrong types,
+ *   a buffer range outside its array) throw a TypeError/RangeError instead,
+ *   because they are bugs, not conditions a server meets at run time.
+ * - Blocking calls (accept/recv/send on a blocking socket, epollWait,
+ *   portDequeue) really block the calling thread: call them from a worker.
+ * - Buffers are Uint8Arrays; `off`/`len` select the bytes. For the completion
+ *   port the Uint8Array must be a view on a SharedArrayBuffer, and the caller
+ *   keeps it alive until the operation's completion is dequeued.
+ */
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export interface NativeAddon {
+  // ---- errors and process --------------------------------------------------
+  /** Symbolic name of a positive errno value ("ECONNRESET"); "E<n>" if unknown. */
+  errnoName(errno: number): string;
+  /** Kernel thread id (gettid) of the calling thread, for /proc/self/task/<tid>. */
+  gettid(): number;
+  /** Pins thread/process `tid` (0 = calling thread) to the given CPUs. 0 or -errno. */
+  setAffinity(tid: number, cpus: number[]): number;
+  /** RLIMIT_NOFILE as [soft, hard]. */
+  getNofileLimit(): [number, number];
+  /** Sets the soft RLIMIT_NOFILE (at most the hard limit). 0 or -errno. */
+  setNofileLimit(soft: number): number;
+
+  // ---- sockets ---------------------------------------------------------------
+  /**
+   * socket + SO_REUSEADDR + bind + listen on a numeric IPv4/IPv6 address.
+   * Returns the listening fd (blocking, close-on-exec) or -errno.
+   */
+  listen(host: string, port: number, backlog: number): number;
+  /** The local port a socket is bound to, or -errno. */
+  localPort(fd: number): number;
+  /** accept4(); the new fd is close-on-exec and non-blocking when asked. fd or -errno. */
+  accept(fd: number, nonBlocking: boolean): number;
+  /**
+   * socket + connect to a numeric IPv4/IPv6 address. For a non-blocking
+   * socket a connect in progress still returns the fd: wait for EPOLLOUT and
+   * read `socketError(fd)`. Returns the fd or -errno (the socket is closed).
+   */
+  connect(host: string, port: number, nonBlocking: boolean): number;
+  /** getsockopt(SO_ERROR): 0, or the pending error as -errno. */
+  socketError(fd: number): number;
+  /** recv(fd, buf+off, len, 0): bytes read (0 = the peer closed), or -errno. */
+  recv(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** send(fd, buf+off, len, MSG_NOSIGNAL): bytes written, or -errno. */
+  send(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** shutdown(fd, how) with how = SHUT_RD | SHUT_WR | SHUT_RDWR. 0 or -errno. */
+  shutdown(fd: number, how: number): number;
+  /** close(fd). 0 or -errno. */
+  close(fd: number): number;
+  /** Sets or clears O_NONBLOCK. 0 or -errno. */
+  setNonBlocking(fd: number, on: boolean): number;
+  /** Sets TCP_NODELAY. 0 or -errno. */
+  setNoDelay(fd: number, on: boolean): number;
+  /** SO_LINGER {on, 0}: the next close() sends RST instead of FIN. 0 or -errno. */
+  setLingerZero(fd: number): number;
+  /** SO_RCVBUF / SO_SNDBUF in bytes (the kernel doubles it). 0 or -errno. */
+  setBufferSizes(fd: number, rcv: number, snd: number): number;
+
+  // ---- readiness: epoll --------------------------------------------------------
+  /** epoll_create1(EPOLL_CLOEXEC): epfd or -errno. */
+  epollCreate(): number;
+  /** epoll_ctl(epfd, op, fd, {events, data.u32 = key}). 0 or -errno. */
+  epollCtl(epfd: number, op: number, fd: number, events: number, key: number): number;
+  /**
+   * epoll_wait: blocks up to timeoutMs (-1 = forever). Returns the number of
+   * events n (0 on timeout) or -errno; event i is written as
+   * out[2i] = events mask, out[2i+1] = key. `out.length >= 2 * maxEvents`.
+   */
+  epollWait(epfd: number, out: Int32Array, maxEvents: number, timeoutMs: number): number;
+
+  // ---- completion: a "port" over io_uring ------------------------------------------
+  /**
+   * Creates a completion port: an io_uring with `entries` submission slots,
+   * usable by every thread of the process through the returned id.
+   * Returns the id (>= 0) or -errno (-ENOSYS/-EPERM where io_uring is off).
+   */
+  portCreate(entries: number): number;
+  /** Posts accept4 on listenFd; completion result = new fd or -errno. 0 or -errno. */
+  portPostAccept(port: number, listenFd: number, key: number): number;
+  /** Posts recv into buf[off, off+len); result = bytes (0 = peer closed) or -errno. */
+  portPostRecv(port: number, fd: number, buf: Uint8Array, off: number, len: number, key: number): number;
+  /** Posts send of buf[off, off+len) (MSG_NOSIGNAL); result = bytes sent (may be short) or -errno. */
+  portPostSend(port: number, fd: number, buf: Uint8Array, off: number, len: number, key: number): number;
+  /**
+   * Posts a user completion (a NOP) and submits it at once, so it wakes a
+   * waiter, like PostQueuedCompletionStatus. 0 or -errno.
+   */
+  portPostUser(port: number, key: number): number;
+  /**
+   * Submits every posted operation now. Posting only queues: the next
+   * portDequeue or portSubmit by any thread enters the kernel, so a thread
+   * that posts but does not dequeue (an acceptor) must call this. The thread
+   * that submits an operation runs its kernel-side completion work, and its
+   * exit cancels what it submitted and is still pending. 0 or -errno.
+   */
+  portSubmit(port: number): number;
+  /**
+   * Submits what is posted, then takes up to maxCompletions completions,
+   * waiting up to timeoutMs (-1 = forever) for the first. Safe to call from
+   * several threads at once. Returns n (0 on timeout) or -errno (-EBADF once
+   * the port is closed); completion i is out[3i] = key, out[3i+1] = op
+   * (OP_ACCEPT | OP_RECV | OP_SEND | OP_USER), out[3i+2] = result.
+   */
+  portDequeue(port: number, out: Int32Array, maxCompletions: number, timeoutMs: number): number;
+  /** Closes the port: waiters return -EBADF; the ring is freed once no thread is inside. */
+  portClose(port: number): number;
+
+  /** Numeric constants: errno values, EPOLL*, SHUT_*, OP_*. */
+  readonly constants: NativeConstants;
+}
+
+export interface NativeConstants {
+  readonly EAGAIN: number;
+  readonly EINTR: number;
+  readonly EINPROGRESS: number;
+  readonly ECONNRESET: number;
+  readonly ECONNREFUSED: number;
+  readonly EPIPE: number;
+  readonly EMFILE: number;
+  readonly ENFILE: number;
+  readonly EBADF: number;
+  readonly EINVAL: number;
+  readonly ENOTCONN: number;
+  readonly ETIMEDOUT: number;
+  readonly ECONNABORTED: number;
+  readonly EADDRINUSE: number;
+  readonly ENOSYS: number;
+  readonly EPERM: number;
+  readonly ECANCELED: number;
+  readonly EPOLLIN: number;
+  readonly EPOLLOUT: number;
+  readonly EPOLLERR: number;
+  readonly EPOLLHUP: number;
+  readonly EPOLLRDHUP: number;
+  readonly EPOLLET: number;
+  readonly EPOLLONESHOT: number;
+  readonly EPOLLEXCLUSIVE: number;
+  readonly EPOLL_CTL_ADD: number;
+  readonly EPOLL_CTL_MOD: number;
+  readonly EPOLL_CTL_DEL: number;
+  readonly SHUT_RD: number;
+  readonly SHUT_WR: number;
+  readonly SHUT_RDWR: number;
+  readonly OP_ACCEPT: number;
+  readonly OP_RECV: number;
+  readonly OP_SEND: number;
+  readonly OP_USER: number;
+}
+
+function load(): NativeAddon {
+  // dist/servers/native/index.js and servers/native/index.ts both sit three
+  // levels below the package root, where node-gyp writes build/Release.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.resolve(here, "../../../build/Release/iobench.node"),
+    path.resolve(here, "../../build/Release/iobench.node"),
+  ];
+  const file = candidates.find((f) => existsSync(f));
+  if (file === undefined) {
+    throw new Error("the native addon is not built (build/Release/iobench.node): run `npm install`");
+  }
+  return createRequire(import.meta.url)(file) as NativeAddon;
+}
+
+/** The addon, loaded once per thread. */
+export const sys: NativeAddon = load();
+export const C: NativeConstants = sys.constants;
+
+/** "ECONNRESET" for a negative result r, for messages. */
+export function errname(r: number): string {
+  return sys.errnoName(-r);
+}

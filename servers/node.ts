@@ -1,0 +1,162 @@
+/**
+ * The node model: the echo server a Node.js developer would write, scaled
+ * over N worker threads the way Node allows it. Each thread runs its own
+ * event loop (libuv: epoll underneath) with a plain `net.Server`, and all
+ * of them listen on ONE listening socket: the supervisor opens it and every
+ * thread calls `server.listen({ fd })`, so the kernel hands each new
+ * connection to whichever loop accepts first.
+ *
+ * Per connection there is only what Node keeps for a socket; the echo is
+ * "write what you read", with backpressure: when a write cannot be taken
+ * at once the socket stops reading until the buffer drains.
+ */
+import { readdirSync } from "node:fs";
+import net from "node:net";
+import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
+import { sys } from "./native/index.js";
+import type { StartModel } from "./model.js";
+import { boundPort, openListener } from "./listener.js";
+import { perConnectionCap } from "./protocol/echo.js";
+import { startThreads, whenExited } from "./threads.js";
+
+/** What the supervisor gives each thread. */
+interface NodeThreadData {
+  model: "node";
+  listenFd: number;
+  backlog: number;
+  /** Write-buffer high-water mark: past it, a socket pauses reading. */
+  highWaterMark: number;
+  /** Int32Array [open connections, most allowed (0 = not set yet)], shared by every thread. */
+  connections: SharedArrayBuffer;
+}
+
+/** What a thread tells the supervisor once, after listen({ fd }). */
+type ThreadReport = { kind: "listening" } | { kind: "error"; message: string };
+
+/** The supervisor's message that ends a thread. */
+const STOP = "stop";
+
+function isNodeThreadData(data: unknown): data is NodeThreadData {
+  return typeof data === "object" && data !== null && (data as { model?: unknown }).model === "node";
+}
+
+// ---- the supervisor (the server process's main thread) -------------------------
+
+export const start: StartModel = async (options) => {
+  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const listenFd = openListener(options);
+  const port = boundPort(listenFd);
+  const connections = new SharedArrayBuffer(8);
+  const data: NodeThreadData = { model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), connections };
+  const workers = startThreads(import.meta.url, threads, () => data);
+
+  const reports = await Promise.all(workers.map(firstReport));
+  const failed = reports.find((r) => r.kind === "error");
+  if (failed !== undefined) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    // A thread that listened owns the fd now and closed it as it ended.
+    if (reports.every((r) => r.kind === "error")) sys.close(listenFd);
+    throw new Error(`node: a thread could not listen: ${failed.message}`);
+  }
+  Atomics.store(new Int32Array(connections), 1, connectionBudget(threads));
+
+  return {
+    host: options.host,
+    port,
+    async stop() {
+      for (const w of workers) w.postMessage(STOP);
+      await whenExited(workers);
+    },
+  };
+};
+
+/** fds kept free for Node itself, beyond one per thread for a connection it accepts only to drop. */
+const SPARE_FDS = 16;
+
+/**
+ * How many connections the whole server may hold: the fds left under the
+ * process's limit once every thread runs. libuv copes with EMFILE by
+ * closing a spare fd, accepting and dropping what is pending, and
+ * reopening the spare; but the fd table belongs to the process, so with
+ * several loops another thread takes the freed fd, a loop loses its spare
+ * for good, and its accept loop then spins on EMFILE. Never running out
+ * avoids that: a connection past the budget is dropped at once, as libuv
+ * would drop it.
+ */
+function connectionBudget(threads: number): number {
+  const [soft] = sys.getNofileLimit();
+  const open = readdirSync("/proc/self/fd").length;
+  return Math.max(1, soft - open - SPARE_FDS - threads);
+}
+
+function firstReport(worker: Worker): Promise<ThreadReport> {
+  return new Promise((resolve) => {
+    worker.once("message", (m: ThreadReport) => resolve(m));
+    worker.once("exit", (code) => resolve({ kind: "error", message: `the thread exited with code ${code}` }));
+  });
+}
+
+// ---- one thread: a plain net.Server -----------------------------------------------
+
+function serve(data: NodeThreadData): void {
+  const port = parentPort;
+  if (port === null) return;
+  const sockets = new Set<net.Socket>();
+  const open = new Int32Array(data.connections);
+  /** Counts a new connection against the process-wide budget; false if it is over. */
+  const admit = (): boolean => {
+    const budget = Atomics.load(open, 1);
+    if (Atomics.add(open, 0, 1) < budget || budget === 0) return true;
+    Atomics.sub(open, 0, 1);
+    return false;
+  };
+
+  // allowHalfOpen: a client that ends its side still gets every byte echoed;
+  // we end ours once its last byte has been read (the "end" handler below).
+  const server = net.createServer({ allowHalfOpen: true, highWaterMark: data.highWaterMark }, (socket) => {
+    if (!admit()) {
+      socket.destroy(); // fds are about to run out: drop it now, as libuv would (see connectionBudget)
+      return;
+    }
+    sockets.add(socket);
+    socket.on("close", () => {
+      sockets.delete(socket);
+      Atomics.sub(open, 0, 1);
+    });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      // write() returns false once the socket holds more than highWaterMark
+      // unsent: stop reading until it drains, or a client that never reads
+      // would make us buffer everything it sends.
+      if (!socket.write(chunk)) socket.pause();
+    });
+    socket.on("drain", () => socket.resume());
+    socket.on("end", () => socket.end());
+    // ECONNRESET, EPIPE: the peer went away. Without a listener the error
+    // would be thrown and take the whole server down.
+    socket.on("error", () => socket.destroy());
+  });
+
+  let listening = false;
+  server.on("error", (err: Error) => {
+    // Before listening: tell the supervisor. After: an accept failed for
+    // one connection; keep serving the others.
+    if (!listening) port.postMessage({ kind: "error", message: err.message } satisfies ThreadReport);
+  });
+  server.listen({ fd: data.listenFd, backlog: data.backlog }, () => {
+    listening = true;
+    port.postMessage({ kind: "listening" } satisfies ThreadReport);
+  });
+
+  port.on("message", (m: unknown) => {
+    if (m !== STOP) return;
+    // Closing the server closes the shared fd. Every thread does it; after
+    // the first, close() meets EBADF, which libuv ignores (nothing opens an
+    // fd while the server stops, so the number is not reused meanwhile; a
+    // dup() per thread would rule that out, but the addon has none).
+    server.close(() => port.close());
+    for (const s of sockets) s.destroy();
+  });
+}
+
+if (!isMainThread && isNodeThreadData(workerData)) serve(workerData);

@@ -1,0 +1,225 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHistogram, decodeHistogram } from "../clients/recorder.js";
+import type { ClientMeasurement, ErrorCounts } from "../clients/types.js";
+import { NO_ERRORS } from "../clients/types.js";
+import { SATURATION_THRESHOLD, clientSaturation, deriveFigures, perMessage, switchesBetween } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
+import { parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
+
+const CLIENT_TIDS = [501, 502];
+
+function measurement(over: Partial<ClientMeasurement> = {}): ClientMeasurement {
+  const latency = createHistogram();
+  for (let v = 1; v <= 1000; v++) latency.recordValue(v); // p50 = 500, p99 = 990, max = 1000
+  const connect = createHistogram();
+  connect.recordValueWithCount(200, 10);
+  return {
+    durationMs: 2000,
+    messages: 1000,
+    bytes: 64_000,
+    latencyUs: latency,
+    connectLatencyUs: connect,
+    errors: { ...NO_ERRORS },
+    errorsTotal: { ...NO_ERRORS },
+    sessionsConnected: 10,
+    timeline: { intervalMs: 500, messages: [100, 250, 250, 250, 250], measureStartIndex: 1 },
+    threadIds: CLIENT_TIDS,
+    ...over,
+  };
+}
+
+function proc(cpuTicks: number, tasks: [number, number, number][], rssBytes: number, hwmBytes = rssBytes): ProcSnapshot {
+  return {
+    cpuTicks,
+    tasks: new Map(tasks.map(([tid, voluntary, involuntary]) => [tid, { voluntary, involuntary }])),
+    rssBytes,
+    hwmBytes,
+    threads: tasks.length,
+  };
+}
+
+function clientCpu(processCpuUs: number, ticks: [number, number][]): ClientCpuSnapshot {
+  return { processCpuUs, threadTicks: new Map(ticks) };
+}
+
+/** A 2 s window on 2 usable cores: a lightly loaded client unless a test says otherwise. */
+function raw(over: Partial<RawRun> = {}): RawRun {
+  return {
+    measurement: measurement(),
+    sampledWindowSec: 2,
+    warmupSec: 1,
+    connectionsRequested: 10,
+    server: {
+      before: proc(1000, [[100, 10, 1], [101, 20, 2], [102, 5, 5]], 10_000_000),
+      // task 102 exited inside the window; task 103 was born inside it.
+      after: proc(1150, [[100, 110, 3], [101, 220, 4], [103, 70, 1]], 12_000_000, 30_000_000),
+      rssSamplesBytes: [11_000_000, 25_000_000, 12_000_000],
+    },
+    client: {
+      before: clientCpu(1_000_000, [[501, 100], [502, 100], [9, 0]]),
+      after: clientCpu(2_000_000, [[501, 200], [502, 140], [9, 500]]),
+      usableCores: 2,
+    },
+    clockTicksPerSec: 100,
+    ...over,
+  };
+}
+
+test("rates, latency and server figures come from the samples", () => {
+  const f = deriveFigures(raw());
+  assert.equal(f.durationSec, 2);
+  assert.equal(f.messagesPerSec, 500);
+  assert.equal(f.bytesPerSec, 32_000);
+  assert.equal(f.latencyUs?.count, 1000);
+  assert.equal(f.latencyUs?.p50, 500);
+  assert.equal(f.latencyUs?.p99, 990);
+  assert.equal(f.latencyUs?.max, 1000);
+  assert.equal(f.connectLatencyUs?.p50, 200);
+  // 150 ticks at 100/s = 1.5 s over 1000 messages
+  assert.equal(f.serverCpuSeconds, 1.5);
+  assert.equal(f.serverCpuUsPerMessage, 1500);
+  // tasks 100 and 101 by difference, 103 from zero, 102 (gone) left out
+  assert.deepEqual(f.serverContextSwitches, { voluntary: 100 + 200 + 70, involuntary: 2 + 2 + 1, total: 375 });
+  assert.deepEqual(f.serverContextSwitchesPerMessage, { voluntary: 0.37, involuntary: 0.005, total: 0.375 });
+  assert.equal(f.serverRssBytes, 25_000_000, "RSS is the largest sample");
+  assert.equal(f.serverPeakRssBytes, 30_000_000);
+  assert.equal(f.serverThreadCount, 3);
+  assert.deepEqual(f.timeline.messages, [100, 250, 250, 250, 250]);
+  assert.deepEqual(f.flags, []);
+});
+
+test("the encoded histogram decodes to the measured one", () => {
+  const f = deriveFigures(raw());
+  assert.equal(f.latencyHistogram.encoding, "hdrhistogram-v2-compressed-base64");
+  const h = decodeHistogram(f.latencyHistogram.data);
+  assert.equal(h.totalCount, 1000);
+  assert.equal(h.getValueAtPercentile(99), 990);
+});
+
+test("client CPU: whole process over its usable cores, busiest worker thread over one core", () => {
+  const f = deriveFigures(raw());
+  assert.equal(f.clientCpuSeconds, 1);
+  assert.equal(f.clientCpuUtilisation, 0.25); // 1 s over 2 s × 2 cores
+  // thread 501: 100 ticks = 1 s over 2 s; thread 9 (not a worker) is ignored though busier
+  assert.equal(f.clientThreadMaxUtilisation, 0.5);
+  assert.equal(f.clientSaturated, false);
+  assert.equal(f.clientSaturatedReason, null);
+});
+
+test("a client worker thread busy >= 90% of a core flags the run", () => {
+  const f = deriveFigures(
+    raw({
+      client: {
+        before: clientCpu(0, [[501, 0], [502, 0]]),
+        after: clientCpu(2_000_000, [[501, 186], [502, 14]]),
+        usableCores: 2,
+      },
+    }),
+  );
+  assert.equal(f.clientSaturated, true);
+  assert.match(f.clientSaturatedReason ?? "", /client thread was busy 93% of a core/);
+  assert.deepEqual(f.flags, ["CLIENT-SATURATED"]);
+});
+
+test("the client process using >= 90% of its usable cores flags the run", () => {
+  const f = deriveFigures(
+    raw({
+      client: {
+        before: clientCpu(0, [[501, 0], [502, 0]]),
+        after: clientCpu(3_640_000, [[501, 170], [502, 170]]),
+        usableCores: 2,
+      },
+    }),
+  );
+  assert.equal(f.clientThreadMaxUtilisation, 0.85);
+  assert.ok(Math.abs(f.clientCpuUtilisation - 0.91) < 1e-9);
+  assert.equal(f.clientSaturated, true);
+  assert.match(f.clientSaturatedReason ?? "", /91% of its 2 usable core/);
+});
+
+test("the saturation threshold is inclusive at 90% and not below", () => {
+  assert.equal(clientSaturation(SATURATION_THRESHOLD, null, 4).saturated, true);
+  assert.equal(clientSaturation(0.89, 0.89, 4).saturated, false);
+  assert.equal(clientSaturation(0.1, SATURATION_THRESHOLD, 4).saturated, true);
+});
+
+test("a worker thread that vanished is skipped; one born in the window counts from zero", () => {
+  const f = deriveFigures(
+    raw({
+      client: {
+        before: clientCpu(0, [[501, 50]]),
+        after: clientCpu(100_000, [[502, 190]]),
+        usableCores: 2,
+      },
+    }),
+  );
+  assert.equal(f.clientThreadMaxUtilisation, 0.95);
+  const none = deriveFigures(raw({ client: { before: clientCpu(0, []), after: clientCpu(0, []), usableCores: 2 } }));
+  assert.equal(none.clientThreadMaxUtilisation, null);
+});
+
+test("zero messages: per-message figures are null, nothing divides by zero", () => {
+  const empty = measurement({
+    messages: 0,
+    bytes: 0,
+    latencyUs: createHistogram(),
+    connectLatencyUs: createHistogram(),
+    sessionsConnected: 0,
+  });
+  const f = deriveFigures(raw({ measurement: empty }));
+  assert.equal(f.messagesPerSec, 0);
+  assert.equal(f.bytesPerSec, 0);
+  assert.equal(f.latencyUs, null);
+  assert.equal(f.connectLatencyUs, null);
+  assert.equal(f.serverCpuUsPerMessage, null);
+  assert.equal(f.serverContextSwitchesPerMessage, null);
+  assert.equal(f.serverCpuSeconds, 1.5, "the server's CPU is still reported");
+  assert.deepEqual(f.flags, ["NO-MESSAGES", "SESSIONS-MISSING"]);
+  assert.equal(perMessage(5, 0), null);
+
+  // A window of zero length (e.g. the server died at once) must not divide by zero either.
+  const instant = deriveFigures(raw({ measurement: { ...empty, durationMs: 0 }, sampledWindowSec: 0 }));
+  for (const [k, v] of Object.entries(instant)) {
+    if (typeof v === "number") assert.ok(Number.isFinite(v), `${k} = ${v}`);
+  }
+  assert.doesNotMatch(JSON.stringify(instant), /NaN|Infinity/);
+});
+
+test("without server readings the server figures are null, not zero", () => {
+  const f = deriveFigures(raw({ server: null }));
+  assert.equal(f.serverCpuSeconds, null);
+  assert.equal(f.serverCpuUsPerMessage, null);
+  assert.equal(f.serverContextSwitches, null);
+  assert.equal(f.serverRssBytes, null);
+  assert.equal(f.messagesPerSec, 500);
+});
+
+test("errors are summed by kind and mismatches, errors, missing sessions and a dirty exit are flagged", () => {
+  const errors: ErrorCounts = { connect: 1, reset: 2, timeout: 3, mismatch: 0, closedEarly: 4 };
+  const errorsTotal: ErrorCounts = { ...errors, connect: 5, mismatch: 7 };
+  const f = deriveFigures(
+    raw({ measurement: measurement({ errors, errorsTotal, sessionsConnected: 9 }), serverExitedCleanly: false }),
+  );
+  assert.equal(f.errors.total, 10);
+  assert.equal(f.errorsTotal.total, 21);
+  assert.equal(f.errorsTotal.mismatch, 7);
+  assert.deepEqual(f.flags, ["MISMATCH", "ERRORS", "SESSIONS-MISSING", "SERVER-EXIT"]);
+});
+
+test("context switches of tasks present at both readings never go negative", () => {
+  const s = switchesBetween(proc(0, [[1, 10, 10]], 0), proc(0, [[1, 5, 12]], 0));
+  assert.deepEqual(s, { voluntary: 0, involuntary: 2, total: 2 });
+});
+
+test("/proc parsing copes with a command name holding spaces and parentheses", () => {
+  const stat = "1234 (my (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 7 0 12345 1000000 300 18446744073709551615";
+  assert.equal(parseStatCpuTicks(stat), 325);
+  assert.equal(parseStatThreads(stat), 7);
+  const status = "Name:\tnode\nVmHWM:\t  20480 kB\nVmRSS:\t   10240 kB\nvoluntary_ctxt_switches:\t42\nnonvoluntary_ctxt_switches:\t7\n";
+  assert.equal(statusValue(status, "VmRSS"), 10240 * 1024);
+  assert.equal(statusValue(status, "VmHWM"), 20480 * 1024);
+  assert.equal(statusValue(status, "voluntary_ctxt_switches"), 42);
+  assert.equal(statusValue(status, "nonvoluntary_ctxt_switches"), 7);
+  assert.equal(statusValue(status, "VmSwap"), 0);
+});
