@@ -12,6 +12,15 @@ import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models
 import type { RawFlag } from "./parse.js";
 
 /** Defaults that are not taken from elsewhere. */
+/** --accept, shared by bench and serve. */
+export const ACCEPT_OPTION: Options = {
+  type: "string",
+  requiresArg: true,
+  choices: ["poll", "ring"],
+  description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
+  defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
+};
+
 export const BENCH_DEFAULTS = {
   connections: 256,
   sizeBytes: 64,
@@ -61,13 +70,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "not pinned"),
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
-    accept: {
-      type: "string",
-      requiresArg: true,
-      choices: ["poll", "ring"],
-      description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
-      defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
-    },
+    accept: ACCEPT_OPTION,
     out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
     json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
   };

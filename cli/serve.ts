@@ -10,6 +10,7 @@ import type { ServerOptions } from "../servers/model.js";
 import { findModel } from "../servers/models.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
+import { ACCEPT_OPTION } from "./bench-options.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -29,13 +30,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     host: str("numeric address to listen on", SERVE_DEFAULTS.host),
     port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
-    accept: {
-      type: "string",
-      requiresArg: true,
-      choices: ["poll", "ring"],
-      description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
-      defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
-    },
+    accept: ACCEPT_OPTION,
   };
 }
 
