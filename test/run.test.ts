@@ -43,15 +43,17 @@ async function bench(args: string[], during?: (child: ChildProcess) => Promise<v
 }
 
 /** Pids of the direct children of a process. */
-function childrenOf(pid: number): number[] {
+/** The model server child of `pid`; other children (e.g. `git` asked for the commit) are short-lived and not it. */
+function serverChildOf(pid: number): number | undefined {
   try {
     return fs
       .readdirSync(`/proc/${pid}/task`)
       .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/))
       .filter((s) => s !== "")
-      .map(Number);
+      .map(Number)
+      .find((child) => fs.readFileSync(`/proc/${child}/cmdline`, "utf8").includes("servers/main.js"));
   } catch {
-    return [];
+    return undefined;
   }
 }
 
@@ -107,7 +109,7 @@ test("a server killed mid-run is a failed run with partial figures, and the comm
     let server: number | undefined;
     for (let i = 0; i < 100 && server === undefined; i++) {
       await sleep(50);
-      server = childrenOf(child.pid!)[0];
+      server = serverChildOf(child.pid!);
     }
     assert.ok(server !== undefined, "the server process appeared");
     await sleep(1500); // well inside the window
