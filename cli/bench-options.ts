@@ -4,7 +4,12 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
-import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
+import type { SizeSpec } from "../clients/types.js";
+import type { BenchOptions, LoadOptions, ThreadsSetting } from "../reports/schema.js";
+import { effectiveScenario } from "../scenarios/effective.js";
+import { sizeValue } from "../scenarios/format.js";
+import type { MessageSize, SizeDistribution } from "../scenarios/format.js";
+import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { UsageError } from "../runner/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
@@ -73,25 +78,116 @@ export function benchFlags(cores: number): Record<string, Options> {
     accept: ACCEPT_OPTION,
     out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
     json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
+    scenario: str("a built-in scenario by name (see --list-scenarios) or a scenario file (.json, .js); flags override its fields", "none: the flags alone"),
+    "list-scenarios": { type: "boolean", description: "print the built-in scenarios, one per line, and exit" },
+    "ramp-up": str("sessions start connecting spread evenly over this, seconds", "0: all at once"),
+    "connect-rate": str("most new connections per second, whole client", "0: no limit"),
+    "messages-per-session": str('messages per connection before the session closes and reconnects, or "forever"', "forever"),
+    "think-time": str("closed loop: pause between an echo and the next message, ms", "0"),
+    rate: str("open loop: target messages per second over all sessions (latency timed from the intended send time)", "closed loop"),
+    "rate-per-session": str("open loop: target messages per second per session", "closed loop"),
+    "closed-loop": { type: "boolean", description: "closed loop even if the scenario says open (next message once the echo is back)" },
+  };
+}
+
+/** Scenario fields as flag text, so the flag parsers check them the same way (a flag given wins). */
+function scenarioDefaults(loaded: LoadedScenario | null): Record<string, string | string[] | undefined> {
+  const sc = loaded?.scenario;
+  if (sc === undefined) return {};
+  const server = sc.server ?? {};
+  const str = (v: number | string | undefined): string | undefined => (v === undefined ? undefined : String(v));
+  return {
+    model: server.models,
+    threads: server.threads?.map(String),
+    connections: Array.isArray(sc.sessions) ? sc.sessions.map(String) : [String(sc.sessions)],
+    duration: str(sc.durationSec),
+    warmup: str(sc.warmupSec),
+    timeout: str(sc.timeoutMs),
+    buffer: str(server.bufferBytes),
+    accept: server.accept,
+    "ramp-up": str(sc.rampUpSec),
+    "connect-rate": str(sc.connectRatePerSec),
+    "messages-per-session": str(sc.messagesPerSession),
+    "think-time": str(sc.thinkTimeMs),
+  };
+}
+
+/** A scenario's messageSize as fixed sizes (a sweep) or a per-message distribution. */
+function scenarioSizes(size: MessageSize): { sizes: string[]; distribution: SizeSpec | null } {
+  if (typeof size === "number" || typeof size === "string") return { sizes: [String(size)], distribution: null };
+  if (Array.isArray(size)) return { sizes: size.map(String), distribution: null };
+  const d = size as SizeDistribution;
+  let spec: SizeSpec;
+  if ("uniform" in d) spec = { kind: "uniform", minBytes: sizeValue(d.uniform.minBytes), maxBytes: sizeValue(d.uniform.maxBytes) };
+  else spec = { kind: "choice", bytes: d.choice.map((c) => sizeValue(c.bytes)), weights: d.choice.map((c) => c.weight) };
+  const max = spec.kind === "uniform" ? spec.maxBytes : Math.max(...spec.bytes);
+  return { sizes: [String(max)], distribution: spec };
+}
+
+/** The load script from flags and scenario (flags win); checks the combinations. */
+function loadOptions(args: Record<string, RawFlag>, loaded: LoadedScenario | null, distribution: SizeSpec | null): LoadOptions {
+  const d = scenarioDefaults(loaded);
+  const sc = loaded?.scenario;
+  const text = (flag: string): string | undefined => scalar(args[flag]) ?? (d[flag] as string | undefined);
+  const perSessionText = text("messages-per-session");
+  const messagesPerSession =
+    perSessionText === undefined || perSessionText.toLowerCase() === "forever" ? 0 : integer("messages-per-session", perSessionText, 1, 2 ** 31 - 1);
+  const thinkTimeMs = decimal("think-time", text("think-time") ?? "0", 0, 3_600_000);
+
+  const rateFlag = scalar(args.rate);
+  const perSessionFlag = scalar(args["rate-per-session"]);
+  if (rateFlag !== undefined && perSessionFlag !== undefined) throw new UsageError("give one of --rate (in total) and --rate-per-session, not both");
+  let loop: "closed" | "open" = sc?.loop ?? "closed";
+  let ratePerSessionPerSec = sc?.ratePerSessionPerSec ?? null;
+  let rateTotalPerSec = sc?.rateTotalPerSec ?? null;
+  if (rateFlag !== undefined || perSessionFlag !== undefined) {
+    if (args["closed-loop"] === true) throw new UsageError("--closed-loop and --rate/--rate-per-session contradict each other");
+    loop = "open";
+    ratePerSessionPerSec = perSessionFlag === undefined ? null : decimal("rate-per-session", perSessionFlag, 0, 1_000_000, true);
+    rateTotalPerSec = rateFlag === undefined ? null : decimal("rate", rateFlag, 0, 100_000_000, true);
+  } else if (args["closed-loop"] === true) {
+    loop = "closed";
+  }
+  if (loop === "closed") {
+    ratePerSessionPerSec = null;
+    rateTotalPerSec = null;
+  } else if (thinkTimeMs > 0) {
+    throw new UsageError("--think-time applies to the closed loop only; the open loop paces by its rate (give --think-time 0 or --closed-loop)");
+  }
+  return {
+    rampUpSec: decimal("ramp-up", text("ramp-up") ?? "0", 0, 3600),
+    connectRatePerSec: decimal("connect-rate", text("connect-rate") ?? "0", 0, 10_000_000),
+    sizeDistribution: distribution,
+    messagesPerSession,
+    thinkTimeMs,
+    loop,
+    ratePerSessionPerSec,
+    rateTotalPerSec,
+    work: sc?.server?.work ?? null,
+    protocol: sc?.server?.protocol ?? "echo",
   };
 }
 
 /** Checks bench flags into BenchOptions. `cores` = CPUs this process may use; `cpuCount` = CPUs of the machine. */
-export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCount: number): BenchOptions {
+export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCount: number, loaded: LoadedScenario | null = null): BenchOptions {
+  const fromScenario = scenarioDefaults(loaded);
+  const sizesFromScenario = loaded === null ? null : scenarioSizes(loaded.scenario.messageSize);
+  // A flag given wins over the scenario field it names.
+  const given = (flag: string): RawFlag => args[flag] ?? fromScenario[flag];
   const target = scalar(args.target);
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
 
   let modelNames: string[];
   if (external) {
-    const given = list("model", args.model);
-    if (given !== undefined && given.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
-    modelNames = given === undefined ? ["external"] : models(given);
+    const named = list("model", args.model);
+    if (named !== undefined && named.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
+    modelNames = named === undefined ? ["external"] : models(named);
   } else {
-    modelNames = models(args.model);
+    modelNames = models(given("model"));
   }
 
-  const threadItems = list("threads", args.threads);
+  const threadItems = list("threads", given("threads"));
   let threads: ThreadsSetting[] = threadItems === undefined ? [] : [...new Set(threadItems.map(threadsSetting))];
   if (external) {
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
@@ -102,9 +198,13 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     }
   }
 
-  const connections = [...new Set((list("connections", args.connections) ?? [String(BENCH_DEFAULTS.connections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
-  const sizesBytes = [...new Set((list("size", args.size) ?? [String(BENCH_DEFAULTS.sizeBytes)]).map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
-  const opt = (name: string): string | undefined => scalar(args[name]);
+  const connections = [...new Set((list("connections", given("connections")) ?? [String(BENCH_DEFAULTS.connections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  // --size replaces the scenario's sizes, distribution included.
+  const sizeFlag = list("size", args.size);
+  const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
+  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
+  const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
+  const opt = (name: string): string | undefined => scalar(given(name));
 
   const serverPidText = opt("server-pid");
   if (serverPidText !== undefined && !external) throw new UsageError("--server-pid applies with --target only (iobench knows the pid of a server it starts)");
@@ -121,7 +221,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
-  return {
+  const load = loadOptions(args, loaded, distribution);
+  const options: BenchOptions = {
     models: modelNames,
     threads,
     connections,
@@ -140,5 +241,9 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     accept,
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
+    load,
+    scenario: null,
   };
+  if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };
+  return options;
 }

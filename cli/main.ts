@@ -11,8 +11,10 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { usableCores, toolVersion } from "../runner/environment.js";
 import { UsageError, oneLine } from "../runner/errors.js";
+import { listLines, loadBuiltins, loadScenario } from "../scenarios/load.js";
 import { bench } from "./bench.js";
 import { benchFlags, benchOptions } from "./bench-options.js";
+import { scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { serve, serveFlags, serveOptions } from "./serve.js";
 
@@ -89,7 +91,13 @@ async function main(argv: string[]): Promise<number> {
   if (chosen.command === "serve") {
     return serve(serveOptions(chosen.args, cores), { stdout: process.stdout, signal: controller.signal });
   }
-  const options = benchOptions(chosen.args, cores, cpuCount);
+  if (chosen.args["list-scenarios"] === true) {
+    process.stdout.write(`${listLines(await loadBuiltins()).join("\n")}\n`);
+    return 0;
+  }
+  const scenarioName = scalar(chosen.args.scenario);
+  const scenario = scenarioName === undefined ? null : await loadScenario(scenarioName);
+  const options = benchOptions(chosen.args, cores, cpuCount, scenario);
   return bench(options, cores, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
 }
 

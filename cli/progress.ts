@@ -1,6 +1,7 @@
 /**
  * Progress on stderr (never stdout, which carries the table or the JSON):
- * a bar with elapsed/total, live msg/s, errors and sessions connected,
+ * a bar with elapsed/total, live msg/s (against the target in open loop),
+ * connects/s when sessions reconnect by design, errors and sessions connected,
  * redrawn in place on a terminal and printed as a plain line every few
  * seconds otherwise, plus one summary line per finished run.
  */
@@ -23,7 +24,8 @@ const MIN_BAR_SEC = 1;
 function label(plan: RunPlan, position: number, total: number): string {
   const c = plan.config;
   const threads = c.threads === null ? "" : ` t=${c.threads}`;
-  return `[${position + 1}/${total}] ${c.model}${threads} c=${c.connections} ${c.sizeBytes}B`;
+  const scenario = c.load?.scenario ? ` ${c.load.scenario}` : "";
+  return `[${position + 1}/${total}]${scenario} ${c.model}${threads} c=${c.connections} ${c.sizeBytes}B`;
 }
 
 function int(x: number): string {
@@ -36,6 +38,8 @@ export class Progress {
   private barShown = false;
   private current = "";
   private connections = 0;
+  private target: number | null = null;
+  private churn = false;
 
   constructor(private readonly out: ProgressStream) {}
 
@@ -52,6 +56,8 @@ export class Progress {
   runStart(plan: RunPlan, position: number, total: number): void {
     this.current = label(plan, position, total);
     this.connections = plan.config.connections;
+    this.target = plan.config.load?.targetRateTotalPerSec ?? null;
+    this.churn = (plan.config.load?.messagesPerSession ?? 0) > 0;
     this.lastPlainAt = Date.now();
     if (!this.tty) this.out.write(`${this.current}: starting (${plan.config.warmupSec}s warm-up + ${plan.config.durationSec}s)\n`);
   }
@@ -63,7 +69,8 @@ export class Progress {
     const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}]`;
     const text =
       `${this.current} ${bar} ${p.elapsedSec.toFixed(1)}/${p.totalSec.toFixed(1)}s ${p.phase === "warmup" ? "warm-up" : "measure"}` +
-      `  ${int(p.messagesPerSec)} msg/s  errors ${int(p.errors)}  sessions ${int(p.connected)}/${int(this.connections)}`;
+      `  ${int(p.messagesPerSec)}${this.target === null ? "" : `/${int(this.target)}`} msg/s` +
+      `${this.churn ? `  ${int(p.connectsPerSec)} conn/s` : ""}  errors ${int(p.errors)}  sessions ${int(p.connected)}/${int(this.connections)}`;
     if (this.tty) {
       const width = this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 120;
       this.out.write(`\r\x1b[K${text.slice(0, Math.max(20, width - 1))}`);
@@ -81,7 +88,9 @@ export class Progress {
     const figures =
       f === null
         ? ""
-        : ` ${int(f.messagesPerSec)} msg/s, p99 ${f.latencyUs === null ? "-" : int(f.latencyUs.p99)} µs, errors ${int(f.errors.total)}`;
+        : ` ${int(f.messagesPerSec)} msg/s, p99 ${f.latencyUs === null ? "-" : int(f.latencyUs.p99)} µs` +
+          `${f.latencyUncorrectedUs === null ? "" : ` (uncorrected ${int(f.latencyUncorrectedUs.p99)} µs)`}` +
+          `, served ${int(f.sessionsServed)}/${int(run.config.connections)}, errors ${int(f.errors.total)}`;
     const flags = f === null || f.flags.length === 0 ? "" : ` !! ${f.flags.join(" ")}`;
     const status = run.status === "failed" ? ` FAILED: ${run.error}` : "";
     this.out.write(`${this.current}:${figures}${flags}${status}\n`);

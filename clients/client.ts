@@ -10,6 +10,7 @@ import { errname, sys } from "../servers/native/index.js";
 import { mergeEncoded } from "./recorder.js";
 import {
   LIVE_CONNECTED,
+  LIVE_CONNECTS,
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
@@ -18,7 +19,9 @@ import {
   WORKER_TAG,
 } from "./shared.js";
 import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
-import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters } from "./types.js";
+import { DEFAULT_SCRIPT } from "./types.js";
+import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "./types.js";
+import { maxSize } from "./script.js";
 
 /** File descriptors the process needs besides one per session (Node's own, epoll sets, stdio, a log file...). */
 const FD_MARGIN = 128;
@@ -53,6 +56,32 @@ function checkOptions(o: ClientOptions): void {
   if (!(o.timeoutMs > 0)) throw new Error(`client: timeoutMs must be > 0, got ${o.timeoutMs}`);
   if (!(o.connectTimeoutMs > 0)) throw new Error(`client: connectTimeoutMs must be > 0, got ${o.connectTimeoutMs}`);
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
+  if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
+}
+
+/** Throws a one-line error for a script the engine cannot run (the scenario loader reports user mistakes earlier, by field). */
+function checkScript(s: LoadScript, sizeBytes: number): void {
+  const nonNegative = (name: string, v: number): void => {
+    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`client: script.${name} must be a finite number >= 0, got ${v}`);
+  };
+  nonNegative("rampUpMs", s.rampUpMs);
+  nonNegative("connectRatePerSec", s.connectRatePerSec);
+  nonNegative("thinkTimeMs", s.thinkTimeMs);
+  nonNegative("ratePerSession", s.ratePerSession);
+  if (!Number.isInteger(s.messagesPerSession) || s.messagesPerSession < 0) {
+    throw new Error(`client: script.messagesPerSession must be a whole number >= 0, got ${s.messagesPerSession}`);
+  }
+  if (s.ratePerSession > 0 && s.thinkTimeMs > 0) throw new Error("client: script.thinkTimeMs applies to the closed loop only, not with ratePerSession");
+  if (s.size !== null) {
+    const max = maxSize(s.size);
+    if (max !== sizeBytes) throw new Error(`client: sizeBytes ${sizeBytes} must be the largest size the script draws (${max})`);
+    const sizes = s.size.kind === "fixed" ? [s.size.bytes] : s.size.kind === "uniform" ? [s.size.minBytes, s.size.maxBytes] : s.size.bytes;
+    if (sizes.length === 0 || sizes.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`client: script.size has a size that is not a positive integer`);
+    if (s.size.kind === "uniform" && s.size.minBytes > s.size.maxBytes) throw new Error("client: script.size minBytes is above maxBytes");
+    if (s.size.kind === "choice" && (s.size.weights.length !== s.size.bytes.length || s.size.weights.some((w) => !(w >= 0)) || !s.size.weights.some((w) => w > 0))) {
+      throw new Error("client: script.size weights must be one non-negative number per size, not all 0");
+    }
+  }
 }
 
 /**
@@ -154,6 +183,9 @@ export class LoadClient {
         cpus: [...opts.cpus],
         firstSession,
         sessions,
+        totalSessions: opts.sessions,
+        threadCount: count,
+        script: opts.script ?? DEFAULT_SCRIPT,
         control,
         live,
         startEpochMs,
@@ -178,12 +210,14 @@ export class LoadClient {
     let messages = 0;
     let errors = 0;
     let connected = 0;
+    let connects = 0;
     for (let b = 0; b < c.length; b += LIVE_SLOTS) {
       messages += c[b + LIVE_MESSAGES] ?? 0;
       errors += c[b + LIVE_ERRORS] ?? 0;
       connected += c[b + LIVE_CONNECTED] ?? 0;
+      connects += c[b + LIVE_CONNECTS] ?? 0;
     }
-    return { messages, errors, connected };
+    return { messages, errors, connected, connects };
   }
 
   /** Opens the measured window: workers drop what they counted during warm-up. */
@@ -245,9 +279,17 @@ export class LoadClient {
     const timeline: number[] = [];
     let messages = 0;
     let bytes = 0;
+    let sessionsServed = 0;
+    let sessionsTimedOut = 0;
+    let connects = 0;
+    let connectsTotal = 0;
     for (const r of results) {
       messages += r.messages;
       bytes += r.bytes;
+      sessionsServed += r.sessionsServed;
+      sessionsTimedOut += r.sessionsTimedOut;
+      connects += r.connects;
+      connectsTotal += r.connectsTotal;
       sum(errors, r.errors);
       sum(errorsTotal, r.errorsTotal);
       r.timeline.forEach((m, i) => (timeline[i] = (timeline[i] ?? 0) + m));
@@ -259,10 +301,15 @@ export class LoadClient {
       messages,
       bytes,
       latencyUs: mergeEncoded(results.map((r) => r.latency)),
+      uncorrectedLatencyUs: results.some((r) => r.uncorrectedLatency !== null) ? mergeEncoded(results.map((r) => r.uncorrectedLatency ?? "")) : null,
       connectLatencyUs: mergeEncoded(results.map((r) => r.connectLatency)),
       errors,
       errorsTotal,
       sessionsConnected: this.connectedAtEnd,
+      sessionsServed,
+      sessionsTimedOut,
+      connects,
+      connectsTotal,
       timeline: {
         intervalMs: TIMELINE_INTERVAL_MS,
         messages: timeline,

@@ -4,7 +4,7 @@
  * A worker busy in its loop never sees postMessage, so control goes through
  * shared memory that it reads on every loop iteration.
  */
-import type { ErrorCounts } from "./types.js";
+import type { ErrorCounts, LoadScript } from "./types.js";
 
 /** Values of the phase word (Int32 slot 0 of the control buffer). They only ever increase. */
 export const Phase = {
@@ -19,12 +19,14 @@ export const Phase = {
 } as const;
 export type PhaseValue = (typeof Phase)[keyof typeof Phase];
 
-/** Float64 slots per worker in the live-counter buffer: 3 used, padded to a 64-byte cache line so workers never write to one line. */
+/** Float64 slots per worker in the live-counter buffer: 4 used, padded to a 64-byte cache line so workers never write to one line. */
 export const LIVE_SLOTS = 8;
 /** Slot offsets: completed messages since start, errors since start, sessions connected now. */
 export const LIVE_MESSAGES = 0;
 export const LIVE_ERRORS = 1;
 export const LIVE_CONNECTED = 2;
+/** Connections established since start. */
+export const LIVE_CONNECTS = 3;
 
 /** Width of one timeline interval, ms. */
 export const TIMELINE_INTERVAL_MS = 500;
@@ -68,6 +70,11 @@ export interface WorkerConfig {
   firstSession: number;
   /** Sessions this worker runs. */
   sessions: number;
+  /** Sessions of the whole client (ramp-up spreads over all of them). */
+  totalSessions: number;
+  /** Client thread count: connect rates are split evenly over them. */
+  threadCount: number;
+  script: LoadScript;
   /** Int32 [phase]. */
   control: SharedArrayBuffer;
   /** Float64 [workers * LIVE_SLOTS]. */
@@ -88,6 +95,15 @@ export interface WorkerResult {
   threadId: number;
   /** Round trips inside the window, encoded histogram (µs). */
   latency: string;
+  /** Open loop: round trips from the actual send, encoded (µs); null in closed loop. */
+  uncorrectedLatency: string | null;
+  /** Sessions that completed an echo inside the window. */
+  sessionsServed: number;
+  /** Sessions with an echo timeout inside the window. */
+  sessionsTimedOut: number;
+  /** Connections established inside the window, and over the run. */
+  connects: number;
+  connectsTotal: number;
   /** Connect latency over the whole run, encoded histogram (µs). */
   connectLatency: string;
   /** Messages completed and verified inside the window. */

@@ -23,7 +23,57 @@ export interface ClientOptions {
   connectConcurrency: number;
   /** Pin the client's threads to these CPUs (empty = no pinning). */
   cpus: number[];
+  /** How sessions pace themselves beyond StableEchoClnt's closed loop; absent = DEFAULT_SCRIPT (the seed's pattern). */
+  script?: LoadScript;
 }
+
+/**
+ * Message size: one size, sizes drawn uniformly from [minBytes, maxBytes],
+ * or one of several sizes with weights. `sizeBytes` of ClientOptions must
+ * be the largest size the spec can draw.
+ */
+export type SizeSpec =
+  | { kind: "fixed"; bytes: number }
+  | { kind: "uniform"; minBytes: number; maxBytes: number }
+  | { kind: "choice"; bytes: number[]; weights: number[] };
+
+/**
+ * The session script: everything that departs from "connect once, then
+ * send the next message as soon as the echo is back". Every field at its
+ * default (DEFAULT_SCRIPT) is exactly that seed pattern, and the engine
+ * then runs its plain closed loop with no per-message check of any of this.
+ */
+export interface LoadScript {
+  /** Sessions start connecting spread evenly over this, ms (0 = all at once). */
+  rampUpMs: number;
+  /** Most new connections per second for the whole client (0 = no limit). */
+  connectRatePerSec: number;
+  /** Message size; null = always ClientOptions.sizeBytes. */
+  size: SizeSpec | null;
+  /** Messages per connection; after the last echo the session closes (FIN) and reconnects. 0 = one connection forever. */
+  messagesPerSession: number;
+  /** Closed loop: pause between an echo and the next message, ms. */
+  thinkTimeMs: number;
+  /**
+   * Open loop: messages per second per session (0 = closed loop). Each
+   * session sends on a fixed schedule (staggered randomly across sessions)
+   * and, still one message in flight, sends a late message as soon as the
+   * previous echo is back; latency counts from the intended send time
+   * (wrk2's correction for coordinated omission), uncorrected from the
+   * actual send.
+   */
+  ratePerSession: number;
+}
+
+/** The seed's pattern: closed loop, connect once, no pauses. */
+export const DEFAULT_SCRIPT: Readonly<LoadScript> = {
+  rampUpMs: 0,
+  connectRatePerSec: 0,
+  size: null,
+  messagesPerSession: 0,
+  thinkTimeMs: 0,
+  ratePerSession: 0,
+};
 
 /** Errors by kind. Every kind closes the session, which then reconnects. */
 export interface ErrorCounts {
@@ -44,6 +94,8 @@ export interface LiveCounters {
   messages: number;
   errors: number;
   connected: number;
+  /** Connections established since start (reconnects included). */
+  connects: number;
 }
 
 /** What the client measured, handed to the runner by finish(). */
@@ -54,8 +106,10 @@ export interface ClientMeasurement {
   messages: number;
   /** Bytes echoed back and verified inside the window. */
   bytes: number;
-  /** Round trip per message, µs, inside the window (merged over threads). */
+  /** Round trip per message, µs, inside the window (merged over threads); open loop: from the intended send time (corrected). */
   latencyUs: Histogram;
+  /** Open loop only: round trip from the actual send (uncorrected, what a naive client reports); null in closed loop. */
+  uncorrectedLatencyUs: Histogram | null;
   /** Time from connect() to established, µs, over the whole run. */
   connectLatencyUs: Histogram;
   /** Errors inside the window. */
@@ -64,6 +118,14 @@ export interface ClientMeasurement {
   errorsTotal: ErrorCounts;
   /** Sessions connected when the window closed. */
   sessionsConnected: number;
+  /** Sessions that completed at least one echo inside the window. */
+  sessionsServed: number;
+  /** Sessions that had at least one echo time out inside the window. */
+  sessionsTimedOut: number;
+  /** Connections established inside the window (first connects and reconnects). */
+  connects: number;
+  /** Connections established over the whole run. */
+  connectsTotal: number;
   /** Completed messages per interval from the client's start (warm-up included). */
   timeline: { intervalMs: number; messages: number[]; measureStartIndex: number };
   /** Kernel thread ids of the client's worker threads (for /proc/self/task/<tid>). */

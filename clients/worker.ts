@@ -32,6 +32,7 @@ import { C, errname, sys } from "../servers/native/index.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
 import { FastRecorder } from "./recorder.js";
+import { TimerHeap } from "./timer-heap.js";
 import {
   E_CLOSED_EARLY,
   E_CONNECT,
@@ -39,6 +40,7 @@ import {
   E_RESET,
   E_TIMEOUT,
   LIVE_CONNECTED,
+  LIVE_CONNECTS,
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
@@ -48,6 +50,8 @@ import {
   toErrorCounts,
 } from "./shared.js";
 import type { WorkerConfig, WorkerReady, WorkerResult } from "./shared.js";
+import { isScripted } from "./script.js";
+import type { SizeSpec } from "./types.js";
 
 /** Session states. */
 const QUEUED = 0; // waiting for a connect slot
@@ -55,6 +59,8 @@ const CONNECTING = 1; // connect in flight, waiting for EPOLLOUT
 const ACTIVE = 2; // connected, a message in flight
 const BACKOFF = 3; // closed after an error, waiting to retry
 const CLOSED = 4; // stopped
+const RAMP = 5; // not yet started: a timer queues it (ramp-up)
+const PAUSED = 6; // connected, no message in flight: a timer sends the next one (think time, open-loop schedule)
 
 /** Events per epollWait; well above the number of ready sessions a batch usually has. */
 const MAX_EVENTS = 512;
@@ -83,7 +89,6 @@ const EINTR = -C.EINTR;
 /** The session engine of one worker thread. */
 export class SessionEngine {
   private readonly n: number;
-  private readonly size: number;
   private readonly firstSession: number;
   private readonly pattern: Buffer;
   private readonly patternView: ByteView;
@@ -102,7 +107,9 @@ export class SessionEngine {
   private readonly shift: Int32Array;
   private readonly sent: Int32Array;
   private readonly got: Int32Array;
-  private readonly t0: Float64Array; // send time of the message in flight, or connect start
+  private readonly len: Int32Array; // size of the message in flight
+  private readonly t0: Float64Array; // send time of the message in flight (open loop: intended), or connect start
+  private readonly sentAt: Float64Array; // actual send time: t0 itself in closed loop (same array)
   private readonly retryAt: Float64Array;
   private readonly queue: Int32Array; // ring of QUEUED sessions
   private qHead = 0;
@@ -110,7 +117,27 @@ export class SessionEngine {
   private connecting = 0;
   private connected = 0;
 
+  // The script; `scripted` false = the seed's closed loop, nothing below is consulted per message.
+  private readonly scripted: boolean;
+  private readonly think: number;
+  private readonly perConnection: number;
+  private readonly intervalMs: number; // open loop: ms between a session's intended sends; 0 = closed loop
+  private readonly sizeSpec: SizeSpec | null;
+  private readonly connectRatePerMs: number; // this worker's share; 0 = no limit
+  private readonly connectBurst: number;
+  private tokens = 0;
+  private tokensAt = 0;
+  private readonly timers: TimerHeap;
+  private readonly due: Float64Array; // open loop: intended send time of the next message
+  private readonly left: Int32Array; // messages left on this connection
+  private readonly served: Uint8Array; // completed an echo inside the window
+  private readonly timedOut: Uint8Array; // an echo timed out inside the window
+  private rng: number;
+  private winConnects = 0;
+  private totalConnects = 0;
+
   private readonly latency = new FastRecorder();
+  private readonly uncorrected: FastRecorder | null;
   private readonly connectLatency = new FastRecorder();
   private measuring = false;
   private windowStarted = false;
@@ -129,7 +156,6 @@ export class SessionEngine {
 
   constructor(private readonly cfg: WorkerConfig) {
     this.n = cfg.sessions;
-    this.size = cfg.sizeBytes;
     this.firstSession = cfg.firstSession;
     this.pattern = makePattern(cfg.sizeBytes);
     this.patternView = byteView(this.pattern);
@@ -143,13 +169,43 @@ export class SessionEngine {
     this.shift = new Int32Array(n);
     this.sent = new Int32Array(n);
     this.got = new Int32Array(n);
+    this.len = new Int32Array(n).fill(cfg.sizeBytes);
     this.t0 = new Float64Array(n);
     this.retryAt = new Float64Array(n);
     this.queue = new Int32Array(Math.max(1, n));
-    for (let s = 0; s < n; s++) this.enqueue(s);
+
+    const script = cfg.script;
+    this.scripted = isScripted(script);
+    this.think = script.thinkTimeMs;
+    this.perConnection = script.messagesPerSession;
+    this.intervalMs = script.ratePerSession > 0 ? 1000 / script.ratePerSession : 0;
+    this.sizeSpec = script.size === null || script.size.kind === "fixed" ? null : script.size;
+    this.sentAt = this.intervalMs > 0 ? new Float64Array(n) : this.t0;
+    this.uncorrected = this.intervalMs > 0 ? new FastRecorder() : null;
+    const share = script.connectRatePerSec / Math.max(1, cfg.threadCount);
+    this.connectRatePerMs = share / 1000;
+    // Enough tokens for one wait period, so the loop's granularity does not lower the rate.
+    this.connectBurst = Math.max(1, share * (WAIT_MS / 1000) * 2);
+    this.timers = new TimerHeap(n);
+    this.due = new Float64Array(this.intervalMs > 0 ? n : 0);
+    this.left = new Int32Array(n);
+    this.served = new Uint8Array(n);
+    this.timedOut = new Uint8Array(n);
+    this.rng = (0x2545f491 ^ Math.imul(cfg.index + 1, 0x9e3779b1)) | 0 || 1;
+
     // Timeline intervals count from the client's start, on every worker alike.
     const startLocal = cfg.startEpochMs - performance.timeOrigin;
     this.nextTick = startLocal + TIMELINE_INTERVAL_MS;
+    this.tokensAt = startLocal;
+    for (let s = 0; s < n; s++) {
+      if (script.rampUpMs > 0) {
+        // Session g of G starts at g/G of the ramp: the whole client ramps evenly.
+        this.state[s] = RAMP;
+        this.timers.push(startLocal + (script.rampUpMs * (cfg.firstSession + s)) / Math.max(1, cfg.totalSessions), s);
+      } else {
+        this.enqueue(s);
+      }
+    }
 
     const epfd = sys.epollCreate();
     if (epfd < 0) throw new Error(`client worker: epoll_create failed: ${errname(epfd)}`);
@@ -169,8 +225,9 @@ export class SessionEngine {
         this.onPhase(p);
         if (p >= Phase.Stop) break;
       }
+      if (this.timers.size > 0) this.fireTimers();
       this.startConnects();
-      const k = epollWait(this.epfd, events, MAX_EVENTS, WAIT_MS);
+      const k = epollWait(this.epfd, events, MAX_EVENTS, this.timers.size > 0 || this.connectRatePerMs > 0 ? this.waitMs() : WAIT_MS);
       this.now = performance.now();
       if (k < 0 && k !== -C.EINTR) throw new Error(`client worker: epoll_wait failed: ${errname(k)}`);
       for (let i = 0; i < k; i++) {
@@ -192,6 +249,7 @@ export class SessionEngine {
       live[b + LIVE_MESSAGES] = this.totalMessages;
       live[b + LIVE_ERRORS] = this.errorCount;
       live[b + LIVE_CONNECTED] = this.connected;
+      live[b + LIVE_CONNECTS] = this.totalConnects;
     }
     return this.finish();
   }
@@ -201,6 +259,10 @@ export class SessionEngine {
       // Whatever was counted during warm-up is not part of the window.
       this.windowStarted = true;
       this.latency.reset();
+      this.uncorrected?.reset();
+      this.served.fill(0);
+      this.timedOut.fill(0);
+      this.winConnects = 0;
       this.winMessages = 0;
       this.winBytes = 0;
       this.winErrors.fill(0);
@@ -217,7 +279,7 @@ export class SessionEngine {
       const fd = this.fd[s] as number;
       for (;;) {
         const got = this.got[s] as number;
-        const want = this.size - got;
+        const want = (this.len[s] as number) - got;
         const len = want < SCRATCH_BYTES ? want : SCRATCH_BYTES;
         const r = recv(fd, this.scratch, 0, len);
         if (r > 0) {
@@ -246,7 +308,7 @@ export class SessionEngine {
         }
       }
     }
-    if ((ev & EPOLLOUT) !== 0 && (this.sent[s] as number) < this.size) this.sendSome(s);
+    if ((ev & EPOLLOUT) !== 0 && (this.sent[s] as number) < (this.len[s] as number)) this.sendSome(s);
   }
 
   /** The whole echo is back and verified: record it and send the next message. */
@@ -255,10 +317,12 @@ export class SessionEngine {
     if (this.measuring) {
       this.latency.record((t - (this.t0[s] as number)) * 1000);
       this.winMessages++;
+      this.served[s] = 1;
     }
     this.totalMessages++;
     this.timelineCount++;
-    this.startMessage(s, t);
+    if (this.scripted) this.next(s, t);
+    else this.startMessage(s, t);
   }
 
   /** Starts the session's next message at time t. */
@@ -275,9 +339,121 @@ export class SessionEngine {
   /** Sends what is left of the message in flight; a short send waits for the EPOLLOUT edge. */
   private sendSome(s: number): void {
     const sent = this.sent[s] as number;
-    const r = send(this.fd[s] as number, this.pattern, (this.shift[s] as number) + sent, this.size - sent);
+    const r = send(this.fd[s] as number, this.pattern, (this.shift[s] as number) + sent, (this.len[s] as number) - sent);
     if (r >= 0) this.sent[s] = sent + r;
     else if (r !== EAGAIN && r !== EINTR) this.fail(s, E_RESET);
+  }
+
+  // ---- the script (only when scripted) ---------------------------------------------
+
+  /** After an echo: record the uncorrected figure, then close, pause or send on as the script says. */
+  private next(s: number, t: number): void {
+    if (this.uncorrected !== null && this.measuring) this.uncorrected.record((t - (this.sentAt[s] as number)) * 1000);
+    if (this.perConnection > 0) {
+      const left = (this.left[s] as number) - 1;
+      this.left[s] = left;
+      if (left <= 0) {
+        this.hangUp(s);
+        return;
+      }
+    }
+    if (this.intervalMs > 0) {
+      const due = (this.due[s] as number) + this.intervalMs;
+      this.due[s] = due;
+      if (due <= t) this.send(s);
+      else this.pause(s, due);
+    } else if (this.think > 0) {
+      this.pause(s, t + this.think);
+    } else {
+      this.send(s);
+    }
+  }
+
+  /** Starts a scripted session's next message now: its size drawn, its send time recorded. */
+  private send(s: number): void {
+    if (this.sizeSpec !== null) this.len[s] = this.drawSize(this.sizeSpec);
+    if (this.intervalMs > 0) {
+      this.sentAt[s] = this.now;
+      this.startMessage(s, this.due[s] as number);
+    } else {
+      this.startMessage(s, this.now);
+    }
+  }
+
+  private pause(s: number, at: number): void {
+    this.state[s] = PAUSED;
+    this.timers.push(at, s);
+  }
+
+  /** A scripted session has just connected. */
+  private connectedScripted(s: number, t: number): void {
+    this.left[s] = this.perConnection;
+    if (this.intervalMs > 0) {
+      // First connect: a random phase within one interval, so sessions do not send in lockstep.
+      // A reconnect keeps the schedule: time spent reconnecting counts against latency, as a user would see it.
+      if (this.due[s] === 0) this.due[s] = t + this.random() * this.intervalMs;
+      const due = this.due[s] as number;
+      if (due <= t) this.send(s);
+      else this.pause(s, due);
+    } else {
+      this.send(s);
+    }
+  }
+
+  /** The session's last message on this connection is back: close cleanly (FIN) and queue a reconnect. */
+  private hangUp(s: number): void {
+    this.connected--;
+    sys.close(this.fd[s] as number);
+    this.fd[s] = -1;
+    this.enqueue(s);
+  }
+
+  /** Runs every timer that is due: ramp-up starts and paused sessions' next messages. */
+  private fireTimers(): void {
+    const timers = this.timers;
+    const now = performance.now();
+    this.now = now;
+    while (timers.size > 0 && timers.peekTime() <= now) {
+      const s = timers.pop();
+      const st = this.state[s];
+      if (st === PAUSED) {
+        this.state[s] = ACTIVE;
+        this.send(s);
+      } else if (st === RAMP) {
+        this.enqueue(s);
+      }
+    }
+  }
+
+  /** epoll_wait timeout: until the next timer or connect token, at most WAIT_MS. */
+  private waitMs(): number {
+    let until = this.timers.peekTime() - this.now;
+    if (this.connectRatePerMs > 0 && this.qLen > 0 && this.tokens < 1) until = Math.min(until, (1 - this.tokens) / this.connectRatePerMs);
+    if (!(until > 0)) return 0;
+    return until >= WAIT_MS ? WAIT_MS : Math.ceil(until);
+  }
+
+  /** xorshift32 in [0, 1). */
+  private random(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    return (x >>> 0) / 4294967296;
+  }
+
+  private drawSize(spec: SizeSpec): number {
+    if (spec.kind === "uniform") return spec.minBytes + Math.floor(this.random() * (spec.maxBytes - spec.minBytes + 1));
+    if (spec.kind === "fixed") return spec.bytes;
+    let total = 0;
+    for (const w of spec.weights) total += w;
+    let r = this.random() * total;
+    for (let i = 0; i < spec.bytes.length; i++) {
+      r -= spec.weights[i] as number;
+      if (r < 0) return spec.bytes[i] as number;
+    }
+    return spec.bytes[spec.bytes.length - 1] as number;
   }
 
   // ---- connecting ----------------------------------------------------------------
@@ -289,10 +465,20 @@ export class SessionEngine {
     this.state[s] = QUEUED;
   }
 
-  /** Starts connects while fewer than connectConcurrency are in flight. */
+  /** Starts connects while fewer than connectConcurrency are in flight (and, with a connect rate, while tokens last). */
   private startConnects(): void {
     const limit = this.cfg.connectConcurrency;
+    const rated = this.connectRatePerMs > 0;
+    if (rated && this.qLen > 0) {
+      const now = performance.now();
+      this.tokens = Math.min(this.connectBurst, this.tokens + (now - this.tokensAt) * this.connectRatePerMs);
+      this.tokensAt = now;
+    }
     while (this.qLen > 0 && this.connecting < limit) {
+      if (rated) {
+        if (this.tokens < 1) break;
+        this.tokens--;
+      }
       const s = this.queue[this.qHead] as number;
       this.qHead = (this.qHead + 1) % this.queue.length;
       this.qLen--;
@@ -331,8 +517,11 @@ export class SessionEngine {
     this.connectLatency.record((t - (this.t0[s] as number)) * 1000);
     this.connecting--;
     this.connected++;
+    this.totalConnects++;
+    if (this.measuring) this.winConnects++;
     this.state[s] = ACTIVE;
-    this.startMessage(s, t);
+    if (this.scripted) this.connectedScripted(s, t);
+    else this.startMessage(s, t);
   }
 
   // ---- errors, timeouts, retries -------------------------------------------------
@@ -349,6 +538,7 @@ export class SessionEngine {
     if (st === CONNECTING) this.connecting--;
     else if (st === ACTIVE) this.connected--;
     this.countError(kind);
+    if (kind === E_TIMEOUT && this.measuring) this.timedOut[s] = 1;
     const fd = this.fd[s] as number;
     // The client gives up on a session it still considers open (timeout,
     // mismatch): abort with RST so thousands of retries leave no TIME_WAIT.
@@ -368,12 +558,13 @@ export class SessionEngine {
     this.nextScan = now + SCAN_MS;
     const state = this.state;
     const t0 = this.t0;
+    const sentAt = this.sentAt;
     const echoLimit = now - this.cfg.timeoutMs;
     const connectLimit = now - this.cfg.connectTimeoutMs;
     for (let s = 0; s < this.n; s++) {
       const st = state[s];
       if (st === ACTIVE) {
-        if ((t0[s] as number) < echoLimit) this.fail(s, E_TIMEOUT);
+        if ((sentAt[s] as number) < echoLimit) this.fail(s, E_TIMEOUT);
       } else if (st === CONNECTING) {
         if ((t0[s] as number) < connectLimit) this.fail(s, E_CONNECT);
       } else if (st === BACKOFF) {
@@ -396,10 +587,22 @@ export class SessionEngine {
     this.connected = 0;
     this.live[this.liveBase + LIVE_CONNECTED] = 0;
     this.timeline.push(this.timelineCount);
+    this.timers.clear();
+    let served = 0;
+    let timedOut = 0;
+    for (let s = 0; s < this.n; s++) {
+      served += this.served[s] as number;
+      timedOut += this.timedOut[s] as number;
+    }
     return {
       type: "result",
       threadId: sys.gettid(),
       latency: this.latency.encode(),
+      uncorrectedLatency: this.uncorrected === null ? null : this.uncorrected.encode(),
+      sessionsServed: served,
+      sessionsTimedOut: timedOut,
+      connects: this.winConnects,
+      connectsTotal: this.totalConnects,
       connectLatency: this.connectLatency.encode(),
       messages: this.winMessages,
       bytes: this.winBytes,

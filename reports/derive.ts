@@ -21,8 +21,12 @@ import type {
   ErrorFigures,
   Figures,
   LatencySummaryUs,
+  OpenLoopFigures,
   RunFlag,
 } from "./schema.js";
+
+/** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
+export const TARGET_RATE_SHORTFALL = 0.9;
 
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
@@ -64,6 +68,10 @@ export interface RawRun {
   warmupSec: number;
   /** Sessions the run asked for. */
   connectionsRequested: number;
+  /** Sessions close and reconnect by design (messages per session): fewer connected at the end is no problem. */
+  sessionsChurn?: boolean;
+  /** Open loop: the target rate over all sessions, messages/s; null in closed loop. */
+  targetMessagesPerSec?: number | null;
   /** Server readings; null when the server cannot be read (external server without --server-pid). */
   server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
   client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
@@ -204,7 +212,14 @@ export function deriveFigures(raw: RawRun): Figures {
   if (errorsTotal.mismatch > 0) flags.push("MISMATCH");
   if (errors.total - errors.mismatch > 0) flags.push("ERRORS");
   if (m.messages === 0) flags.push("NO-MESSAGES");
-  if (m.sessionsConnected < raw.connectionsRequested) flags.push("SESSIONS-MISSING");
+  if (m.sessionsConnected < raw.connectionsRequested && raw.sessionsChurn !== true) flags.push("SESSIONS-MISSING");
+  if (m.messages > 0 && m.sessionsServed < raw.connectionsRequested) flags.push("SESSIONS-UNSERVED");
+  let openLoop: OpenLoopFigures | null = null;
+  if (raw.targetMessagesPerSec !== undefined && raw.targetMessagesPerSec !== null && raw.targetMessagesPerSec > 0) {
+    const achieved = rate(m.messages);
+    openLoop = { targetMessagesPerSec: raw.targetMessagesPerSec, achievedMessagesPerSec: achieved, achievedRatio: achieved / raw.targetMessagesPerSec };
+    if (openLoop.achievedRatio < TARGET_RATE_SHORTFALL) flags.push("BELOW-TARGET-RATE");
+  }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
 
   return {
@@ -215,12 +230,21 @@ export function deriveFigures(raw: RawRun): Figures {
     messagesPerSec: rate(m.messages),
     bytesPerSec: rate(m.bytes),
     latencyUs: summarise(m.latencyUs),
+    latencyUncorrectedUs: m.uncorrectedLatencyUs === null ? null : summarise(m.uncorrectedLatencyUs),
+    latencyUncorrectedHistogram: m.uncorrectedLatencyUs === null ? null : encodeForResults(m.uncorrectedLatencyUs),
+    openLoop,
     connectLatencyUs: summarise(m.connectLatencyUs),
     latencyHistogram: encodeForResults(m.latencyUs),
     connectLatencyHistogram: encodeForResults(m.connectLatencyUs),
     errors,
     errorsTotal,
     sessionsConnected: m.sessionsConnected,
+    sessionsServed: m.sessionsServed,
+    sessionsNotServed: Math.max(0, raw.connectionsRequested - m.sessionsServed),
+    sessionsTimedOut: m.sessionsTimedOut,
+    connects: m.connects,
+    connectsPerSec: rate(m.connects),
+    connectsTotal: m.connectsTotal,
     serverCpuSeconds,
     serverCpuUsPerMessage: serverCpuSeconds === null ? null : perMessage(serverCpuSeconds * 1e6, m.messages),
     serverContextSwitches,

@@ -7,7 +7,8 @@
  * Version 1. A change that renames or removes a field, or changes a unit or
  * a meaning, bumps RESULTS_VERSION; adding a field does not.
  */
-import type { ErrorCounts } from "../clients/types.js";
+import type { ErrorCounts, SizeSpec } from "../clients/types.js";
+import type { Scenario } from "../scenarios/format.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
@@ -103,6 +104,82 @@ export interface BenchOptions {
   out: string;
   /** Print results.json on stdout instead of the table. */
   json: boolean;
+  /** How sessions pace themselves (scenario fields and their flags); the seed's closed loop when nothing was asked. */
+  load: LoadOptions;
+  /** The scenario the options started from (--scenario), or null. */
+  scenario: ScenarioRecord | null;
+}
+
+/**
+ * The load script as asked for, beyond sessions and sizes. Every field at
+ * its default (rampUpSec 0, connectRatePerSec 0, sizeDistribution null,
+ * messagesPerSession 0, thinkTimeMs 0, loop "closed") is StableEchoClnt's
+ * pattern: connect once, next message as soon as the echo is back.
+ */
+export interface LoadOptions {
+  /** Sessions start connecting spread evenly over this, seconds. */
+  rampUpSec: number;
+  /** Most new connections per second, whole client; 0 = no limit. */
+  connectRatePerSec: number;
+  /** Message sizes drawn per message; null = the fixed size(s) of sizesBytes (then sizesBytes = [the largest size]). */
+  sizeDistribution: SizeSpec | null;
+  /** Messages per connection before the session closes (FIN) and reconnects; 0 = forever. */
+  messagesPerSession: number;
+  /** Closed loop: pause between an echo and the next message, ms. */
+  thinkTimeMs: number;
+  /** closed: next message after the echo (StableEchoClnt); open: on a schedule at a target rate. */
+  loop: "closed" | "open";
+  /** Open loop: target messages per second per session, or null when given in total. */
+  ratePerSessionPerSec: number | null;
+  /** Open loop: target messages per second over all sessions, or null when given per session. */
+  rateTotalPerSec: number | null;
+  /** Per-message server work ("cpu:50us", "block:2ms"), or null for none. */
+  work: string | null;
+  /** Server protocol. */
+  protocol: "echo";
+}
+
+/** LoadOptions of the seed's pattern: what bench runs without --scenario or load flags. */
+export const SEED_LOAD: Readonly<LoadOptions> = {
+  rampUpSec: 0,
+  connectRatePerSec: 0,
+  sizeDistribution: null,
+  messagesPerSession: 0,
+  thinkTimeMs: 0,
+  loop: "closed",
+  ratePerSessionPerSec: null,
+  rateTotalPerSec: null,
+  work: null,
+  protocol: "echo",
+};
+
+/** Where the options came from when --scenario was given. */
+export interface ScenarioRecord {
+  /** The scenario's name. */
+  name: string;
+  /** The file it was read from (a built-in's source file, or the user's path). */
+  file: string;
+  /** The scenario after command-line overrides, in the scenario file format (scenarios/format.ts): a file with this content repeats the run. */
+  effective: Scenario;
+}
+
+/** The load script of one run, resolved: the open-loop rate is per session here, whatever way it was asked for. */
+export interface RunLoad {
+  /** Scenario name, or null without --scenario. */
+  scenario: string | null;
+  rampUpSec: number;
+  connectRatePerSec: number;
+  /** Per-message size distribution, or null (every message is sizeBytes). */
+  sizeDistribution: SizeSpec | null;
+  messagesPerSession: number;
+  thinkTimeMs: number;
+  loop: "closed" | "open";
+  /** Open loop: target messages per second per session; null in closed loop. */
+  targetRatePerSessionPerSec: number | null;
+  /** Open loop: target messages per second over all sessions; null in closed loop. */
+  targetRateTotalPerSec: number | null;
+  /** Per-message server work, or null. */
+  work: string | null;
 }
 
 /** What one run measured against: one point of the sweep. */
@@ -117,8 +194,10 @@ export interface RunConfig {
   threads: ThreadsSetting | null;
   /** Concurrent client sessions. */
   connections: number;
-  /** Bytes per message. */
+  /** Bytes per message (with load.sizeDistribution: the largest message). */
   sizeBytes: number;
+  /** How the sessions paced themselves. Absent in files written before scenarios: read as the closed loop. */
+  load?: RunLoad;
   /** Client worker threads the sessions were spread over. */
   clientThreads: number;
   /** Requested measured window, seconds. */
@@ -191,6 +270,14 @@ export interface Timeline {
   measureStartIndex: number;
 }
 
+/** Open-loop rates, messages per second. */
+export interface OpenLoopFigures {
+  targetMessagesPerSec: number;
+  achievedMessagesPerSec: number;
+  /** achieved / target. */
+  achievedRatio: number;
+}
+
 /** Warning flags a run can carry (the table prints them loudly). */
 export type RunFlag =
   /** The client, not the server, may have been the bottleneck (see derive.ts for the rule). */
@@ -203,6 +290,10 @@ export type RunFlag =
   | "NO-MESSAGES"
   /** Fewer sessions connected at the end of the window than asked for. */
   | "SESSIONS-MISSING"
+  /** Some sessions completed no echo inside the window (the model could not serve them all: see sessionsServed). */
+  | "SESSIONS-UNSERVED"
+  /** Open loop: the achieved rate was below 90% of the target. */
+  | "BELOW-TARGET-RATE"
   /** The server process did not exit cleanly (code 0) when asked to stop. */
   | "SERVER-EXIT";
 
@@ -218,8 +309,18 @@ export interface Figures {
   bytes: number;
   messagesPerSec: number;
   bytesPerSec: number;
-  /** Round trip per message inside the window, µs. null when no message completed. */
+  /**
+   * Round trip per message inside the window, µs. null when no message
+   * completed. Open loop: timed from the intended send time (corrected for
+   * coordinated omission, as wrk2 does).
+   */
   latencyUs: LatencySummaryUs | null;
+  /** Open loop only: round trip from the actual send (uncorrected), µs; null in closed loop or without messages. */
+  latencyUncorrectedUs: LatencySummaryUs | null;
+  /** Open loop only: the uncorrected histogram; null in closed loop. */
+  latencyUncorrectedHistogram: EncodedHistogram | null;
+  /** Open loop only: target vs achieved rate; null in closed loop. */
+  openLoop: OpenLoopFigures | null;
   /** connect() to established, µs, over the whole run (warm-up included). null when nothing connected. */
   connectLatencyUs: LatencySummaryUs | null;
   /** The merged round-trip histogram of the window. */
@@ -232,6 +333,17 @@ export interface Figures {
   errorsTotal: ErrorFigures;
   /** Sessions connected when the window closed (compare with config.connections). */
   sessionsConnected: number;
+  /** Sessions that completed at least one echo inside the window. */
+  sessionsServed: number;
+  /** config.connections - sessionsServed: sessions the server never answered inside the window. */
+  sessionsNotServed: number;
+  /** Sessions that had at least one echo time out inside the window. */
+  sessionsTimedOut: number;
+  /** Connections established inside the window (reconnects included). */
+  connects: number;
+  connectsPerSec: number;
+  /** Connections established over the whole run, warm-up included. */
+  connectsTotal: number;
 
   /** Server process CPU time (user + system) inside the window, seconds. */
   serverCpuSeconds: number | null;

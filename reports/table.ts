@@ -21,6 +21,8 @@ function mib(bytes: number | null): string {
 
 interface Column {
   title: string;
+  /** Shown only when this holds for the file (e.g. open-loop columns only when a run was open loop). */
+  when?: (runs: readonly Run[]) => boolean;
   /** Right-aligned (numbers) or left-aligned (names). */
   right: boolean;
   cell(run: Run, f: Figures | null): string;
@@ -37,12 +39,24 @@ const COLUMNS: Column[] = [
   { title: "p50 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p50) : NONE) },
   { title: "p99 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p99) : NONE) },
   { title: "p99.9 µs", right: true, cell: (_r, f) => (f?.latencyUs ? int(f.latencyUs.p99_9) : NONE) },
+  { title: "p99 uncorr µs", right: true, when: anyOpenLoop, cell: (_r, f) => (f?.latencyUncorrectedUs ? int(f.latencyUncorrectedUs.p99) : NONE) },
+  { title: "target msg/s", right: true, when: anyOpenLoop, cell: (_r, f) => (f?.openLoop ? int(f.openLoop.targetMessagesPerSec) : NONE) },
+  { title: "conn/s", right: true, when: anyChurn, cell: (_r, f) => (f === null ? NONE : int(f.connectsPerSec)) },
+  { title: "served", right: true, cell: (_r, f) => (f === null ? NONE : int(f.sessionsServed)) },
   { title: "cpu µs/msg", right: true, cell: (_r, f) => fixed(f?.serverCpuUsPerMessage, 1) },
   { title: "ctx-sw/msg", right: true, cell: (_r, f) => fixed(f?.serverContextSwitchesPerMessage?.total, 3) },
   { title: "RSS MiB", right: true, cell: (_r, f) => mib(f?.serverRssBytes ?? null) },
   { title: "errors", right: true, cell: (_r, f) => (f === null ? NONE : int(f.errors.total)) },
   { title: "flags", right: false, cell: flagsCell },
 ];
+
+function anyOpenLoop(runs: readonly Run[]): boolean {
+  return runs.some((r) => r.config.load?.loop === "open");
+}
+
+function anyChurn(runs: readonly Run[]): boolean {
+  return runs.some((r) => (r.config.load?.messagesPerSession ?? 0) > 0);
+}
 
 function flagsCell(run: Run, f: Figures | null): string {
   const flags: string[] = run.status === "failed" ? ["FAILED"] : [];
@@ -52,12 +66,13 @@ function flagsCell(run: Run, f: Figures | null): string {
 
 /** The table as lines of text (no trailing newline), followed by notes for every flagged run. */
 export function renderTable(results: ResultsFile): string {
-  const rows = results.runs.map((run) => COLUMNS.map((c) => c.cell(run, run.figures)));
-  const header = COLUMNS.map((c) => c.title);
-  const widths = COLUMNS.map((_c, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const columns = COLUMNS.filter((c) => c.when === undefined || c.when(results.runs));
+  const rows = results.runs.map((run) => columns.map((c) => c.cell(run, run.figures)));
+  const header = columns.map((c) => c.title);
+  const widths = columns.map((_c, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((cell, i) => (COLUMNS[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   const out = [line(header), ...rows.map(line)];
@@ -94,6 +109,16 @@ export function renderNotes(runs: readonly Run[]): string[] {
     if (f.flags.includes("NO-MESSAGES")) notes.push(`NO-MESSAGES ${id}: no echo completed inside the measured window`);
     if (f.flags.includes("SESSIONS-MISSING")) {
       notes.push(`SESSIONS-MISSING ${id}: only ${f.sessionsConnected} of ${run.config.connections} sessions were connected at the end`);
+    }
+    if (f.flags.includes("SESSIONS-UNSERVED")) {
+      notes.push(
+        `SESSIONS-UNSERVED ${id}: ${f.sessionsServed} of ${c.connections} sessions completed an echo inside the window; ${f.sessionsNotServed} were never served (${f.sessionsTimedOut} had an echo time out)`,
+      );
+    }
+    if (f.flags.includes("BELOW-TARGET-RATE") && f.openLoop !== null) {
+      notes.push(
+        `BELOW-TARGET-RATE ${id}: open loop achieved ${int(f.openLoop.achievedMessagesPerSec)} of the ${int(f.openLoop.targetMessagesPerSec)} msg/s asked for (${Math.round(f.openLoop.achievedRatio * 100)}%)`,
+      );
     }
     if (f.flags.includes("SERVER-EXIT") && run.serverExit !== undefined) {
       const x = run.serverExit;

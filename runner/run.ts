@@ -6,10 +6,10 @@
  * carrying what was measured, never a thrown error: a sweep goes on.
  */
 import { LoadClient } from "../clients/client.js";
-import type { ClientOptions } from "../clients/types.js";
+import type { ClientOptions, LoadScript } from "../clients/types.js";
 import { deriveFigures } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
-import type { FailedRun, FailureKind, Figures, OkRun, Run, RunConfig, ServerExit } from "../reports/schema.js";
+import type { FailedRun, FailureKind, Figures, OkRun, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
 import type { ServerOptions } from "../servers/model.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "./errors.js";
@@ -45,6 +45,8 @@ export interface RunProgress {
   errors: number;
   /** Sessions connected now. */
   connected: number;
+  /** New connections per second over about the last second. */
+  connectsPerSec: number;
 }
 
 /** Optional observers of a run. */
@@ -71,6 +73,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The client's session script for a run's load (absent load: the seed's closed loop). */
+export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
+  if (load === undefined) return undefined;
+  return {
+    rampUpMs: load.rampUpSec * 1000,
+    connectRatePerSec: load.connectRatePerSec,
+    size: load.sizeDistribution,
+    messagesPerSession: load.messagesPerSession,
+    thinkTimeMs: load.thinkTimeMs,
+    ratePerSession: load.targetRatePerSessionPerSec ?? 0,
+  };
+}
+
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
 export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run> {
   const config: RunConfig = structuredClone(plan.config);
@@ -81,7 +96,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
   let serverExit: ServerExit | undefined;
 
   const progress = (phase: RunProgress["phase"], elapsedSec = 0): void =>
-    hooks.onProgress?.({ phase, elapsedSec, totalSec, messagesPerSec: 0, errors: 0, connected: 0 });
+    hooks.onProgress?.({ phase, elapsedSec, totalSec, messagesPerSec: 0, errors: 0, connected: 0, connectsPerSec: 0 });
 
   /** Stops whatever still runs; the server's exit status is kept for the record. */
   const cleanUp = async (): Promise<void> => {
@@ -136,6 +151,8 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       connectConcurrency: plan.connectConcurrency,
       cpus: plan.clientCpus ?? [],
     };
+    const script = scriptFor(config.load);
+    if (script !== undefined) clientOptions.script = script;
     try {
       client = await LoadClient.start(clientOptions);
     } catch (err) {
@@ -145,7 +162,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
 
     // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
     const loadStart = performance.now();
-    const rates: { at: number; messages: number }[] = [];
+    const rates: { at: number; messages: number; connects: number }[] = [];
     const watch = (ms: number, phase: "warmup" | "measure", rss: number[] | null): Promise<WatchEnd> =>
       new Promise<WatchEnd>((resolve) => {
         let done = false;
@@ -166,7 +183,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
           }
           const now = performance.now();
           const live = running.live();
-          rates.push({ at: now, messages: live.messages });
+          rates.push({ at: now, messages: live.messages, connects: live.connects });
           while (rates.length > 2 && now - rates[1]!.at >= 1000) rates.shift();
           const first = rates[0]!;
           const dt = (now - first.at) / 1000;
@@ -175,6 +192,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
             elapsedSec: (now - loadStart) / 1000,
             totalSec,
             messagesPerSec: dt > 0 ? (live.messages - first.messages) / dt : 0,
+            connectsPerSec: dt > 0 ? (live.connects - first.connects) / dt : 0,
             errors: live.errors,
             connected: live.connected,
           });
@@ -237,6 +255,8 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       sampledWindowSec,
       warmupSec,
       connectionsRequested: config.connections,
+      sessionsChurn: (config.load?.messagesPerSession ?? 0) > 0,
+      targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
       server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,

@@ -8,7 +8,7 @@
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, Environment, ResultsFile, Run, RunConfig, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import type { ModelName } from "../servers/model.js";
 import { runOnce } from "./run.js";
@@ -36,6 +36,28 @@ export function clientThreadsFor(options: BenchOptions, threads: ThreadsSetting 
   return defaultClientThreads(usableCores, serverThreads);
 }
 
+/** The load of one run: the open-loop rate resolved per session for its session count. */
+export function runLoad(load: LoadOptions, sessions: number, scenario: string | null): RunLoad {
+  let perSession: number | null = null;
+  let total: number | null = null;
+  if (load.loop === "open") {
+    perSession = load.ratePerSessionPerSec ?? (load.rateTotalPerSec as number) / sessions;
+    total = load.rateTotalPerSec ?? perSession * sessions;
+  }
+  return {
+    scenario,
+    rampUpSec: load.rampUpSec,
+    connectRatePerSec: load.connectRatePerSec,
+    sizeDistribution: load.sizeDistribution,
+    messagesPerSession: load.messagesPerSession,
+    thinkTimeMs: load.thinkTimeMs,
+    loop: load.loop,
+    targetRatePerSessionPerSec: perSession,
+    targetRateTotalPerSec: total,
+    work: load.work,
+  };
+}
+
 /** Every run of the sweep, in the order they will run. per-connection threads apply to the blocking model only. */
 export function planSweep(input: SweepInput): RunPlan[] {
   const o = input.options;
@@ -55,6 +77,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
               threads,
               connections,
               sizeBytes,
+              load: runLoad(o.load, connections, o.scenario?.name ?? null),
               clientThreads: clientThreadsFor(o, threads, input.usableCores),
               durationSec: o.durationSec,
               warmupSec: o.warmupSec,

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { createResultsDir, timestampName, writeFileAtomic } from "../reports/results-file.js";
-import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
+import { RESULTS_SCHEMA, RESULTS_VERSION, SEED_LOAD } from "../reports/schema.js";
 import type { BenchOptions, ResultsFile } from "../reports/schema.js";
 import { collectEnvironment } from "../runner/environment.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
@@ -102,6 +102,8 @@ function options(out: string): BenchOptions {
     accept: "poll",
     out,
     json: false,
+    load: { ...SEED_LOAD },
+    scenario: null,
   };
 }
 
