@@ -21,14 +21,18 @@ export function messageSizeOf(sizesBytes: readonly number[], distribution: SizeS
 /** `base` with every field the options decide replaced by the options' value. */
 export function effectiveScenario(base: Scenario, o: BenchOptions): Scenario {
   const l = o.load;
-  const server: ScenarioServer = {
-    models: [...o.models],
-    ...(o.threads.length > 0 ? { threads: [...o.threads] } : {}),
-    protocol: l.protocol,
-    work: l.work,
-    accept: o.accept,
-    bufferBytes: o.bufferBytes,
-  };
+  // An external server (--target) is not the scenario's to describe: only its protocol and work are.
+  const server: ScenarioServer =
+    o.target !== null
+      ? { protocol: l.protocol, work: l.work }
+      : {
+          models: [...o.models],
+          ...(o.threads.length > 0 ? { threads: [...o.threads] } : {}),
+          protocol: l.protocol,
+          work: l.work,
+          accept: o.accept,
+          bufferBytes: o.bufferBytes,
+        };
   const s: Scenario = {
     name: base.name,
     ...(base.description !== undefined ? { description: base.description } : {}),

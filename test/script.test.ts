@@ -1,0 +1,150 @@
+/**
+ * The session script against the fixture server: open loop (rate, and the
+ * coordinated-omission correction against a server that stalls), think
+ * time, reconnects after N messages, ramp-up, size distributions.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LoadClient } from "../clients/client.js";
+import { DEFAULT_SCRIPT } from "../clients/types.js";
+import type { ClientMeasurement, ClientOptions, LoadScript } from "../clients/types.js";
+import { startFixtureServer } from "./fixtures/echo-server.js";
+import type { FixtureOptions, FixtureServer } from "./fixtures/echo-server.js";
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function options(port: number, sessions: number, script: Partial<LoadScript>, sizeBytes = 64): ClientOptions {
+  return {
+    host: "127.0.0.1",
+    port,
+    sessions,
+    sizeBytes,
+    clientThreads: 1,
+    timeoutMs: 3000,
+    connectTimeoutMs: 3000,
+    connectConcurrency: 64,
+    cpus: [],
+    script: { ...DEFAULT_SCRIPT, ...script },
+  };
+}
+
+/** Warm up, measure, finish against a fixture; returns the measurement and the fixture's counts. */
+async function run(
+  fixture: FixtureOptions,
+  sessions: number,
+  script: Partial<LoadScript>,
+  warmMs: number,
+  windowMs: number,
+  sizeBytes = 64,
+): Promise<{ m: ClientMeasurement; server: FixtureServer }> {
+  const server = await startFixtureServer(fixture);
+  try {
+    const client = await LoadClient.start(options(server.port, sessions, script, sizeBytes));
+    try {
+      await sleep(warmMs);
+      client.beginMeasure();
+      await sleep(windowMs);
+      client.endMeasure();
+      return { m: await client.finish(), server };
+    } catch (err) {
+      await client.stop();
+      throw err;
+    }
+  } finally {
+    await server.close();
+  }
+}
+
+const NO_ERRORS = { connect: 0, reset: 0, timeout: 0, mismatch: 0, closedEarly: 0 };
+
+test("open loop against a healthy server achieves its target rate, corrected and uncorrected latency both recorded", { timeout: 20_000 }, async () => {
+  // 20 sessions × 50 msg/s = 1,000 msg/s, far below what the fixture can echo.
+  const { m } = await run({ mode: "correct" }, 20, { ratePerSession: 50 }, 400, 1500);
+  const achieved = m.messages / (m.durationMs / 1000);
+  assert.ok(achieved > 850 && achieved < 1150, `achieved ${achieved.toFixed(0)} msg/s against a target of 1,000`);
+  assert.deepEqual(m.errors, NO_ERRORS);
+  assert.ok(m.uncorrectedLatencyUs !== null);
+  assert.equal(m.uncorrectedLatencyUs.totalCount, m.latencyUs.totalCount);
+  assert.equal(m.sessionsServed, 20);
+});
+
+test("open loop against a server that stalls 200 ms: corrected p99 far above uncorrected p99 (coordinated omission)", { timeout: 20_000 }, async () => {
+  // 4 sessions × 400 msg/s; a 200 ms stall every 700 ms. Each stall delays one
+  // message per session by up to 200 ms as sent (uncorrected: ~0.4% of
+  // messages), but ~80 intended sends per session (~30% of them) as scheduled.
+  const { m } = await run({ mode: "pausing", pauseMs: 200, pauseEveryMs: 700 }, 4, { ratePerSession: 400 }, 300, 2000);
+  assert.ok(m.uncorrectedLatencyUs !== null);
+  const corrected = m.latencyUs.getValueAtPercentile(99);
+  const uncorrected = m.uncorrectedLatencyUs.getValueAtPercentile(99);
+  assert.ok(corrected >= 100_000, `corrected p99 ${corrected} µs should reflect the 200 ms stalls`);
+  assert.ok(corrected >= 3 * uncorrected, `corrected p99 ${corrected} µs vs uncorrected p99 ${uncorrected} µs`);
+  // Both histograms saw the stalls: the worst uncorrected round trip is the stall itself.
+  assert.ok(m.uncorrectedLatencyUs.maxValue >= 100_000, `uncorrected max ${m.uncorrectedLatencyUs.maxValue} µs`);
+  assert.deepEqual(m.errors, NO_ERRORS);
+});
+
+test("closed loop against the same stalling server records one latency only (no uncorrected histogram)", { timeout: 20_000 }, async () => {
+  const { m } = await run({ mode: "pausing", pauseMs: 100, pauseEveryMs: 400 }, 4, {}, 200, 600);
+  assert.equal(m.uncorrectedLatencyUs, null);
+  assert.ok(m.messages > 0);
+});
+
+test("messages per session: every session closes after N echoes and reconnects (connect count)", { timeout: 20_000 }, async () => {
+  const sessions = 4;
+  const perSession = 5;
+  const { m, server } = await run({ mode: "correct" }, sessions, { messagesPerSession: perSession }, 200, 800);
+  assert.ok(m.messages > 10 * perSession, `messages ${m.messages}`);
+  // Each connection carries exactly 5 messages; at the window's edges a session may be mid-connection.
+  assert.ok(Math.abs(m.connects - m.messages / perSession) <= 2 * sessions, `connects ${m.connects} vs messages ${m.messages} / ${perSession}`);
+  assert.ok(m.connectsTotal >= m.connects);
+  assert.ok(server.stats.connections >= m.connectsTotal, `the server accepted ${server.stats.connections} for ${m.connectsTotal} connects`);
+  assert.deepEqual(m.errorsTotal, NO_ERRORS);
+  assert.equal(m.sessionsServed, sessions);
+});
+
+test("without messages per session a session connects once", { timeout: 20_000 }, async () => {
+  const { m } = await run({ mode: "correct" }, 4, {}, 200, 500);
+  assert.equal(m.connectsTotal, 4);
+  assert.equal(m.connects, 0, "every connect happened in the warm-up");
+});
+
+test("think time paces a closed loop", { timeout: 20_000 }, async () => {
+  const sessions = 4;
+  const { m } = await run({ mode: "correct" }, sessions, { thinkTimeMs: 50 }, 200, 1000);
+  const perSessionPerSec = m.messages / sessions / (m.durationMs / 1000);
+  // At most 20 per second per session (a 50 ms pause after each echo); the echo adds a little.
+  assert.ok(perSessionPerSec <= 21, `${perSessionPerSec.toFixed(1)} msg/s per session`);
+  assert.ok(perSessionPerSec >= 8, `${perSessionPerSec.toFixed(1)} msg/s per session`);
+});
+
+test("ramp-up spreads the connects over its length", { timeout: 20_000 }, async () => {
+  const server = await startFixtureServer({ mode: "correct" });
+  try {
+    const client = await LoadClient.start(options(server.port, 10, { rampUpMs: 1500, thinkTimeMs: 20 }));
+    try {
+      await sleep(300);
+      const early = client.live().connected;
+      await sleep(1700);
+      const late = client.live().connected;
+      assert.ok(early >= 1 && early <= 6, `${early} of 10 connected after 300 ms of a 1.5 s ramp`);
+      assert.equal(late, 10);
+    } finally {
+      await client.stop();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test("a uniform size distribution: sizes vary per message, every echo verified", { timeout: 20_000 }, async () => {
+  const { m } = await run({ mode: "correct" }, 4, { size: { kind: "uniform", minBytes: 10, maxBytes: 2000 } }, 200, 600, 2000);
+  assert.ok(m.messages > 50);
+  const mean = m.bytes / m.messages;
+  assert.ok(mean > 600 && mean < 1400, `mean message ${mean.toFixed(0)} B, expected about 1005`);
+  assert.deepEqual(m.errorsTotal, NO_ERRORS);
+});
+
+test("the client refuses a script it cannot run, in one line", async () => {
+  await assert.rejects(LoadClient.start(options(9, 1, { ratePerSession: 10, thinkTimeMs: 5 })), /thinkTimeMs applies to the closed loop only/);
+  await assert.rejects(LoadClient.start(options(9, 1, { size: { kind: "uniform", minBytes: 1, maxBytes: 100 } }, 64)), /largest size/);
+});
