@@ -102,7 +102,7 @@ test("the table shows one row per run with its figures, flags in capitals and a 
   ];
   const text = renderTable(results(runs));
   const lines = text.split("\n");
-  assert.match(lines[0]!, /model\s+threads\s+conns\s+size\s+msg\/s\s+MB\/s\s+p50 µs\s+p99 µs\s+p99\.9 µs\s+cpu µs\/msg\s+ctx-sw\/msg\s+RSS MiB\s+errors\s+flags/);
+  assert.match(lines[0]!, /model\s+threads\s+conns\s+size\s+msg\/s\s+MB\/s\s+p50 µs\s+p99 µs\s+p99\.9 µs\s+served\s+cpu µs\/msg\s+ctx-sw\/msg\s+RSS MiB\s+errors\s+flags/);
   assert.match(lines[1]!, /^1\s+epoll\s+2\s+100\s+64\s+123,456\s+7\.90\s+250\s+250\s+250\s+-\s+-\s+-\s+0$/);
   assert.match(lines[2]!, /iocp .* 3\s+!! CLIENT-SATURATED MISMATCH$/);
   assert.match(lines[3]!, /blocking .*!! FAILED NO-MESSAGES$/);
