@@ -13,6 +13,7 @@ import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { UsageError } from "../runner/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { parseWork, type WorkSpec } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 
@@ -25,6 +26,27 @@ export const ACCEPT_OPTION: Options = {
   description: "completion-routine model: poll a non-blocking accept between waits (the seed) or post accept on the ring",
   defaultDescription: DEFAULT_SERVER_OPTIONS.accept,
 };
+
+/** --work, shared by bench and serve. */
+export const WORK_OPTION: Options = {
+  type: "string",
+  requiresArg: true,
+  description:
+    "server work per message: cpu:<time> spins that much thread CPU time (200us, 0.2ms), block:<time> blocks the thread " +
+    "that long like a slow database query (20ms, 500us); done once per message-size bytes received on a connection",
+  defaultDescription: "none",
+};
+
+/** A --work value as a WorkSpec, or a usage error naming the problem. */
+export function workOption(raw: RawFlag): WorkSpec | null {
+  const text = scalar(raw);
+  if (text === undefined) return null;
+  try {
+    return parseWork(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 export const BENCH_DEFAULTS = {
   connections: 256,
@@ -76,6 +98,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
+    work: WORK_OPTION,
     out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
     json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
     scenario: str("a built-in scenario by name (see --list-scenarios) or a scenario file (.json, .js); flags override its fields", "none: the flags alone"),
@@ -218,6 +241,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
   }
 
+  const work = workOption(args.work);
+  if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
@@ -239,6 +264,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
     accept,
+    work,
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
     load,

@@ -8,9 +8,10 @@ import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import type { ServerOptions } from "../servers/model.js";
 import { findModel } from "../servers/models.js";
+import { formatWork } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
-import { ACCEPT_OPTION } from "./bench-options.js";
+import { ACCEPT_OPTION, BENCH_DEFAULTS, WORK_OPTION, workOption } from "./bench-options.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -31,6 +32,8 @@ export function serveFlags(cores: number): Record<string, Options> {
     port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
+    work: WORK_OPTION,
+    size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
   };
 }
 
@@ -45,6 +48,8 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   if (threads === "per-connection" && model !== "blocking") throw new UsageError("--threads per-connection applies to the blocking model only");
   const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
+  const work = workOption(args.work);
+  const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
   return {
     ...DEFAULT_SERVER_OPTIONS,
     model,
@@ -53,6 +58,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     port: integer("port", scalar(args.port) ?? String(SERVE_DEFAULTS.port), 0, 65535),
     bufferBytes: bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024),
     accept,
+    work: work === null ? null : { ...work, messageBytes },
   };
 }
 
@@ -80,7 +86,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
     throw new RunFailure(`${options.model} server failed to start: ${message}`);
   }
   const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads, listening on ${where} (Ctrl-C stops)\n`);
+  const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
+  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads${work}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   return 0;

@@ -9,6 +9,7 @@
  */
 import type { ErrorCounts, SizeSpec } from "../clients/types.js";
 import type { Scenario } from "../scenarios/format.js";
+import type { MessageWork, WorkSpec } from "../servers/protocol/work.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
@@ -100,6 +101,8 @@ export interface BenchOptions {
   bufferBytes: number;
   /** completion-routine accept style: poll (the seed's) or ring. */
   accept: "poll" | "ring";
+  /** Server work per message (--work), or null for none (see servers/protocol/work.ts). Absent in files written before it existed. */
+  work?: WorkSpec | null;
   /** Results root directory (each sweep writes <out>/<timestamp>/results.json). */
   out: string;
   /** Print results.json on stdout instead of the table. */
@@ -218,6 +221,12 @@ export interface RunConfig {
   bufferBytes: number | null;
   /** completion-routine accept style (null for an external server). */
   accept: "poll" | "ring" | null;
+  /**
+   * Server work per message, with the message size it counts bytes in
+   * (messageBytes = sizeBytes): done once per messageBytes received on a
+   * connection. null = none. Absent in files written before it existed.
+   */
+  work?: MessageWork | null;
   pinning: Pinning;
 }
 

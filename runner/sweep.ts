@@ -70,6 +70,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
         for (const connections of o.connections) {
           for (const sizeBytes of o.sizesBytes) {
             const external = input.target !== null;
+            const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
             const config: RunConfig = {
               index: plans.length,
               repeat,
@@ -87,6 +88,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
               ...(external ? { target: o.target! } : {}),
               bufferBytes: external ? null : o.bufferBytes,
               accept: external ? null : o.accept,
+              work,
               pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
             };
             plans.push({
@@ -103,6 +105,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                       port: 0,
                       bufferBytes: o.bufferBytes,
                       accept: o.accept,
+                      work,
                     },
                     cpus: o.serverCpus,
                     startTimeoutMs: input.startTimeoutMs,

@@ -24,6 +24,7 @@ import { sys, C } from "./native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "./protocol/echo.js";
+import { workPerMessage, type MessageWork } from "./protocol/work.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */
@@ -38,6 +39,7 @@ interface Shared {
   model: "blocking";
   listenFd: number;
   cap: number;
+  work: MessageWork | null;
   stop: SharedArrayBuffer;
   /** Int32Array: the fd each slot is serving, or IDLE. */
   serving: SharedArrayBuffer;
@@ -63,7 +65,7 @@ export const start: StartModel = async (options) => {
   const slots = options.threads === "per-connection" ? options.maxConnectionThreads : options.threads;
   const serving = new SharedArrayBuffer(4 * slots);
   new Int32Array(serving).fill(IDLE);
-  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), stop: stop.buffer, serving };
+  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving };
 
   let workers: Worker[];
   const threadLimit = new SharedArrayBuffer(4);
@@ -133,9 +135,10 @@ function affordableThreads(fdsBeforeAcceptor: number): number {
 
 // ---- serving one connection (any role) ------------------------------------------------
 
-/** recv up to one buffer, send it all back, until the client closes. */
-function serveConnection(fd: number, buf: Uint8Array): void {
+/** recv up to one buffer, do the messages' work, send it all back, until the client closes. */
+function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null): void {
   sys.setNoDelay(fd, true);
+  let carried = 0; // bytes of a message not complete yet (--work)
   for (;;) {
     const n = sys.recv(fd, buf, 0, buf.length);
     if (n === 0) return; // the client closed its side (or stop() shut ours down)
@@ -144,6 +147,7 @@ function serveConnection(fd: number, buf: Uint8Array): void {
       if (isPeerGone(n)) return;
       throw ioFailure("recv", n);
     }
+    carried = workPerMessage(work, carried, n);
     const r = sendAll(fd, buf, 0, n);
     if (r < 0) {
       if (isPeerGone(r)) return;
@@ -189,7 +193,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
     // Publish before checking the flag: either stop() sees this fd and
     // shuts it down, or this thread sees the flag (Atomics are ordered).
     Atomics.store(serving, d.slot, fd);
-    if (!stop.isSet) serveConnection(fd, buf);
+    if (!stop.isSet) serveConnection(fd, buf, d.work);
     Atomics.store(serving, d.slot, IDLE);
     sys.close(fd);
   }
@@ -293,7 +297,7 @@ function runConnectionThread(d: Shared & { slot: number; fd: number; started: Sh
   Atomics.store(new Int32Array(d.started), d.slot, 1);
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
-  if (!stop.isSet) serveConnection(d.fd, new Uint8Array(d.cap));
+  if (!stop.isSet) serveConnection(d.fd, new Uint8Array(d.cap), d.work);
   Atomics.store(serving, d.slot, IDLE);
   sys.close(d.fd);
 }

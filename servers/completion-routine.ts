@@ -29,6 +29,7 @@ import { sys, C, errname } from "./native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
+import { workPerMessage, type MessageWork } from "./protocol/work.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */
@@ -52,6 +53,7 @@ interface RoutineThreadData {
   completionPort: number;
   bufferBytes: number;
   accept: "poll" | "ring";
+  work: MessageWork | null;
   stop: SharedArrayBuffer;
 }
 
@@ -86,6 +88,7 @@ export const start: StartModel = async (options) => {
     completionPort: ports[i] ?? -1,
     bufferBytes: perConnectionCap(options),
     accept: options.accept,
+    work: options.work,
     stop: stop.buffer,
   }));
   await whenReady(workers);
@@ -118,6 +121,8 @@ class PerIoData {
   len = 0;
   /** How many of them have been sent back. */
   sent = 0;
+  /** Bytes of a message not complete yet (--work). */
+  carried = 0;
   routine: CompletionRoutine = readCompRoutine;
 
   constructor(
@@ -127,13 +132,14 @@ class PerIoData {
   ) {}
 }
 
-/** ReadCompRoutine: send back what arrived; 0 bytes (the client closed) or an error ends the connection. */
+/** ReadCompRoutine: do the messages' work, send back what arrived; 0 bytes (the client closed) or an error ends the connection. */
 function readCompRoutine(thread: RoutineThread, io: PerIoData, result: number): void {
   if (result <= 0 || thread.stopping) {
     if (result < 0 && !endsConnection(result)) throw ioFailure("recv", result);
     thread.close(io);
     return;
   }
+  io.carried = workPerMessage(thread.work, io.carried, result);
   io.len = result;
   io.sent = 0;
   thread.postSend(io);
@@ -161,6 +167,8 @@ function endsConnection(r: number): boolean {
 class RoutineThread {
   /** Set while stopping: routines close their connection instead of posting more. */
   stopping = false;
+  /** Work per message (--work), done by the read routine. */
+  readonly work: MessageWork | null;
   /** Per-I/O data by completion key. */
   private readonly ios: PerIoData[] = [];
   private readonly pool: PerIoData[] = [];
@@ -176,6 +184,7 @@ class RoutineThread {
   constructor(private readonly d: RoutineThreadData) {
     this.port = d.completionPort;
     this.stop = new StopFlag(d.stop);
+    this.work = d.work;
   }
 
   run(): void {
@@ -261,6 +270,7 @@ class RoutineThread {
       io = this.pool.pop()!;
     }
     io.fd = fd;
+    io.carried = 0;
     this.postRecv(io);
   }
 

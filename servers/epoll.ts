@@ -15,6 +15,7 @@ import { sys, C } from "./native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
+import { workPerMessage, type MessageWork } from "./protocol/work.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */
@@ -27,6 +28,7 @@ interface EpollThreadData {
   model: "epoll";
   listenFd: number;
   cap: number;
+  work: MessageWork | null;
   stop: SharedArrayBuffer;
 }
 
@@ -44,7 +46,7 @@ export const start: StartModel = async (options) => {
   // the losers must get EAGAIN, not sleep inside accept().
   sys.setNonBlocking(listenFd, true);
   const stop = new StopFlag();
-  const data: EpollThreadData = { model: "epoll", listenFd, cap: perConnectionCap(options), stop: stop.buffer };
+  const data: EpollThreadData = { model: "epoll", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer };
   const workers = startThreads(import.meta.url, threads, () => data);
   const stopAll = async (): Promise<void> => {
     stop.set();
@@ -71,6 +73,8 @@ class Connection {
    */
   unsent: Uint8Array | null = null;
   unsentOff = 0;
+  /** Bytes of a message not complete yet (--work). */
+  carried = 0;
 
   constructor(readonly fd: number) {}
 }
@@ -139,7 +143,7 @@ function runLoop(d: EpollThreadData): void {
     }
   };
 
-  /** EPOLLIN: one recv into the thread's buffer, echoed at once; what send() leaves is kept. */
+  /** EPOLLIN: one recv into the thread's buffer, the messages' work, the echo; what send() leaves is kept. */
   const readAndEcho = (c: Connection): void => {
     const n = sys.recv(c.fd, buf, 0, buf.length);
     if (n === 0) {
@@ -153,6 +157,7 @@ function runLoop(d: EpollThreadData): void {
       if (isPeerGone(n)) return close(c);
       throw ioFailure("recv", n);
     }
+    c.carried = workPerMessage(d.work, c.carried, n);
     const sent = sys.send(c.fd, buf, 0, n);
     if (sent === n) return;
     if (sent < 0 && sent !== -C.EAGAIN && sent !== -C.EINTR) {

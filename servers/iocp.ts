@@ -36,6 +36,7 @@ import { sys, C, errname } from "./native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
+import { workPerMessage, type MessageWork } from "./protocol/work.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call. */
@@ -53,7 +54,11 @@ const MAX_HANDLES = 1 << 20;
 const H_FD = 0; // the socket, or -1 while the row is free
 const H_STATE = 1; // both buffers' modes and the EOF/DEAD flags: see below
 const H_NEXT_FREE = 2; // the free list's link
-const H_INTS = 4; // one spare: 16-byte rows
+// Bytes of a message not complete yet (--work). Only the worker holding the
+// connection's one recv completion touches it, and the next recv is posted
+// after it is written, so the ring orders the accesses.
+const H_CARRIED = 3;
+const H_INTS = 4; // 16-byte rows
 /** PER_IO_DATA, one row per key in `ios` (two per connection). */
 const IO_LEN = 0; // bytes the last READ put in the buffer
 const IO_SENT = 1; // how many of them have been sent back
@@ -114,6 +119,7 @@ interface IocpThreadData {
   /** Bytes of one per-I/O buffer. */
   ioBytes: number;
   maxHandles: number;
+  work: MessageWork | null;
   /** BroadcastChannel name on which the acceptor announces arena chunks. */
   arenaChannel: string;
   stop: SharedArrayBuffer;
@@ -148,6 +154,7 @@ export const start: StartModel = async (options) => {
     listenFd,
     ioBytes: Math.max(1, Math.floor(perConnectionCap(options) / 2)),
     maxHandles,
+    work: options.work,
     arenaChannel: `iobench-iocp-arena-${process.pid}-${serverCount++}-${completionPort}`,
     stop: stop.buffer,
     // Rows are committed by the kernel only when first touched: the cap costs address space, not memory.
@@ -331,6 +338,7 @@ function acceptorMain(d: IocpThreadData): void {
     }
     // "Associate the socket with the port" is implicit: any fd can be posted.
     t.handles[h * H_INTS + H_FD] = fd;
+    t.handles[h * H_INTS + H_CARRIED] = 0;
     Atomics.store(t.handles, h * H_INTS + H_STATE, withMode(FREE, 0, READING));
     const key = h * 2;
     posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), d.ioBytes, key), "post recv");
@@ -385,12 +393,14 @@ class EchoThread {
     this.arena.channel.close();
   }
 
-  /** A READ completion: send the bytes back, read on into the other buffer. */
+  /** A READ completion: do the messages' work, send the bytes back, read on into the other buffer. */
   private onRead(key: number, result: number): void {
     const h = key >> 1;
     const b = key & 1;
     const cell = h * H_INTS + H_STATE;
     if (result > 0) {
+      const carried = h * H_INTS + H_CARRIED;
+      this.handles[carried] = workPerMessage(this.d.work, this.handles[carried]!, result);
       this.ios[key * IO_INTS + IO_LEN] = result;
       this.ios[key * IO_INTS + IO_SENT] = 0;
     } else if (result < 0 && !endsConnection(result)) {

@@ -4,6 +4,8 @@
  * thread, which owns signals; the model's own threads are worker threads.
  */
 
+import type { MessageWork } from "./protocol/work.js";
+
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
 
@@ -25,6 +27,8 @@ export interface ServerOptions {
   accept: "poll" | "ring";
   /** blocking --threads per-connection: the most threads alive at once. */
   maxConnectionThreads: number;
+  /** Work done for every message received (--work), or null; see protocol/work.ts for what "per message" means. */
+  work: MessageWork | null;
 }
 
 export interface RunningServer {
@@ -43,4 +47,5 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   bufferBytes: 64 * 1024,
   accept: "poll",
   maxConnectionThreads: 1024,
+  work: null,
 };

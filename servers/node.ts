@@ -17,6 +17,7 @@ import { sys } from "./native/index.js";
 import type { StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "./protocol/echo.js";
+import { workPerMessage, type MessageWork } from "./protocol/work.js";
 import { startThreads, whenExited } from "./threads.js";
 
 /** What the supervisor gives each thread. */
@@ -26,6 +27,7 @@ interface NodeThreadData {
   backlog: number;
   /** Write-buffer high-water mark: past it, a socket pauses reading. */
   highWaterMark: number;
+  work: MessageWork | null;
   /** Int32Array [open connections, most allowed (0 = not set yet)], shared by every thread. */
   connections: SharedArrayBuffer;
 }
@@ -47,7 +49,7 @@ export const start: StartModel = async (options) => {
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const connections = new SharedArrayBuffer(8);
-  const data: NodeThreadData = { model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), connections };
+  const data: NodeThreadData = { model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), work: options.work, connections };
   const workers = startThreads(import.meta.url, threads, () => data);
 
   const reports = await Promise.all(workers.map(firstReport));
@@ -124,7 +126,9 @@ function serve(data: NodeThreadData): void {
       Atomics.sub(open, 0, 1);
     });
     socket.setNoDelay(true);
+    let carried = 0; // bytes of a message not complete yet (--work)
     socket.on("data", (chunk: Buffer) => {
+      carried = workPerMessage(data.work, carried, chunk.length);
       // write() returns false once the socket holds more than highWaterMark
       // unsent: stop reading until it drains, or a client that never reads
       // would make us buffer everything it sends.

@@ -9,6 +9,7 @@ import { sys, errname } from "./native/index.js";
 import type { RunningServer, ServerOptions, StartModel } from "./model.js";
 import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
+import { checkMessageWork } from "./protocol/work.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
 const PROBE_ENTRIES = 8;
@@ -18,6 +19,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const info = findModel(String(options.model));
   if (info === undefined) throw new Error(`unknown model "${String(options.model)}" (one of: ${modelNames().join(", ")})`);
   checkOptions(info, options);
+  options = { ...options, work: checkMessageWork(options.work) };
   if (info.usesIoUring) probeIoUring(info);
   // A model may word a busy port its own way; try it here so the user always
   // reads the same line. SO_REUSEADDR lets the model bind it again at once.

@@ -56,6 +56,9 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["serve", "--model", "nope"], /unknown model 'nope'/],
   [["serve", "--port", "70000"], /--port must be between 0 and 65535/],
   [["serve", "--connections", "5"], /Unknown argument: connections/],
+  [["--work", "cpu:5parsecs"], /--work 'cpu:5parsecs': unknown unit/],
+  [["--work", "block:1ms", "--target", "127.0.0.1:9"], /--work .*external server/],
+  [["serve", "--work", "sleep"], /--work 'sleep': expected cpu:<time> or block:<time>/],
 ];
 
 for (const [args, pattern] of USAGE_CASES) {

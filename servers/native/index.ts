@@ -25,6 +25,8 @@ export interface NativeAddon {
   errnoName(errno: number): string;
   /** Kernel thread id (gettid) of the calling thread, for /proc/self/task/<tid>. */
   gettid(): number;
+  /** CPU time (user + system) the calling thread has used, µs (CLOCK_THREAD_CPUTIME_ID). */
+  threadCpuUs(): number;
   /** Pins thread/process `tid` (0 = calling thread) to the given CPUs. 0 or -errno. */
   setAffinity(tid: number, cpus: number[]): number;
   /** RLIMIT_NOFILE as [soft, hard]. */
