@@ -132,6 +132,7 @@ function scenarioDefaults(loaded: LoadedScenario | null): Record<string, string 
     "connect-rate": str(sc.connectRatePerSec),
     "messages-per-session": str(sc.messagesPerSession),
     "think-time": str(sc.thinkTimeMs),
+    work: server.work ?? undefined,
   };
 }
 
@@ -186,7 +187,6 @@ function loadOptions(args: Record<string, RawFlag>, loaded: LoadedScenario | nul
     loop,
     ratePerSessionPerSec,
     rateTotalPerSec,
-    work: sc?.server?.work ?? null,
     protocol: sc?.server?.protocol ?? "echo",
   };
 }
@@ -241,12 +241,15 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
   }
 
-  const work = workOption(args.work);
+  const load = loadOptions(args, loaded, distribution);
+  const work = workOption(given("work") ?? undefined);
+  if (work !== null && load.sizeDistribution !== null) {
+    throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
+  }
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
-  const load = loadOptions(args, loaded, distribution);
   const options: BenchOptions = {
     models: modelNames,
     threads,

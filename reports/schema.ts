@@ -136,8 +136,6 @@ export interface LoadOptions {
   ratePerSessionPerSec: number | null;
   /** Open loop: target messages per second over all sessions, or null when given per session. */
   rateTotalPerSec: number | null;
-  /** Per-message server work ("cpu:50us", "block:2ms"), or null for none. */
-  work: string | null;
   /** Server protocol. */
   protocol: "echo";
 }
@@ -152,7 +150,6 @@ export const SEED_LOAD: Readonly<LoadOptions> = {
   loop: "closed",
   ratePerSessionPerSec: null,
   rateTotalPerSec: null,
-  work: null,
   protocol: "echo",
 };
 
@@ -181,8 +178,6 @@ export interface RunLoad {
   targetRatePerSessionPerSec: number | null;
   /** Open loop: target messages per second over all sessions; null in closed loop. */
   targetRateTotalPerSec: number | null;
-  /** Per-message server work, or null. */
-  work: string | null;
 }
 
 /** What one run measured against: one point of the sweep. */

@@ -54,7 +54,6 @@ export function runLoad(load: LoadOptions, sessions: number, scenario: string | 
     loop: load.loop,
     targetRatePerSessionPerSec: perSession,
     targetRateTotalPerSec: total,
-    work: load.work,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { SizeSpec } from "../clients/types.js";
 import type { BenchOptions } from "../reports/schema.js";
+import { formatWork } from "../servers/protocol/work.js";
 import type { MessageSize, Scenario, ScenarioServer } from "./format.js";
 
 /** A SizeSpec (or fixed sizes) in the file format's messageSize shape. */
@@ -21,15 +22,16 @@ export function messageSizeOf(sizesBytes: readonly number[], distribution: SizeS
 /** `base` with every field the options decide replaced by the options' value. */
 export function effectiveScenario(base: Scenario, o: BenchOptions): Scenario {
   const l = o.load;
+  const work = o.work === undefined || o.work === null ? null : formatWork(o.work);
   // An external server (--target) is not the scenario's to describe: only its protocol and work are.
   const server: ScenarioServer =
     o.target !== null
-      ? { protocol: l.protocol, work: l.work }
+      ? { protocol: l.protocol, work }
       : {
           models: [...o.models],
           ...(o.threads.length > 0 ? { threads: [...o.threads] } : {}),
           protocol: l.protocol,
-          work: l.work,
+          work,
           accept: o.accept,
           bufferBytes: o.bufferBytes,
         };

@@ -10,7 +10,8 @@
  * naming the file, the field and what it may be; unknown fields are
  * errors, so a misspelt field is never silently ignored.
  */
-import { UsageError } from "../runner/errors.js";
+import { UsageError, oneLine } from "../runner/errors.js";
+import { parseWork } from "../servers/protocol/work.js";
 
 /** A message-size distribution: uniform between two sizes, or sizes with weights. */
 export type SizeDistribution =
@@ -28,7 +29,7 @@ export interface ScenarioServer {
   threads?: (number | "per-connection")[];
   /** Protocol the sessions speak. */
   protocol?: "echo";
-  /** Per-message server work: "cpu:<µs>us" (spin) or "block:<ms>ms" (a blocking call, like a slow query); null for none. */
+  /** Per-message server work, as --work takes it: "cpu:50us" (spin), "block:2ms" (a blocking call, like a slow query); null for none. */
   work?: string | null;
   /** completion-routine accept style. */
   accept?: "poll" | "ring";
@@ -88,9 +89,6 @@ export const SCENARIO_FIELDS = [
 ] as const satisfies readonly (keyof Scenario)[];
 
 const SERVER_FIELDS = ["models", "threads", "protocol", "work", "accept", "bufferBytes"] as const satisfies readonly (keyof ScenarioServer)[];
-
-/** Per-message work syntax: cpu:<n>us (n µs of spinning) or block:<n>ms (n ms blocked). */
-export const WORK_PATTERN = /^(cpu:\d+(\.\d+)?(us|µs)|block:\d+(\.\d+)?ms)$/;
 
 /** Bytes per unit of a size string ("4k" = 4096). */
 const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 * 1024, mb: 1024 * 1024, mib: 1024 * 1024 };
@@ -225,8 +223,13 @@ export function validateScenario(raw: unknown, file: string, modelNames: readonl
       });
     }
     if (s.protocol !== undefined) c.oneOf("server.protocol", s.protocol, ["echo"] as const);
-    if (s.work !== undefined && s.work !== null && (typeof s.work !== "string" || !WORK_PATTERN.test(s.work))) {
-      c.fail("server.work", `must be "cpu:<n>us" or "block:<n>ms" (e.g. "cpu:50us", "block:2ms") or null, got ${show(s.work)}`);
+    if (s.work !== undefined && s.work !== null) {
+      if (typeof s.work !== "string") c.fail("server.work", `must be "cpu:<time>" or "block:<time>" (e.g. "cpu:50us", "block:2ms") or null, got ${show(s.work)}`);
+      try {
+        parseWork(s.work as string);
+      } catch (err) {
+        c.fail("server.work", `must be "cpu:<time>" or "block:<time>" (e.g. "cpu:50us", "block:2ms") or null: ${oneLine(err)}`);
+      }
     }
     if (s.accept !== undefined) c.oneOf("server.accept", s.accept, ["poll", "ring"] as const);
     if (s.bufferBytes !== undefined) c.size("server.bufferBytes", s.bufferBytes);
