@@ -108,6 +108,14 @@ test("without messages per session a session connects once", { timeout: 20_000 }
   assert.equal(m.connects, 0, "every connect happened in the warm-up");
 });
 
+test("a connect rate caps new connections per second", { timeout: 20_000 }, async () => {
+  // One message per connection, so every echo costs a connect: the rate, not the server, sets the pace.
+  const { m } = await run({ mode: "correct" }, 8, { messagesPerSession: 1, connectRatePerSec: 40 }, 300, 1500);
+  const perSec = m.connects / (m.durationMs / 1000);
+  assert.ok(perSec <= 48 && perSec >= 25, `${perSec.toFixed(1)} connects/s against a limit of 40`);
+  assert.deepEqual(m.errorsTotal, NO_ERRORS);
+});
+
 test("think time paces a closed loop", { timeout: 20_000 }, async () => {
   const sessions = 4;
   const { m } = await run({ mode: "correct" }, sessions, { thinkTimeMs: 50 }, 200, 1000);
