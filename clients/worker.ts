@@ -123,6 +123,7 @@ export class SessionEngine {
   private readonly perConnection: number;
   private readonly intervalMs: number; // open loop: ms between a session's intended sends; 0 = closed loop
   private readonly sizeSpec: SizeSpec | null;
+  private readonly cumulativeWeights: Float64Array; // choice sizes: running sum of the weights
   private readonly connectRatePerMs: number; // this worker's share; 0 = no limit
   private readonly connectBurst: number;
   private tokens = 0;
@@ -180,6 +181,9 @@ export class SessionEngine {
     this.perConnection = script.messagesPerSession;
     this.intervalMs = script.ratePerSession > 0 ? 1000 / script.ratePerSession : 0;
     this.sizeSpec = script.size === null || script.size.kind === "fixed" ? null : script.size;
+    const weights = script.size?.kind === "choice" ? script.size.weights : [];
+    this.cumulativeWeights = new Float64Array(weights.length);
+    weights.reduce((sum, w, i) => (this.cumulativeWeights[i] = sum + w), 0);
     this.sentAt = this.intervalMs > 0 ? new Float64Array(n) : this.t0;
     this.uncorrected = this.intervalMs > 0 ? new FastRecorder() : null;
     const share = script.connectRatePerSec / Math.max(1, cfg.threadCount);
@@ -446,13 +450,9 @@ export class SessionEngine {
   private drawSize(spec: SizeSpec): number {
     if (spec.kind === "uniform") return spec.minBytes + Math.floor(this.random() * (spec.maxBytes - spec.minBytes + 1));
     if (spec.kind === "fixed") return spec.bytes;
-    let total = 0;
-    for (const w of spec.weights) total += w;
-    let r = this.random() * total;
-    for (let i = 0; i < spec.bytes.length; i++) {
-      r -= spec.weights[i] as number;
-      if (r < 0) return spec.bytes[i] as number;
-    }
+    const cumulative = this.cumulativeWeights;
+    const r = this.random() * (cumulative[cumulative.length - 1] as number);
+    for (let i = 0; i < cumulative.length; i++) if (r < (cumulative[i] as number)) return spec.bytes[i] as number;
     return spec.bytes[spec.bytes.length - 1] as number;
   }
 

@@ -152,6 +152,15 @@ test("a uniform size distribution: sizes vary per message, every echo verified",
   assert.deepEqual(m.errorsTotal, NO_ERRORS);
 });
 
+test("a weighted choice of sizes: the mean follows the weights, a zero weight is never drawn", { timeout: 20_000 }, async () => {
+  const { m } = await run({ mode: "correct" }, 4, { size: { kind: "choice", bytes: [100, 1000, 3000], weights: [3, 1, 0] } }, 200, 600, 3000);
+  assert.ok(m.messages > 50);
+  const mean = m.bytes / m.messages;
+  // Expected 0.75 × 100 + 0.25 × 1000 = 325; a drawn 3000 would move it far up.
+  assert.ok(mean > 220 && mean < 450, `mean message ${mean.toFixed(0)} B, expected about 325`);
+  assert.deepEqual(m.errorsTotal, NO_ERRORS);
+});
+
 test("the client refuses a script it cannot run, in one line", async () => {
   await assert.rejects(LoadClient.start(options(9, 1, { ratePerSession: 10, thinkTimeMs: 5 })), /thinkTimeMs applies to the closed loop only/);
   await assert.rejects(LoadClient.start(options(9, 1, { size: { kind: "uniform", minBytes: 1, maxBytes: 100 } }, 64)), /largest size/);
