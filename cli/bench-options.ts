@@ -4,11 +4,8 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
-import type { SizeSpec } from "../clients/types.js";
-import type { BenchOptions, LoadOptions, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
-import { sizeValue } from "../scenarios/format.js";
-import type { MessageSize, SizeDistribution } from "../scenarios/format.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { UsageError } from "../runner/errors.js";
@@ -16,6 +13,7 @@ import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import { parseWork, type WorkSpec } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
+import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -113,84 +111,6 @@ export function benchFlags(cores: number): Record<string, Options> {
   };
 }
 
-/** Scenario fields as flag text, so the flag parsers check them the same way (a flag given wins). */
-function scenarioDefaults(loaded: LoadedScenario | null): Record<string, string | string[] | undefined> {
-  const sc = loaded?.scenario;
-  if (sc === undefined) return {};
-  const server = sc.server ?? {};
-  const str = (v: number | string | undefined): string | undefined => (v === undefined ? undefined : String(v));
-  return {
-    model: server.models,
-    threads: server.threads?.map(String),
-    connections: Array.isArray(sc.sessions) ? sc.sessions.map(String) : [String(sc.sessions)],
-    duration: str(sc.durationSec),
-    warmup: str(sc.warmupSec),
-    timeout: str(sc.timeoutMs),
-    buffer: str(server.bufferBytes),
-    accept: server.accept,
-    "ramp-up": str(sc.rampUpSec),
-    "connect-rate": str(sc.connectRatePerSec),
-    "messages-per-session": str(sc.messagesPerSession),
-    "think-time": str(sc.thinkTimeMs),
-    work: server.work ?? undefined,
-  };
-}
-
-/** A scenario's messageSize as fixed sizes (a sweep) or a per-message distribution. */
-function scenarioSizes(size: MessageSize): { sizes: string[]; distribution: SizeSpec | null } {
-  if (typeof size === "number" || typeof size === "string") return { sizes: [String(size)], distribution: null };
-  if (Array.isArray(size)) return { sizes: size.map(String), distribution: null };
-  const d = size as SizeDistribution;
-  let spec: SizeSpec;
-  if ("uniform" in d) spec = { kind: "uniform", minBytes: sizeValue(d.uniform.minBytes), maxBytes: sizeValue(d.uniform.maxBytes) };
-  else spec = { kind: "choice", bytes: d.choice.map((c) => sizeValue(c.bytes)), weights: d.choice.map((c) => c.weight) };
-  const max = spec.kind === "uniform" ? spec.maxBytes : Math.max(...spec.bytes);
-  return { sizes: [String(max)], distribution: spec };
-}
-
-/** The load script from flags and scenario (flags win); checks the combinations. */
-function loadOptions(args: Record<string, RawFlag>, loaded: LoadedScenario | null, distribution: SizeSpec | null): LoadOptions {
-  const d = scenarioDefaults(loaded);
-  const sc = loaded?.scenario;
-  const text = (flag: string): string | undefined => scalar(args[flag]) ?? (d[flag] as string | undefined);
-  const perSessionText = text("messages-per-session");
-  const messagesPerSession =
-    perSessionText === undefined || perSessionText.toLowerCase() === "forever" ? 0 : integer("messages-per-session", perSessionText, 1, 2 ** 31 - 1);
-  const thinkTimeMs = decimal("think-time", text("think-time") ?? "0", 0, 3_600_000);
-
-  const rateFlag = scalar(args.rate);
-  const perSessionFlag = scalar(args["rate-per-session"]);
-  if (rateFlag !== undefined && perSessionFlag !== undefined) throw new UsageError("give one of --rate (in total) and --rate-per-session, not both");
-  let loop: "closed" | "open" = sc?.loop ?? "closed";
-  let ratePerSessionPerSec = sc?.ratePerSessionPerSec ?? null;
-  let rateTotalPerSec = sc?.rateTotalPerSec ?? null;
-  if (rateFlag !== undefined || perSessionFlag !== undefined) {
-    if (args["closed-loop"] === true) throw new UsageError("--closed-loop and --rate/--rate-per-session contradict each other");
-    loop = "open";
-    ratePerSessionPerSec = perSessionFlag === undefined ? null : decimal("rate-per-session", perSessionFlag, 0, 1_000_000, true);
-    rateTotalPerSec = rateFlag === undefined ? null : decimal("rate", rateFlag, 0, 100_000_000, true);
-  } else if (args["closed-loop"] === true) {
-    loop = "closed";
-  }
-  if (loop === "closed") {
-    ratePerSessionPerSec = null;
-    rateTotalPerSec = null;
-  } else if (thinkTimeMs > 0) {
-    throw new UsageError("--think-time applies to the closed loop only; the open loop paces by its rate (give --think-time 0 or --closed-loop)");
-  }
-  return {
-    rampUpSec: decimal("ramp-up", text("ramp-up") ?? "0", 0, 3600),
-    connectRatePerSec: decimal("connect-rate", text("connect-rate") ?? "0", 0, 10_000_000),
-    sizeDistribution: distribution,
-    messagesPerSession,
-    thinkTimeMs,
-    loop,
-    ratePerSessionPerSec,
-    rateTotalPerSec,
-    protocol: sc?.server?.protocol ?? "echo",
-  };
-}
-
 /** Checks bench flags into BenchOptions. `cores` = CPUs this process may use; `cpuCount` = CPUs of the machine. */
 export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCount: number, loaded: LoadedScenario | null = null): BenchOptions {
   const fromScenario = scenarioDefaults(loaded);
@@ -241,7 +161,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
   }
 
-  const load = loadOptions(args, loaded, distribution);
+  const load = loadOptions(args, given, loaded, distribution);
   const work = workOption(given("work") ?? undefined);
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
