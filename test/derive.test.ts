@@ -228,3 +228,33 @@ test("/proc parsing copes with a command name holding spaces and parentheses", (
   assert.equal(statusValue(status, "nonvoluntary_ctxt_switches"), 7);
   assert.equal(statusValue(status, "VmSwap"), 0);
 });
+
+test("open loop: target vs achieved rate, uncorrected latency, BELOW-TARGET-RATE under 90%", () => {
+  const uncorrected = createHistogram();
+  uncorrected.recordValueWithCount(100, 1000);
+  // 1,000 messages in a 2 s window = 500 msg/s.
+  const ok = deriveFigures(raw({ measurement: measurement({ uncorrectedLatencyUs: uncorrected }), targetMessagesPerSec: 520 }));
+  assert.deepEqual(ok.openLoop, { targetMessagesPerSec: 520, achievedMessagesPerSec: 500, achievedRatio: 500 / 520 });
+  assert.equal(ok.latencyUncorrectedUs?.p99, 100);
+  assert.ok(ok.latencyUncorrectedHistogram !== null);
+  assert.ok(!ok.flags.includes("BELOW-TARGET-RATE"));
+  const short = deriveFigures(raw({ targetMessagesPerSec: 600 }));
+  assert.ok(short.flags.includes("BELOW-TARGET-RATE"), "500 of 600 is below 90%");
+  const closed = deriveFigures(raw());
+  assert.equal(closed.openLoop, null);
+  assert.equal(closed.latencyUncorrectedUs, null);
+  assert.equal(closed.latencyUncorrectedHistogram, null);
+});
+
+test("sessions served: not-served count and SESSIONS-UNSERVED; reconnecting sessions are not SESSIONS-MISSING", () => {
+  const f = deriveFigures(raw({ measurement: measurement({ sessionsServed: 2, sessionsTimedOut: 5, connects: 40 }) }));
+  assert.equal(f.sessionsServed, 2);
+  assert.equal(f.sessionsNotServed, 8);
+  assert.equal(f.sessionsTimedOut, 5);
+  assert.equal(f.connectsPerSec, 20);
+  assert.ok(f.flags.includes("SESSIONS-UNSERVED"));
+  assert.ok(!deriveFigures(raw()).flags.includes("SESSIONS-UNSERVED"));
+  const churn = measurement({ sessionsConnected: 3 });
+  assert.ok(deriveFigures(raw({ measurement: churn })).flags.includes("SESSIONS-MISSING"));
+  assert.ok(!deriveFigures(raw({ measurement: churn, sessionsChurn: true })).flags.includes("SESSIONS-MISSING"));
+});

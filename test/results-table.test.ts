@@ -103,7 +103,7 @@ test("the table shows one row per run with its figures, flags in capitals and a 
   const text = renderTable(results(runs));
   const lines = text.split("\n");
   assert.match(lines[0]!, /model\s+threads\s+conns\s+size\s+msg\/s\s+MB\/s\s+p50 µs\s+p99 µs\s+p99\.9 µs\s+served\s+cpu µs\/msg\s+ctx-sw\/msg\s+RSS MiB\s+errors\s+flags/);
-  assert.match(lines[1]!, /^1\s+epoll\s+2\s+100\s+64\s+123,456\s+7\.90\s+250\s+250\s+250\s+-\s+-\s+-\s+0$/);
+  assert.match(lines[1]!, /^1\s+epoll\s+2\s+100\s+64\s+123,456\s+7\.90\s+250\s+250\s+250\s+100\s+-\s+-\s+-\s+0$/);
   assert.match(lines[2]!, /iocp .* 3\s+!! CLIENT-SATURATED MISMATCH$/);
   assert.match(lines[3]!, /blocking .*!! FAILED NO-MESSAGES$/);
   assert.match(lines[4]!, /^4\s+node .*!! FAILED$/);
@@ -116,4 +116,36 @@ test("the table shows one row per run with its figures, flags in capitals and a 
 
 test("an empty sweep says so", () => {
   assert.match(renderTable(results([])), /no run completed/);
+});
+
+test("open-loop and reconnect columns appear only when a run needs them; unserved sessions get a note", () => {
+  const closed = renderTable(results([{ status: "ok", config: config(0, "epoll"), figures: figures({}), startedAt: "" }]));
+  assert.doesNotMatch(closed, /p99 uncorr|target msg\/s|conn\/s/);
+
+  const load = {
+    scenario: "c10k",
+    rampUpSec: 0,
+    connectRatePerSec: 0,
+    sizeDistribution: null,
+    messagesPerSession: 1,
+    thinkTimeMs: 0,
+    loop: "open" as const,
+    targetRatePerSessionPerSec: 10,
+    targetRateTotalPerSec: 1000,
+  };
+  const f: Figures = {
+    ...figures({}),
+    latencyUncorrectedUs: { count: 1, min: 1, p50: 40, p90: 41, p99: 42, p99_9: 43, max: 44, mean: 40 },
+    openLoop: { targetMessagesPerSec: 1000, achievedMessagesPerSec: 990, achievedRatio: 0.99 },
+    connectsPerSec: 77,
+    sessionsServed: 60,
+    sessionsNotServed: 40,
+    sessionsTimedOut: 7,
+    flags: ["SESSIONS-UNSERVED"],
+  };
+  const text = renderTable(results([{ status: "ok", config: { ...config(0, "blocking"), load }, figures: f, startedAt: "" }]));
+  const [header, row] = text.split("\n");
+  assert.match(header!, /p99\.9 µs\s+p99 uncorr µs\s+target msg\/s\s+conn\/s\s+served/);
+  assert.match(row!, /\s42\s+1,000\s+77\s+60\s/);
+  assert.match(text, /^SESSIONS-UNSERVED run 1 \(blocking, .*\): 60 of 100 sessions completed an echo inside the window; 40 were never served \(7 had an echo time out\)$/m);
 });
