@@ -131,3 +131,15 @@ export function arg(name: string, fallback: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
   return v;
 }
+
+/**
+ * The load and noise thresholds the regression-check test (test/check.test.ts)
+ * uses, and bench/check-reliability.ts measures: short enough for npm test,
+ * wide enough that an unchanged re-run on 2 shared, noisy cores stays
+ * within noise, and still far below the injected regression (cpu:200us,
+ * about +2000 % CPU per message).
+ */
+export const CHECK_LOAD_ARGS = ["--model", "epoll", "--threads", "1", "--connections", "16", "--duration", "1", "--warmup", "0.3", "--repeats", "4"];
+export const CHECK_THRESHOLDS = "cpu=20%,rate=30%,p99=60%";
+/** The injected regression: a real cost per message in the candidate's server. */
+export const CHECK_INJECTED_WORK = "cpu:200us";

@@ -14,7 +14,7 @@ import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { ensureOpenFileLimit } from "../runner/limits.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
-import type { SweepInput } from "../runner/sweep.js";
+import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
 import { findModel } from "../servers/models.js";
 import { hostPort } from "./parse.js";
 import { Progress } from "./progress.js";
@@ -75,12 +75,15 @@ function problemLine(runs: readonly Run[]): string | null {
   return parts.length > 0 ? parts.join("; ") : null;
 }
 
-/** Runs the bench command; resolves with the exit status. Usage problems throw UsageError. */
-export async function bench(
+/**
+ * Checks what can be checked, then runs the sweep with progress on stderr.
+ * Shared by bench and check. Usage problems throw UsageError.
+ */
+export async function runBenchSweep(
   options: BenchOptions,
   cores: number,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream; signal: AbortSignal },
-): Promise<number> {
+  io: { stderr: NodeJS.WriteStream; signal: AbortSignal },
+): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress }> {
   const target = options.target === null ? null : await resolveTarget(options.target);
   if (target === null) {
     await checkModelsLoad(options.models);
@@ -121,11 +124,20 @@ export async function bench(
     }
     throw err;
   }
+  return { outcome, planned: plans.length, progress };
+}
 
+/** Runs the bench command; resolves with the exit status. Usage problems throw UsageError. */
+export async function bench(
+  options: BenchOptions,
+  cores: number,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream; signal: AbortSignal },
+): Promise<number> {
+  const { outcome, planned, progress } = await runBenchSweep(options, cores, io);
   io.stdout.write(options.json ? serialiseResults(outcome.results) : `${renderTable(outcome.results)}\n`);
   progress.note(`iobench: results in ${outcome.file}`);
   if (outcome.interrupted) {
-    progress.note(`iobench: interrupted: ${outcome.results.runs.length} of ${plans.length} run(s) recorded`);
+    progress.note(`iobench: interrupted: ${outcome.results.runs.length} of ${planned} run(s) recorded`);
     return EXIT_INTERRUPTED;
   }
   const problem = problemLine(outcome.results.runs);

@@ -13,6 +13,8 @@ import { usableCores, toolVersion } from "../runner/environment.js";
 import { UsageError, oneLine } from "../runner/errors.js";
 import { listLines, loadBuiltins, loadScenario } from "../scenarios/load.js";
 import { bench } from "./bench.js";
+import { check } from "./check.js";
+import { checkFlags, checkOptions } from "./check-options.js";
 import { benchFlags, benchOptions } from "./bench-options.js";
 import { scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
@@ -21,23 +23,27 @@ import { serve, serveFlags, serveOptions } from "./serve.js";
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
+/** The command being run: check maps every failure to 2 (its 1 means "regressed"). */
+let command: "bench" | "serve" | "check" | undefined;
+
 /** Prints an error as one line (plus its stack under IOBENCH_DEBUG=1) and returns the exit status it calls for. */
 function report(err: unknown): number {
   process.stderr.write(`iobench: ${oneLine(err)}\n`);
   if (process.env.IOBENCH_DEBUG === "1" && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
-  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  return err instanceof UsageError || command === "check" ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** Parses argv, runs the command, resolves with the exit status. */
 async function main(argv: string[]): Promise<number> {
   const cores = usableCores();
   const cpuCount = os.cpus().length;
-  let chosen: { command: "bench" | "serve"; args: Record<string, RawFlag> } | undefined;
+  let chosen: { command: "bench" | "serve" | "check"; args: Record<string, RawFlag> } | undefined;
 
   const parser = yargs(argv)
     .scriptName("iobench")
     .usage(
-      "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C",
+      "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C\n" +
+        "  $0 check [flags]    compare with a baseline, two results dirs or a git ref; exit 1 if a figure regressed",
     )
     .command(
       ["bench", "$0"],
@@ -53,6 +59,14 @@ async function main(argv: string[]): Promise<number> {
       (y) => y.options(serveFlags(cores)),
       (args) => {
         chosen = { command: "serve", args: args as Record<string, RawFlag> };
+      },
+    )
+    .command(
+      "check",
+      "regression check: --save-baseline NAME, --baseline NAME, --compare DIR_A DIR_B or --against REF (exit 0 fine, 1 regressed, 2 cannot judge)",
+      (y) => y.options(checkFlags(cores)),
+      (args) => {
+        chosen = { command: "check", args: args as Record<string, RawFlag> };
       },
     )
     .strict()
@@ -73,6 +87,9 @@ async function main(argv: string[]): Promise<number> {
     );
   await parser.parseAsync();
   if (chosen === undefined) return 0; // --help or --version was printed
+  command = chosen.command;
+  // Checked before anything runs, so a bad flag costs nothing.
+  const checkOpts = chosen.command === "check" ? checkOptions(chosen.args, cores) : undefined;
 
   const controller = new AbortController();
   let signals = 0;
@@ -80,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     signals++;
     if (signals === 1) {
       controller.abort();
-      if (chosen?.command === "bench") process.stderr.write("\niobench: stopping after cleaning up this run (Ctrl-C again quits at once)\n");
+      if (chosen?.command !== "serve") process.stderr.write("\niobench: stopping after cleaning up this run (Ctrl-C again quits at once)\n");
     } else {
       process.exit(130);
     }
@@ -90,6 +107,9 @@ async function main(argv: string[]): Promise<number> {
 
   if (chosen.command === "serve") {
     return serve(serveOptions(chosen.args, cores), { stdout: process.stdout, signal: controller.signal });
+  }
+  if (checkOpts !== undefined) {
+    return check(checkOpts, chosen.args, cores, cpuCount, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
   }
   if (chosen.args["list-scenarios"] === true) {
     process.stdout.write(`${listLines(await loadBuiltins()).join("\n")}\n`);
@@ -104,7 +124,12 @@ async function main(argv: string[]): Promise<number> {
 process.on("uncaughtException", (err) => process.exit(report(err)));
 process.on("unhandledRejection", (err) => process.exit(report(err)));
 
-main(hideBin(process.argv)).then(
+/** `npm run bench -- check ...` runs `iobench bench check ...`: that is the check command. */
+function commandLine(argv: string[]): string[] {
+  return argv[0] === "bench" && argv[1] === "check" ? argv.slice(1) : argv;
+}
+
+main(commandLine(hideBin(process.argv))).then(
   (code) => process.exit(code),
   (err: unknown) => process.exit(report(err)),
 );

@@ -108,6 +108,39 @@ export function bootstrapChangeInterval(
   return percentileInterval(stats, confidence);
 }
 
+/**
+ * Bootstrap interval of the relative change between PAIRED repeats, as a
+ * fraction: pair i is (base[i], candidate[i]), measured back to back in
+ * one round. The statistic is the median of the per-pair ratios minus 1,
+ * and whole pairs are resampled together, so drift of the machine between
+ * rounds (which moves both members of a pair) cancels instead of widening
+ * the interval. `pairedChange` is its point estimate.
+ */
+export function bootstrapPairedChangeInterval(
+  base: readonly number[],
+  candidate: readonly number[],
+  options: BootstrapOptions = {},
+): Interval {
+  return bootstrapInterval(pairChanges(base, candidate), median, options);
+}
+
+/** Median of the per-pair ratios candidate[i] / base[i], minus 1. */
+export function pairedChange(base: readonly number[], candidate: readonly number[]): number {
+  return median(pairChanges(base, candidate));
+}
+
+/** Relative change of the median from base to candidate, as a fraction (unpaired). */
+export function medianChange(base: readonly number[], candidate: readonly number[]): number {
+  return median(candidate) / median(base) - 1;
+}
+
+/** candidate[i] / base[i] - 1 for every pair. */
+function pairChanges(base: readonly number[], candidate: readonly number[]): number[] {
+  if (base.length !== candidate.length) throw new RangeError(`paired samples differ in length (${base.length} and ${candidate.length})`);
+  if (base.length === 0) throw new RangeError("bootstrap of no values");
+  return base.map((b, i) => candidate[i]! / b - 1);
+}
+
 /** One figure over repeats: what every summary table and chart shows. */
 export interface Spread {
   /** Repeats the figure was measured in (null figures left out). */

@@ -1,6 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bootstrapChangeInterval, bootstrapInterval, median, quantileSorted, seededRandom, spread } from "../reports/stats.js";
+import {
+  bootstrapChangeInterval,
+  bootstrapInterval,
+  bootstrapPairedChangeInterval,
+  median,
+  medianChange,
+  pairedChange,
+  quantileSorted,
+  seededRandom,
+  spread,
+} from "../reports/stats.js";
 
 test("median and quantiles interpolate between ranks", () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -54,4 +64,18 @@ test("spread leaves out unmeasured repeats and says null when there are none", (
   assert.equal(s.max, 5);
   assert.ok(s.ciLow >= 1 && s.ciHigh <= 5);
   assert.equal(spread([null, null]), null);
+});
+
+test("the paired change interval cancels drift that the unpaired one cannot", () => {
+  const random = seededRandom(3);
+  // The machine drifts from 1000 to 1600 over ten rounds; the candidate is 10 % slower in every round.
+  const base = Array.from({ length: 10 }, (_, i) => (1000 + 60 * i) * (1 + (random() - 0.5) * 0.02));
+  const candidate = base.map((b) => b * 1.1 * (1 + (random() - 0.5) * 0.02));
+  const paired = bootstrapPairedChangeInterval(base, candidate);
+  assert.ok(paired.low > 0.08 && paired.high < 0.12, JSON.stringify(paired));
+  assert.ok(Math.abs(pairedChange(base, candidate) - 0.1) < 0.02);
+  const unpaired = bootstrapChangeInterval(base, candidate);
+  assert.ok(unpaired.low < 0, `drift swamps the unpaired interval: ${JSON.stringify(unpaired)}`);
+  assert.ok(Math.abs(medianChange([1, 2, 3], [2, 4, 6]) - 1) < 1e-12);
+  assert.throws(() => bootstrapPairedChangeInterval([1, 2], [1]), RangeError);
 });

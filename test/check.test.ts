@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CHECK_INJECTED_WORK, CHECK_LOAD_ARGS, CHECK_THRESHOLDS } from "../bench/lib.js";
+import type { CheckFile } from "../reports/check-report.js";
+
+const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function checkJson(o: Outcome, cwd: string): CheckFile {
+  const m = /^iobench check: (.+check\.json) and check\.md$/m.exec(o.stderr);
+  assert.ok(m, `check.json path on stderr:\n${o.stderr}`);
+  return JSON.parse(fs.readFileSync(path.resolve(cwd, m[1]!), "utf8")) as CheckFile;
+}
+
+test("check: an unchanged re-run is within noise (exit 0); an injected cpu:200us per message regresses (exit 1, naming cpu)", { timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-check-test-"));
+  try {
+    const saved = await cli(["bench", "check", "--save-baseline", "ci", ...CHECK_LOAD_ARGS, "--out", "results"], dir);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.ok(fs.existsSync(path.join(dir, "baselines/ci.json")));
+
+    const summary = path.join(dir, "summary.md");
+    const unchanged = await cli(["check", "--baseline", "ci", "--threshold", CHECK_THRESHOLDS, "--out", "results"], dir, { ...process.env, GITHUB_STEP_SUMMARY: summary });
+    const same = checkJson(unchanged, dir);
+    assert.equal(unchanged.code, 0, `unchanged re-run:\n${unchanged.stdout}`);
+    assert.equal(same.overall === "within-noise" || same.overall === "improved", true);
+    assert.match(unchanged.stdout, /iobench check: (within noise|improved)/);
+    assert.match(fs.readFileSync(summary, "utf8"), /### ✅ iobench check/, "check.md appended to $GITHUB_STEP_SUMMARY");
+
+    const injected = await cli(["check", "--baseline", "ci", "--work", CHECK_INJECTED_WORK, "--threshold", CHECK_THRESHOLDS, "--out", "results"], dir);
+    assert.equal(injected.code, 1, `injected regression:\n${injected.stdout}\n${injected.stderr}`);
+    assert.match(injected.stdout, /iobench check: REGRESSED: .*cpu µs\/msg \+\d+%/);
+    const cpu = checkJson(injected, dir).configurations[0]!.figures.find((f) => f.figure === "cpu")!;
+    assert.equal(cpu.verdict, "regressed");
+    assert.ok(cpu.changeLow! > 1, `cpu:200us per message is far more than double an echo's cost (${cpu.changeLow})`);
+
+    // --compare runs nothing: the baseline's sweep against the injected one, and against itself.
+    const baseDir = path.dirname(/results in (.+results\.json)\)/.exec(saved.stderr)![1]!);
+    const injectedDir = path.dirname(checkJson(injected, dir).candidate.file);
+    const compared = await cli(["check", "--compare", baseDir, injectedDir, "--threshold", CHECK_THRESHOLDS], dir);
+    assert.equal(compared.code, 1, compared.stdout);
+    assert.match(compared.stdout, /REGRESSED: .*cpu µs\/msg/);
+    const itself = await cli(["check", "--compare", baseDir, baseDir], dir);
+    assert.equal(itself.code, 0, itself.stdout);
+    assert.doesNotMatch(itself.stdout, /[0-9]%.*(REGRESSED|improved)/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("check: bad use is one line and exit 2", { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-check-test-"));
+  try {
+    for (const [args, pattern] of [
+      [["check"], /check needs one of --save-baseline NAME, --baseline NAME, --compare DIR_A DIR_B, --against REF/],
+      [["check", "--baseline", "a", "--against", "HEAD"], /one of .* not several/],
+      [["check", "--baseline", "nope"], /no baseline 'nope'/],
+      [["check", "--baseline", "x", "--connections", "5"], /--baseline re-runs the baseline's own configuration: --connections/],
+      [["check", "--compare", "nowhere", "nowhere2"], /--compare nowhere: no results.json there/],
+      [["check", "--against", "no-such-ref-xyz", "--model", "epoll"], /--against no-such-ref-xyz: not a commit/],
+      [["check", "--baseline", "x", "--threshold", "cpu=abc"], /--threshold item 'cpu=abc'/],
+    ] as const) {
+      const o = await cli([...args], dir);
+      assert.equal(o.code, 2, `${args.join(" ")}: ${o.stderr}`);
+      const lines = o.stderr.split("\n").filter((l) => l.trim() !== "");
+      assert.equal(lines.length, 1, o.stderr);
+      assert.match(lines[0]!, pattern);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { renderCheckMarkdown, renderCheckTable, type CheckFile } from "../reports/check-report.js";
+import { readBaseline, writeBaseline, type BaselineFile } from "../reports/baseline.js";
+import type { ConfigSamples, Repeat } from "../reports/samples.js";
+import { seededRandom } from "../reports/stats.js";
+import { DEFAULT_THRESHOLDS, judge, verdictOf } from "../reports/verdict.js";
+import { parseThresholds } from "../cli/check-options.js";
+
+const KEY = { model: "epoll", threads: 1, connections: 16, sizeBytes: 64 };
+
+/** n repeats around the given figures, ±2 % noise. */
+function repeats(n: number, f: { rate: number; p99: number; cpu: number }, seed: number, extra: Partial<Repeat> = {}): Repeat[] {
+  const random = seededRandom(seed);
+  const jitter = (x: number): number => x * (1 + (random() - 0.5) * 0.04);
+  return Array.from({ length: n }, (_, i) => ({
+    round: i + 1, ok: true, error: null, rate: jitter(f.rate), p99: jitter(f.p99), cpu: jitter(f.cpu),
+    messages: 1000, mismatches: 0, errors: 0, clientSaturated: false, flags: [], ...extra,
+  }));
+}
+
+const samples = (r: Repeat[]): ConfigSamples[] => [{ key: KEY, repeats: r }];
+const BASE = { rate: 30_000, p99: 4_000, cpu: 10 };
+
+test("a verdict needs the whole interval past the threshold, in the figure's bad direction", () => {
+  assert.equal(verdictOf(0.06, 0.2, 0.05, "lower"), "regressed", "cost up past 5 %");
+  assert.equal(verdictOf(0.04, 0.2, 0.05, "lower"), "within-noise", "interval reaches inside the threshold");
+  assert.equal(verdictOf(-0.3, -0.11, 0.1, "higher"), "regressed", "rate down past 10 %");
+  assert.equal(verdictOf(0.11, 0.3, 0.1, "higher"), "improved");
+  assert.equal(verdictOf(-0.3, -0.11, 0.1, "lower"), "improved");
+  assert.equal(verdictOf(-0.5, 0.5, 0.1, "lower"), "within-noise");
+});
+
+test("judge: the same figures are within noise; a 3x cost and a halved rate regress, named by figure", () => {
+  const same = judge(samples(repeats(5, BASE, 1)), samples(repeats(5, BASE, 2)), { paired: false, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(same.overall, "within-noise");
+  assert.equal(same.exitCode, 0);
+  assert.ok(same.configurations[0]!.figures.every((f) => f.verdict === "within-noise"));
+
+  const worse = judge(samples(repeats(5, BASE, 1)), samples(repeats(5, { rate: 15_000, p99: 4_000, cpu: 30 }, 3)), { paired: false, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(worse.exitCode, 1);
+  const byName = Object.fromEntries(worse.configurations[0]!.figures.map((f) => [f.figure, f.verdict]));
+  assert.deepEqual(byName, { rate: "regressed", p99: "within-noise", cpu: "regressed" });
+  const file: CheckFile = {
+    schema: "iobench.check", version: 1, createdAt: "", mode: "compare",
+    baseline: { label: "A", file: "a", gitCommit: null }, candidate: { label: "B", file: "b", gitCommit: null }, ...worse,
+  };
+  assert.match(renderCheckTable(file), /iobench check: REGRESSED: epoll t1 c16 64B msg\/s -50\.\d%; epoll t1 c16 64B cpu µs\/msg \+\d+%/);
+  assert.match(renderCheckMarkdown(file), /\| \*\*REGRESSED\*\* \|/);
+
+  const better = judge(samples(repeats(5, BASE, 1)), samples(repeats(5, { ...BASE, cpu: 5 }, 4)), { paired: true, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(better.overall, "improved");
+  assert.equal(better.exitCode, 0);
+});
+
+test("judge refuses to say fine about runs that did not work, and warns about saturated clients", () => {
+  const corrupt = judge(samples(repeats(5, BASE, 1)), samples(repeats(5, BASE, 2, { mismatches: 3 })), { paired: false, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(corrupt.overall, "invalid");
+  assert.equal(corrupt.exitCode, 2);
+  assert.match(corrupt.configurations[0]!.problems[0]!, /candidate: corrupted echoes \(MISMATCH\) in 5\/5/);
+
+  const failed = repeats(5, BASE, 2);
+  failed[1] = { ...failed[1]!, ok: false, error: "server died mid-run", rate: null, p99: null, cpu: null, messages: 0 };
+  assert.equal(judge(samples(repeats(5, BASE, 1)), samples(failed), { paired: false, thresholds: DEFAULT_THRESHOLDS }).exitCode, 2);
+
+  const missing = judge(samples(repeats(5, BASE, 1)), [], { paired: false, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(missing.exitCode, 2, "a configuration with no candidate runs cannot pass");
+
+  const saturated = judge(samples(repeats(5, BASE, 1, { clientSaturated: true })), samples(repeats(5, BASE, 2)), { paired: false, thresholds: DEFAULT_THRESHOLDS });
+  assert.equal(saturated.exitCode, 0);
+  assert.match(saturated.configurations[0]!.warnings.join("\n"), /baseline: client-saturated in 5\/5/);
+});
+
+test("--threshold overrides per figure and refuses what it cannot read", () => {
+  assert.deepEqual(parseThresholds("cpu=2%,p99=20"), { rate: 0.1, p99: 0.2, cpu: 0.02 });
+  assert.deepEqual(parseThresholds(undefined), DEFAULT_THRESHOLDS);
+  assert.throws(() => parseThresholds("latency=5%"), /FIGURE one of rate, p99, cpu/);
+  assert.throws(() => parseThresholds("cpu=0%"), /above 0/);
+});
+
+test("a baseline file round-trips and a wrong one is refused with one line", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-baseline-test-"));
+  try {
+    const b = { schema: "iobench.baseline", version: 1, name: "main", options: {}, configurations: [] } as unknown as BaselineFile;
+    writeBaseline(dir, b);
+    assert.deepEqual(readBaseline(dir, "main"), b);
+    assert.throws(() => readBaseline(dir, "other"), /no baseline 'other'.*--save-baseline other/);
+    assert.throws(() => readBaseline(dir, "../etc/passwd"), /must be letters, digits/);
+    fs.writeFileSync(path.join(dir, "old.json"), JSON.stringify({ ...b, version: 99 }));
+    assert.throws(() => readBaseline(dir, "old"), /baseline version 99/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
