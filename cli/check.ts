@@ -15,14 +15,14 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { baselineFromResults, baselineSamples, readBaseline, writeBaseline } from "../reports/baseline.js";
+import { baselineFromResults, baselinePath, baselineSamples, readBaseline, writeBaseline } from "../reports/baseline.js";
 import { CHECK_SCHEMA, CHECK_VERSION, renderCheckMarkdown, renderCheckTable } from "../reports/check-report.js";
 import type { CheckFile, CheckSide } from "../reports/check-report.js";
 import { createResultsDir, resultsPath, writeFileAtomic, writeResults } from "../reports/results-file.js";
-import { groupRuns } from "../reports/samples.js";
+import { configLabel, groupRuns } from "../reports/samples.js";
 import { RESULTS_SCHEMA, type BenchOptions, type ResultsFile } from "../reports/schema.js";
 import { renderTable } from "../reports/table.js";
-import { judge } from "../reports/verdict.js";
+import { judge, vet } from "../reports/verdict.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { buildRef } from "../runner/worktree.js";
@@ -63,10 +63,9 @@ export async function check(options: CheckOptions, args: Record<string, RawFlag>
     const { outcome } = await runBenchSweep({ ...(await bench()), json: false }, cores, io);
     io.stdout.write(`${renderTable(outcome.results)}\n`);
     if (outcome.interrupted) return EXIT_INTERRUPTED;
-    const vetted = judge(groupRuns(outcome.results.runs), groupRuns(outcome.results.runs), { paired: false, thresholds: options.thresholds });
-    const problems = vetted.configurations.flatMap((c) => c.problems.filter((p) => p.startsWith("baseline")).map((p) => `${c.label}: ${p}`));
+    const problems = groupRuns(outcome.results.runs).flatMap((g) => vet(configLabel(g.key), g.repeats).problems);
     if (problems.length > 0) {
-      note(`iobench check: not saved: ${problems[0]!.replace("baseline: ", "")}`);
+      note(`iobench check: baseline not saved: ${problems[0]!}`);
       return EXIT_CANNOT_JUDGE;
     }
     const file = writeBaseline(options.baselinesDir, baselineFromResults(mode.name, outcome.results));
@@ -85,11 +84,10 @@ export async function check(options: CheckOptions, args: Record<string, RawFlag>
     const rerun: BenchOptions = { ...stored.options, out: outRoot(args), json: false, work };
     const { outcome } = await runBenchSweep(rerun, cores, io);
     if (outcome.interrupted) return EXIT_INTERRUPTED;
-    const baseFile = path.join(options.baselinesDir, `${mode.name}.json`);
     return finish(
       {
         mode: "baseline",
-        baseline: { label: mode.name, file: baseFile, gitCommit: stored.environment.gitCommit },
+        baseline: { label: mode.name, file: baselinePath(options.baselinesDir, mode.name), gitCommit: stored.environment.gitCommit },
         candidate: { label: "working tree", file: outcome.file, gitCommit: outcome.results.environment.gitCommit },
         paired: false,
         base: baselineSamples(stored),
@@ -248,9 +246,7 @@ async function against(ref: string, load: BenchOptions, options: CheckOptions, a
     const write = (name: "baseline" | "candidate"): string => {
       const sub = path.join(dir, name);
       fs.mkdirSync(sub);
-      const results = sides[name].results!;
-      results.environment = { ...results.environment, gitCommit: name === "baseline" ? built.commit : results.environment.gitCommit };
-      return writeResults(sub, { ...results, complete: true });
+      return writeResults(sub, { ...sides[name].results!, complete: true });
     };
     const baseFile = write("baseline");
     const candFile = write("candidate");

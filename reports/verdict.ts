@@ -75,8 +75,8 @@ function figureValue(r: Repeat, figure: FigureName): number | null {
   return v !== null && Number.isFinite(v) && v > 0 ? v : null;
 }
 
-/** Problems and warnings of one side's repeats, worded with the side's name. */
-function vet(side: string, repeats: readonly Repeat[]): { problems: string[]; warnings: string[] } {
+/** Problems (the repeats cannot be judged) and warnings of one side's repeats, worded with the side's name. */
+export function vet(side: string, repeats: readonly Repeat[]): { problems: string[]; warnings: string[] } {
   const problems: string[] = [];
   const warnings: string[] = [];
   const n = repeats.length;
