@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +23,7 @@ function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env):
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 200_000);
     child.once("error", reject);
     child.once("close", (code) => {
       clearTimeout(timer);
@@ -92,6 +92,37 @@ test("check: bad use is one line and exit 2", { timeout: 60_000 }, async () => {
       assert.equal(lines.length, 1, o.stderr);
       assert.match(lines[0]!, pattern);
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// About a minute (it builds HEAD: addon and TypeScript), so npm test leaves it to .ci/run,
+// which sets IOBENCH_SLOW_TESTS=1; run it by hand the same way.
+const slow = process.env.IOBENCH_SLOW_TESTS === "1" ? {} : { skip: "slow (builds a worktree): IOBENCH_SLOW_TESTS=1 runs it (.ci/run does)" };
+
+test("check --against HEAD: builds HEAD in a worktree, runs it interleaved with this tree, catches cpu:200us, removes the worktree", { timeout: 240_000, ...slow }, async (t) => {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const worktrees = (): string => execFileSync("git", ["worktree", "list", "--porcelain"], { cwd: root, encoding: "utf8" });
+  let before: string;
+  try {
+    before = worktrees();
+  } catch {
+    t.skip("not a git checkout");
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-check-test-"));
+  try {
+    const load = ["--model", "epoll", "--threads", "1", "--connections", "16", "--duration", "0.5", "--warmup", "0.2", "--repeats", "2"];
+    const o = await cli(["check", "--against", "HEAD", ...load, "--work", CHECK_INJECTED_WORK, "--threshold", CHECK_THRESHOLDS, "--out", "results"], dir);
+    assert.equal(o.code, 1, `${o.stdout}\n${o.stderr}`);
+    assert.match(o.stdout, /\(paired, interleaved rounds\)/);
+    assert.match(o.stdout, /REGRESSED: .*cpu µs\/msg/);
+    assert.match(o.stderr, /round 1\/2: HEAD[\s\S]*round 1\/2: working tree[\s\S]*round 2\/2: working tree[\s\S]*round 2\/2: HEAD/, "ABBA order");
+    const c = checkJson(o, dir);
+    assert.equal(c.mode, "against");
+    assert.ok(fs.existsSync(path.resolve(dir, c.baseline.file)) && fs.existsSync(path.resolve(dir, c.candidate.file)));
+    assert.equal(worktrees(), before, "the temporary worktree is gone");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
