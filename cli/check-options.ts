@@ -35,6 +35,7 @@ const BASELINE_OVERRIDES = new Set(["out", "work", "json"]);
 
 /** yargs definitions of the check flags (bench flags included). */
 export function checkFlags(cores: number): Record<string, Options> {
+  const bench = benchFlags(cores);
   const str = (description: string, extra: Partial<Options> = {}): Options => ({ type: "string", requiresArg: true, description, ...extra });
   return {
     "save-baseline": str("run the configuration and store it as baselines/NAME.json"),
@@ -46,7 +47,10 @@ export function checkFlags(cores: number): Record<string, Options> {
       { defaultDescription: FIGURES.map((f) => `${f.name}=${f.defaultThreshold * 100}%`).join(",") },
     ),
     "baselines-dir": str("where baselines are kept", { defaultDescription: DEFAULT_BASELINES_DIR }),
-    ...benchFlags(cores),
+    ...bench,
+    repeats: { ...bench.repeats, description: "repeats per side (--against: rounds, each running both sides)", defaultDescription: String(CHECK_DEFAULT_REPEATS) },
+    work: { ...bench.work, description: `${String(bench.work!.description)}; with --baseline and --against, the candidate's only (to inject a known cost)` },
+    json: { ...bench.json, description: "print check.json on stdout instead of the table" },
   };
 }
 
