@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const REFERENCE = path.join(ROOT, "bench/reference");
@@ -76,20 +77,38 @@ export async function startModelServer(model: string, threads: number, cpus: str
 export interface ClientRun {
   messagesPerSec: number;
   serverCpuUsPerMessage: number | null;
+  /** CPU of the whole client process (every thread) per message, µs. */
+  clientCpuUsPerMessage: number;
   clientSaturated: boolean;
   errors: number;
 }
 
-/** Drives a running server with iobench's own client (one CLI run, --json). */
-export function runIobenchClient(server: StartedServer, o: { sessions: number; size: number; seconds: number; cpus: string }): ClientRun {
-  const out = execFileSync(process.execPath, [
+/** The load of one client run. */
+export interface ClientLoad {
+  sessions: number;
+  size: number;
+  seconds: number;
+  /** CPUs for the whole client process ("" = not pinned). */
+  cpus: string;
+}
+
+/**
+ * Drives a running server with iobench's own client (one CLI run, --json).
+ * The whole process is pinned like the C client (taskset), not only its
+ * worker threads: Node's main thread and helper threads must not borrow the
+ * server's core.
+ */
+export function runIobenchClient(server: StartedServer, o: ClientLoad & { engine?: string }): ClientRun {
+  const [cmd, args] = pinned(o.cpus, process.execPath, [
     path.join(ROOT, "dist/cli/main.js"), "bench",
     "--target", `127.0.0.1:${server.port}`, "--server-pid", String(server.pid),
     "--connections", String(o.sessions), "--size", String(o.size),
     "--duration", String(o.seconds), "--warmup", "1",
     "--client-threads", "1", ...(o.cpus === "" ? [] : ["--client-cpus", o.cpus]),
+    ...(o.engine === undefined ? [] : ["--client-engine", o.engine]),
     "--json", "--out", path.join(ROOT, "results/bench"),
-  ], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  ]);
+  const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
   const results = JSON.parse(out) as { runs: { status: string; error?: string; figures?: Record<string, unknown>; errors?: Record<string, number> }[] };
   const run = results.runs[0];
   if (run === undefined || run.status !== "ok" || run.figures === undefined) throw new Error(`iobench run failed: ${run?.error ?? "no run"}`);
@@ -98,18 +117,32 @@ export function runIobenchClient(server: StartedServer, o: { sessions: number; s
   return {
     messagesPerSec: Number(f["messagesPerSec"]),
     serverCpuUsPerMessage: typeof f["serverCpuUsPerMessage"] === "number" ? f["serverCpuUsPerMessage"] : null,
+    clientCpuUsPerMessage: (Number(f["clientCpuSeconds"]) * 1e6) / Number(f["messages"]),
     clientSaturated: f["clientSaturated"] === true,
     errors,
   };
 }
 
-/** Drives a running server with the C ping-pong yardstick client. */
-export function runReferenceClient(server: StartedServer, o: { sessions: number; size: number; seconds: number; cpus: string }): { messagesPerSec: number; errors: number } {
+/**
+ * Drives a running server with the C ping-pong yardstick client. The server's
+ * CPU is read from /proc around the run (it includes the client's connects,
+ * a few ms against seconds of load).
+ */
+export function runReferenceClient(server: StartedServer, o: ClientLoad): ClientRun {
   const [cmd, args] = pinned(o.cpus, path.join(REFERENCE, "bin/pingpong-client"), [
     String(server.port), String(o.sessions), String(o.size), String(o.seconds),
   ]);
+  const before = readProcess(server.pid).cpuTicks;
   const out = execFileSync(cmd, args, { encoding: "utf8" });
-  return JSON.parse(out) as { messagesPerSec: number; errors: number };
+  const serverSec = (readProcess(server.pid).cpuTicks - before) / CLOCK_TICKS_PER_SEC;
+  const r = JSON.parse(out) as { messages: number; messagesPerSec: number; errors: number; cpuSeconds: number };
+  return {
+    messagesPerSec: r.messagesPerSec,
+    serverCpuUsPerMessage: (serverSec * 1e6) / r.messages,
+    clientCpuUsPerMessage: (r.cpuSeconds * 1e6) / r.messages,
+    clientSaturated: false,
+    errors: r.errors,
+  };
 }
 
 export function median(xs: readonly number[]): number {

@@ -9,6 +9,10 @@ import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { UsageError } from "../runner/errors.js";
+import { defaultClientEngine, uringSupport } from "../clients/client.js";
+import { errname } from "../servers/native/index.js";
+import { CLIENT_ENGINES } from "../clients/types.js";
+import type { ClientEngine } from "../clients/types.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import { parseWork, type WorkSpec } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
@@ -88,6 +92,13 @@ export function benchFlags(cores: number): Record<string, Options> {
       "client worker threads",
       "one per --client-cpus CPU, else the CPUs the server leaves free (at most server threads + 1)",
     ),
+    "client-engine": {
+      type: "string",
+      requiresArg: true,
+      choices: [...CLIENT_ENGINES],
+      description: "client session engine: epoll (a recv and a send call per message) or uring (io_uring, one call per batch)",
+      defaultDescription: "uring where the kernel allows io_uring, else epoll",
+    },
     timeout: str("an echo or a connect taking longer than this is a timeout error, ms", String(BENCH_DEFAULTS.timeoutMs)),
     target: str("measure an external server at host:port instead of starting one (--model/--threads then only label the run)"),
     "server-pid": str("pid of the --target server, for its CPU, context-switch and memory figures", "none: no server figures"),
@@ -109,6 +120,10 @@ export function benchFlags(cores: number): Record<string, Options> {
     "rate-per-session": str("open loop: target messages per second per session", "closed loop"),
     "closed-loop": { type: "boolean", description: "closed loop even if the scenario says open (next message once the echo is back)" },
   };
+}
+
+function isClientEngine(v: string): v is ClientEngine {
+  return (CLIENT_ENGINES as readonly string[]).includes(v);
 }
 
 /** Checks bench flags into BenchOptions. `cores` = CPUs this process may use; `cpuCount` = CPUs of the machine. */
@@ -169,6 +184,11 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
+  const clientEngine = opt("client-engine") ?? defaultClientEngine();
+  if (!isClientEngine(clientEngine)) throw new UsageError(`--client-engine must be ${CLIENT_ENGINES.join(" or ")}, got '${clientEngine}'`);
+  if (clientEngine === "uring" && uringSupport() !== 0) {
+    throw new UsageError(`--client-engine uring needs io_uring, which this machine does not allow (io_uring_setup: ${errname(uringSupport())}); use --client-engine epoll`);
+  }
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const options: BenchOptions = {
     models: modelNames,
@@ -179,6 +199,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     warmupSec: decimal("warmup", opt("warmup") ?? String(BENCH_DEFAULTS.warmupSec), 0, 3_600),
     repeats: integer("repeats", opt("repeats") ?? String(BENCH_DEFAULTS.repeats), 1, 1000),
     clientThreads: clientThreadsText === undefined ? null : integer("client-threads", clientThreadsText, 1, MAX_THREADS),
+    clientEngine,
     timeoutMs: integer("timeout", opt("timeout") ?? String(BENCH_DEFAULTS.timeoutMs), 1, 3_600_000),
     target: target ?? null,
     serverPid: serverPidText === undefined ? null : integer("server-pid", serverPidText, 1, 2 ** 22),

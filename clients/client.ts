@@ -19,9 +19,10 @@ import {
   WORKER_TAG,
 } from "./shared.js";
 import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
-import { DEFAULT_SCRIPT } from "./types.js";
-import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "./types.js";
+import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "./types.js";
+import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "./types.js";
 import { maxSize } from "./script.js";
+import { uringProbe } from "./uring-engine.js";
 
 /** File descriptors the process needs besides one per session (Node's own, epoll sets, stdio, a log file...). */
 const FD_MARGIN = 128;
@@ -43,6 +44,24 @@ export function defaultClientThreads(cpuCount: number, serverThreads: number): n
   return Math.max(1, Math.min(server + 1, free));
 }
 
+let probed: number | undefined;
+
+/** 0 when the uring engine can run here, else -errno of its failed setup (probed once). */
+export function uringSupport(): number {
+  probed ??= uringProbe();
+  return probed;
+}
+
+/**
+ * The engine used when none is asked for: uring, the faster one (see the
+ * README's Benchmarks), where the kernel and its policy allow io_uring
+ * (container seccomp profiles and kernel.io_uring_disabled often do not),
+ * else epoll. Resolved once, before a run, so the run records what it used.
+ */
+export function defaultClientEngine(): ClientEngine {
+  return uringSupport() === 0 ? "uring" : "epoll";
+}
+
 /** Throws a one-line error for an option the client cannot run with. */
 function checkOptions(o: ClientOptions): void {
   const positiveInt = (name: string, v: number): void => {
@@ -55,6 +74,7 @@ function checkOptions(o: ClientOptions): void {
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new Error(`client: port must be 1..65535, got ${o.port}`);
   if (!(o.timeoutMs > 0)) throw new Error(`client: timeoutMs must be > 0, got ${o.timeoutMs}`);
   if (!(o.connectTimeoutMs > 0)) throw new Error(`client: connectTimeoutMs must be > 0, got ${o.connectTimeoutMs}`);
+  if (o.engine !== undefined && !CLIENT_ENGINES.includes(o.engine)) throw new Error(`client: engine must be ${CLIENT_ENGINES.join(" or ")}, got ${String(o.engine)}`);
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
 }
@@ -180,6 +200,7 @@ export class LoadClient {
         timeoutMs: opts.timeoutMs,
         connectTimeoutMs: opts.connectTimeoutMs,
         connectConcurrency: opts.connectConcurrency,
+        engine: opts.engine ?? defaultClientEngine(),
         cpus: [...opts.cpus],
         firstSession,
         sessions,

@@ -4,7 +4,7 @@
  * A worker busy in its loop never sees postMessage, so control goes through
  * shared memory that it reads on every loop iteration.
  */
-import type { ErrorCounts, LoadScript } from "./types.js";
+import type { ClientEngine, ErrorCounts, LoadScript } from "./types.js";
 
 /** Values of the phase word (Int32 slot 0 of the control buffer). They only ever increase. */
 export const Phase = {
@@ -64,6 +64,8 @@ export interface WorkerConfig {
   timeoutMs: number;
   connectTimeoutMs: number;
   connectConcurrency: number;
+  /** Session engine: worker.ts's epoll loop or uring-engine.ts. */
+  engine: ClientEngine;
   /** CPUs to pin this thread to; empty = no pinning. */
   cpus: number[];
   /** Global index of this worker's first session (message shifts depend on it). */

@@ -5,6 +5,14 @@
  */
 import type { Histogram } from "hdr-histogram-js";
 
+/**
+ * How a client worker thread drives its sessions: `epoll` (readiness, a
+ * recv and a send call per message: clients/worker.ts) or `uring` (io_uring,
+ * one call per batch: clients/uring-engine.ts).
+ */
+export type ClientEngine = "epoll" | "uring";
+export const CLIENT_ENGINES: readonly ClientEngine[] = ["epoll", "uring"];
+
 export interface ClientOptions {
   /** Numeric address of the echo server. */
   host: string;
@@ -25,6 +33,8 @@ export interface ClientOptions {
   cpus: number[];
   /** How sessions pace themselves beyond StableEchoClnt's closed loop; absent = DEFAULT_SCRIPT (the seed's pattern). */
   script?: LoadScript;
+  /** Session engine of the worker threads; defaultClientEngine() (clients/client.ts) when absent. */
+  engine?: ClientEngine;
 }
 
 /**

@@ -52,6 +52,7 @@ import {
 import type { WorkerConfig, WorkerReady, WorkerResult } from "./shared.js";
 import { isScripted } from "./script.js";
 import type { SizeSpec } from "./types.js";
+import { UringEngine } from "./uring-engine.js";
 
 /** Session states. */
 const QUEUED = 0; // waiting for a connect slot
@@ -624,7 +625,7 @@ if (!isMainThread && parentPort !== null && isWorkerConfig(workerData)) {
     const r = sys.setAffinity(0, cfg.cpus);
     if (r < 0) throw new Error(`cannot pin a client thread to CPUs ${cfg.cpus.join(",")}: ${errname(r)}`);
   }
-  const engine = new SessionEngine(cfg);
+  const engine = cfg.engine === "uring" ? new UringEngine(cfg) : new SessionEngine(cfg);
   const ready: WorkerReady = { type: "ready", threadId: sys.gettid() };
   port.postMessage(ready);
   port.postMessage(engine.run());

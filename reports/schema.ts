@@ -7,7 +7,7 @@
  * Version 1. A change that renames or removes a field, or changes a unit or
  * a meaning, bumps RESULTS_VERSION; adding a field does not.
  */
-import type { ErrorCounts, SizeSpec } from "../clients/types.js";
+import type { ClientEngine, ErrorCounts, SizeSpec } from "../clients/types.js";
 import type { Scenario } from "../scenarios/format.js";
 import type { MessageWork, WorkSpec } from "../servers/protocol/work.js";
 
@@ -85,6 +85,8 @@ export interface BenchOptions {
   repeats: number;
   /** Client worker threads; null = chosen per run by defaultClientThreads. */
   clientThreads: number | null;
+  /** Client session engine (clients/types.ts ClientEngine). */
+  clientEngine: ClientEngine;
   /** An echo (or a connect) not complete within this is a timeout (connect) error, ms. */
   timeoutMs: number;
   /** "host:port" of an external server to measure instead of starting one, or null. */
@@ -198,6 +200,8 @@ export interface RunConfig {
   load?: RunLoad;
   /** Client worker threads the sessions were spread over. */
   clientThreads: number;
+  /** Client session engine; absent in results written before it existed (= "epoll"). */
+  clientEngine?: ClientEngine;
   /** Requested measured window, seconds. */
   durationSec: number;
   /** Requested warm-up, seconds. */

@@ -150,6 +150,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       connectTimeoutMs: config.timeoutMs,
       connectConcurrency: plan.connectConcurrency,
       cpus: plan.clientCpus ?? [],
+      ...(config.clientEngine !== undefined ? { engine: config.clientEngine } : {}),
     };
     const script = scriptFor(config.load);
     if (script !== undefined) clientOptions.script = script;

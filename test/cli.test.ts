@@ -48,6 +48,7 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["--duration", "soon"], /--duration must be a number, got 'soon'/],
   [["--size", "12q"], /--size must be a byte count/],
   [["--accept", "maybe"], /Invalid values: .*accept/],
+  [["--client-engine", "kqueue"], /Invalid values: .*client-engine/],
   [["--server-cpus", "0", "--client-cpus", "0"], /overlap/],
   [["--client-cpus", "4096"], /CPU 4096 does not exist/],
   [["--target", "nowhere"], /--target must be host:port/],

@@ -42,6 +42,12 @@ test("without io_uring, iocp and completion-routine refuse in one line and epoll
   const epoll = byModel.get("epoll");
   assert.equal(epoll?.status, "ok");
   assert.ok(epoll.figures !== null && epoll.figures.messages > 0, "epoll exchanged messages");
+  assert.equal(epoll.config.clientEngine, "epoll", "the client's default engine falls back to epoll");
+
+  const uring = spawnSync(wrapper, [process.execPath, MAIN, ...args.slice(0, 2), "epoll", ...args.slice(3), "--client-engine", "uring"], { encoding: "utf8", timeout: 20_000 });
+  assert.equal(uring.status, 2, `exit status; stderr:\n${uring.stderr}`);
+  assert.equal(uring.stderr.trim().split("\n").length, 1, `one line:\n${uring.stderr}`);
+  assert.match(uring.stderr, /--client-engine uring needs io_uring, which this machine does not allow \(io_uring_setup: EPERM\)/);
 
   const serve = spawnSync(wrapper, [process.execPath, MAIN, "serve", "--model", "iocp"], { encoding: "utf8", timeout: 20_000 });
   assert.notEqual(serve.status, 0);

@@ -91,6 +91,7 @@ function options(out: string): BenchOptions {
     warmupSec: 0,
     repeats: 2,
     clientThreads: 1,
+    clientEngine: "epoll",
     timeoutMs: 1000,
     target: "127.0.0.1:9",
     // No such process: every run fails at once, which is all this test needs.

@@ -4,7 +4,8 @@
  * checks them, and sends again: StableEchoClnt's loop, in one thread.
  *
  *   pingpong-client PORT SESSIONS SIZE SECONDS
- * prints one JSON line: {"messages":N,"seconds":S,"messagesPerSec":R,"errors":E}
+ * prints one JSON line: {"messages":N,"seconds":S,"messagesPerSec":R,"errors":E,"cpuSeconds":C}
+ * (cpuSeconds: the process's user+system CPU over the timed loop).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,11 +27,13 @@ struct session {
   unsigned char seq;
 };
 
-static double now(void) {
+static double clock_sec(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+static double now(void) { return clock_sec(CLOCK_MONOTONIC); }
 
 int main(int argc, char **argv) {
   if (argc < 5) { fprintf(stderr, "usage: pingpong-client PORT SESSIONS SIZE SECONDS\n"); return 2; }
@@ -55,7 +58,7 @@ int main(int argc, char **argv) {
     s[i].sent = (int)send(s[i].fd, msg, size, MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   struct epoll_event events[MAX_EVENTS];
-  double start = now(), end = start + seconds;
+  double start = now(), end = start + seconds, cpu0 = clock_sec(CLOCK_PROCESS_CPUTIME_ID);
   while (now() < end) {
     int n = epoll_wait(ep, events, MAX_EVENTS, 100);
     for (int e = 0; e < n; e++) {
@@ -74,7 +77,8 @@ int main(int argc, char **argv) {
       if (x->sent != size) errors++;
     }
   }
-  double took = now() - start;
-  printf("{\"messages\":%ld,\"seconds\":%.6f,\"messagesPerSec\":%.1f,\"errors\":%ld}\n", messages, took, messages / took, errors);
+  double took = now() - start, cpu = clock_sec(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+  printf("{\"messages\":%ld,\"seconds\":%.6f,\"messagesPerSec\":%.1f,\"errors\":%ld,\"cpuSeconds\":%.6f}\n", messages, took,
+         messages / took, errors, cpu);
   return 0;
 }

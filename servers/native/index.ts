@@ -118,9 +118,44 @@ export interface NativeAddon {
   /** Closes the port: waiters return -EBADF; the ring is freed once no thread is inside. */
   portClose(port: number): number;
 
-  /** Numeric constants: errno values, EPOLL*, SHUT_*, OP_*. */
+  // ---- one thread's batched io_uring (the load client's uring engine) ---------------
+  /**
+   * Creates an io_uring owned by the calling thread (SINGLE_ISSUER |
+   * DEFER_TASKRUN where the kernel has them) with `entries` SQ slots and
+   * `cqEntries` CQ slots, and a provided-buffer ring of `bufCount` (a power
+   * of two <= 32768) buffers of `bufSize` bytes carved out of `recvArea`.
+   * Sends read from `sendArea`. The ring keeps both arrays alive until
+   * uringClose. Returns the ring or -errno (-ENOSYS/-EPERM: no io_uring).
+   */
+  uringCreate(entries: number, cqEntries: number, recvArea: Uint8Array, bufSize: number, bufCount: number, sendArea: Uint8Array): UringHandle | number;
+  /**
+   * Posts `nOps` ops from `ops` (UK_OP_STRIDE int32 each: kind, fd, key, gen,
+   * off, len), submits them with one io_uring_enter that also waits up to
+   * timeoutMs (0 = no wait) for a completion, and copies up to maxOut
+   * completions into `out` (UK_CQE_STRIDE int32 each: key, kind << 16 | gen,
+   * res, cqe flags). Kinds: UK_SEND (sendArea[off, off+len), MSG_WAITALL,
+   * a completion only on failure), UK_RECV (multishot recv into provided
+   * buffers: IORING_CQE_F_BUFFER with the buffer id in flags >>> 16, and
+   * IORING_CQE_F_MORE while it stays armed), UK_POLLOUT (writable or error:
+   * a connect's end), UK_RECYCLE (buffer `off` back to the kernel; no
+   * completion), UK_NONE (skipped). Returns the number of completions or -errno.
+   */
+  uringEnter(ring: UringHandle, ops: Int32Array, nOps: number, out: Int32Array, maxOut: number, timeoutMs: number): number;
+  /**
+   * Cancels every request of `kind` posted for (key, gen) before returning
+   * (their completions follow, -ECANCELED). Matched by user data, O(1) in
+   * the number of requests in flight. Count (0 if none) or -errno.
+   */
+  uringCancel(ring: UringHandle, kind: number, key: number, gen: number): number;
+  /** Closes the ring: the kernel cancels what is in flight. 0, or -EBADF if already closed. */
+  uringClose(ring: UringHandle): number;
+
+  /** Numeric constants: errno values, EPOLL*, SHUT_*, OP_*, UK_*. */
   readonly constants: NativeConstants;
 }
+
+/** An io_uring from uringCreate, usable only by the thread that created it. */
+export type UringHandle = { readonly __uring: unique symbol };
 
 export interface NativeConstants {
   readonly EAGAIN: number;
@@ -158,6 +193,16 @@ export interface NativeConstants {
   readonly OP_RECV: number;
   readonly OP_SEND: number;
   readonly OP_USER: number;
+  readonly UK_NONE: number;
+  readonly UK_SEND: number;
+  readonly UK_RECV: number;
+  readonly UK_POLLOUT: number;
+  readonly UK_RECYCLE: number;
+  readonly UK_OP_STRIDE: number;
+  readonly UK_CQE_STRIDE: number;
+  readonly IORING_CQE_F_BUFFER: number;
+  readonly IORING_CQE_F_MORE: number;
+  readonly ENOBUFS: number;
 }
 
 function load(): NativeAddon {

@@ -37,6 +37,8 @@
 
 #include <node_api.h>
 
+#include "uring-client.h"
+
 /* ---- io_uring ABI bits an older system header may lack ------------------- */
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
@@ -967,11 +969,11 @@ static napi_value make_constants(napi_env env) {
   K(SHUT_RD); K(SHUT_WR); K(SHUT_RDWR);
   K(OP_ACCEPT); K(OP_RECV); K(OP_SEND); K(OP_USER);
 #undef K
-  napi_object_freeze(env, c);
-  return c;
+  return c; /* frozen by Init, once uring-client.c has added its constants */
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  napi_value constants = make_constants(env);
 #define F(name) {#name, NULL, js_##name, NULL, NULL, NULL, napi_enumerable, NULL}
   napi_property_descriptor props[] = {
       F(errnoName),      F(gettid),          F(threadCpuUs),   F(setAffinity),   F(getNofileLimit), F(setNofileLimit),
@@ -980,10 +982,12 @@ static napi_value Init(napi_env env, napi_value exports) {
       F(setNoDelay),     F(setLingerZero),   F(setBufferSizes), F(epollCreate),   F(epollCtl),
       F(epollWait),      F(portCreate),      F(portPostAccept), F(portPostRecv),  F(portPostSend),
       F(portPostUser),   F(portSubmit),      F(portDequeue),   F(portClose),
-      {"constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL},
+      {"constants", NULL, NULL, NULL, NULL, constants, napi_enumerable, NULL},
   };
 #undef F
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  uring_client_register(env, exports, constants);
+  napi_object_freeze(env, constants);
   return exports;
 }
 
