@@ -9,7 +9,7 @@ import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { UsageError } from "../runner/errors.js";
-import { defaultClientEngine, uringSupport } from "../clients/client.js";
+import { uringSupport } from "../clients/client.js";
 import { errname } from "../servers/native/index.js";
 import { CLIENT_ENGINES } from "../clients/types.js";
 import type { ClientEngine } from "../clients/types.js";
@@ -97,7 +97,7 @@ export function benchFlags(cores: number): Record<string, Options> {
       requiresArg: true,
       choices: [...CLIENT_ENGINES],
       description: "client session engine: epoll (a recv and a send call per message) or uring (io_uring, one call per batch)",
-      defaultDescription: "uring where the kernel allows io_uring, else epoll",
+      defaultDescription: "uring where the kernel allows io_uring and the load is the plain closed loop, else epoll",
     },
     timeout: str("an echo or a connect taking longer than this is a timeout error, ms", String(BENCH_DEFAULTS.timeoutMs)),
     target: str("measure an external server at host:port instead of starting one (--model/--threads then only label the run)"),
@@ -184,8 +184,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
-  const clientEngine = opt("client-engine") ?? defaultClientEngine();
-  if (!isClientEngine(clientEngine)) throw new UsageError(`--client-engine must be ${CLIENT_ENGINES.join(" or ")}, got '${clientEngine}'`);
+  const clientEngine = opt("client-engine") ?? null;
+  if (clientEngine !== null && !isClientEngine(clientEngine)) throw new UsageError(`--client-engine must be ${CLIENT_ENGINES.join(" or ")}, got '${clientEngine}'`);
   if (clientEngine === "uring" && uringSupport() !== 0) {
     throw new UsageError(`--client-engine uring needs io_uring, which this machine does not allow (io_uring_setup: ${errname(uringSupport())}); use --client-engine epoll`);
   }

@@ -22,7 +22,7 @@ import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
 import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "./types.js";
 import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "./types.js";
 import { maxSize } from "./script.js";
-import { uringProbe } from "./uring-engine.js";
+import { uringProbe, uringRefusal } from "./uring-engine.js";
 
 /** File descriptors the process needs besides one per session (Node's own, epoll sets, stdio, a log file...). */
 const FD_MARGIN = 128;
@@ -53,13 +53,15 @@ export function uringSupport(): number {
 }
 
 /**
- * The engine used when none is asked for: uring, the faster one (see the
- * README's Benchmarks), where the kernel and its policy allow io_uring
- * (container seccomp profiles and kernel.io_uring_disabled often do not),
- * else epoll. Resolved once, before a run, so the run records what it used.
+ * The engine a client runs: the one asked for, else uring, the faster one
+ * (see the README's Benchmarks), where the kernel and its policy allow
+ * io_uring (container seccomp profiles and kernel.io_uring_disabled often do
+ * not) and the script is the plain closed loop (the only one uring runs),
+ * else epoll.
  */
-export function defaultClientEngine(): ClientEngine {
-  return uringSupport() === 0 ? "uring" : "epoll";
+export function clientEngineFor(asked: ClientEngine | undefined, script: LoadScript = DEFAULT_SCRIPT): ClientEngine {
+  if (asked !== undefined) return asked;
+  return uringSupport() === 0 && uringRefusal(script) === null ? "uring" : "epoll";
 }
 
 /** Throws a one-line error for an option the client cannot run with. */
@@ -77,6 +79,10 @@ function checkOptions(o: ClientOptions): void {
   if (o.engine !== undefined && !CLIENT_ENGINES.includes(o.engine)) throw new Error(`client: engine must be ${CLIENT_ENGINES.join(" or ")}, got ${String(o.engine)}`);
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
+  if (o.engine === "uring") {
+    const refusal = uringRefusal(o.script ?? DEFAULT_SCRIPT);
+    if (refusal !== null) throw new Error(`client: ${refusal}`);
+  }
 }
 
 /** Throws a one-line error for a script the engine cannot run (the scenario loader reports user mistakes earlier, by field). */
@@ -171,6 +177,8 @@ export class LoadClient {
     control: SharedArrayBuffer,
     live: SharedArrayBuffer,
     private readonly startEpochMs: number,
+    /** The session engine the worker threads run. */
+    readonly engine: ClientEngine,
   ) {
     this.control = new Int32Array(control);
     this.liveCounters = new Float64Array(live);
@@ -179,6 +187,7 @@ export class LoadClient {
   /** Checks limits, starts the worker threads (pinned if asked) and resolves once every one runs. */
   static async start(opts: ClientOptions): Promise<LoadClient> {
     checkOptions(opts);
+    const engine = clientEngineFor(opts.engine, opts.script);
     ensureFileLimit(opts.sessions);
     ensurePortRange(opts.sessions);
     const count = Math.min(opts.clientThreads, opts.sessions);
@@ -200,7 +209,7 @@ export class LoadClient {
         timeoutMs: opts.timeoutMs,
         connectTimeoutMs: opts.connectTimeoutMs,
         connectConcurrency: opts.connectConcurrency,
-        engine: opts.engine ?? defaultClientEngine(),
+        engine,
         cpus: [...opts.cpus],
         firstSession,
         sessions,
@@ -217,7 +226,7 @@ export class LoadClient {
     const settled = await Promise.allSettled(pending);
     const threads = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    const client = new LoadClient(threads, control, live, startEpochMs);
+    const client = new LoadClient(threads, control, live, startEpochMs, engine);
     if (failed !== undefined) {
       await client.stop();
       throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));

@@ -40,6 +40,7 @@ import {
   E_RESET,
   E_TIMEOUT,
   LIVE_CONNECTED,
+  LIVE_CONNECTS,
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
@@ -48,6 +49,8 @@ import {
   toErrorCounts,
 } from "./shared.js";
 import type { WorkerConfig, WorkerResult } from "./shared.js";
+import { DEFAULT_SCRIPT } from "./types.js";
+import type { LoadScript } from "./types.js";
 
 /** Session states (as in worker.ts). */
 const QUEUED = 0;
@@ -97,8 +100,23 @@ const POLL_FAILED = 0x008 | 0x010;
 const CONFIG_FIELDS = {
   tag: true, index: true, host: true, port: true, sizeBytes: true, timeoutMs: true, connectTimeoutMs: true,
   connectConcurrency: true, engine: true, cpus: true, firstSession: true, sessions: true, control: true, live: true,
-  startEpochMs: true,
+  startEpochMs: true, totalSessions: true, threadCount: true,
+  // Only at DEFAULT_SCRIPT (the seed's closed loop): see uringRefusal.
+  script: true,
 } satisfies Record<keyof WorkerConfig, boolean>;
+
+/**
+ * Why the uring engine cannot run this session script (one line), or null:
+ * it runs the seed's closed loop only; ramp-up, connect rates, size
+ * distributions, think time, messages per session and open loop are
+ * worker.ts's (--client-engine epoll).
+ */
+export function uringRefusal(script: LoadScript): string | null {
+  for (const field of Object.keys(DEFAULT_SCRIPT) as (keyof LoadScript)[]) {
+    if (script[field] !== DEFAULT_SCRIPT[field]) return `the uring client engine runs the plain closed loop only: script.${field} needs --client-engine epoll`;
+  }
+  return null;
+}
 
 /** Throws one line naming a feature the run asks for that this engine does not have. */
 function refuseUnsupported(cfg: WorkerConfig): void {
@@ -108,6 +126,8 @@ function refuseUnsupported(cfg: WorkerConfig): void {
       throw new Error(`client engine uring does not support ${field}; use --client-engine epoll`);
     }
   }
+  const refusal = uringRefusal(cfg.script);
+  if (refusal !== null) throw new Error(refusal);
 }
 
 /** 0 when this kernel, and the policy it runs under, let the engine set up its ring; else why not (-errno). */
@@ -169,6 +189,10 @@ export class UringEngine {
   private windowStarted = false;
   private winMessages = 0;
   private winBytes = 0;
+  private readonly served: Uint8Array; // completed an echo inside the window
+  private readonly timedOut: Uint8Array; // an echo timed out inside the window
+  private winConnects = 0;
+  private totalConnects = 0;
   private readonly winErrors = new Float64Array(5);
   private readonly totalErrors = new Float64Array(5);
   private totalMessages = 0;
@@ -199,6 +223,8 @@ export class UringEngine {
     this.got = new Int32Array(n);
     this.t0 = new Float64Array(n);
     this.retryAt = new Float64Array(n);
+    this.served = new Uint8Array(n);
+    this.timedOut = new Uint8Array(n);
     this.queue = new Int32Array(Math.max(1, n));
     for (let s = 0; s < n; s++) this.enqueue(s);
     this.nextTick = cfg.startEpochMs - performance.timeOrigin + TIMELINE_INTERVAL_MS;
@@ -263,6 +289,7 @@ export class UringEngine {
       live[lb + LIVE_MESSAGES] = this.totalMessages;
       live[lb + LIVE_ERRORS] = this.errorCount;
       live[lb + LIVE_CONNECTED] = this.connected;
+      live[lb + LIVE_CONNECTS] = this.totalConnects;
     }
     return this.finish();
   }
@@ -274,6 +301,9 @@ export class UringEngine {
       this.winMessages = 0;
       this.winBytes = 0;
       this.winErrors.fill(0);
+      this.served.fill(0);
+      this.timedOut.fill(0);
+      this.winConnects = 0;
     }
     this.measuring = p === Phase.Measure;
   }
@@ -348,6 +378,7 @@ export class UringEngine {
     if (this.measuring) {
       this.latency.record((t - (this.t0[s] as number)) * 1000);
       this.winMessages++;
+      this.served[s] = 1;
     }
     this.totalMessages++;
     this.timelineCount++;
@@ -413,6 +444,8 @@ export class UringEngine {
     this.connectLatency.record((t - (this.t0[s] as number)) * 1000);
     this.connecting--;
     this.connected++;
+    this.totalConnects++;
+    if (this.measuring) this.winConnects++;
     this.state[s] = ACTIVE;
     this.armRecv(s);
     this.startMessage(s, t);
@@ -432,6 +465,7 @@ export class UringEngine {
     if (st === CONNECTING) this.connecting--;
     else if (st === ACTIVE) this.connected--;
     this.countError(kind);
+    if (kind === E_TIMEOUT && this.measuring) this.timedOut[s] = 1;
     this.closeSocket(s, st === CONNECTING, kind === E_TIMEOUT || kind === E_MISMATCH);
     this.state[s] = BACKOFF;
     this.retryAt[s] = this.now + (kind === E_CONNECT ? CONNECT_BACKOFF_MS : ERROR_BACKOFF_MS);
@@ -509,10 +543,21 @@ export class UringEngine {
     this.connected = 0;
     this.live[this.liveBase + LIVE_CONNECTED] = 0;
     this.timeline.push(this.timelineCount);
+    let served = 0;
+    let timedOut = 0;
+    for (let s = 0; s < this.n; s++) {
+      served += this.served[s] as number;
+      timedOut += this.timedOut[s] as number;
+    }
     return {
       type: "result",
       threadId: sys.gettid(),
       latency: this.latency.encode(),
+      uncorrectedLatency: null, // closed loop only
+      sessionsServed: served,
+      sessionsTimedOut: timedOut,
+      connects: this.winConnects,
+      connectsTotal: this.totalConnects,
       connectLatency: this.connectLatency.encode(),
       messages: this.winMessages,
       bytes: this.winBytes,

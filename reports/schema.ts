@@ -85,8 +85,8 @@ export interface BenchOptions {
   repeats: number;
   /** Client worker threads; null = chosen per run by defaultClientThreads. */
   clientThreads: number | null;
-  /** Client session engine (clients/types.ts ClientEngine). */
-  clientEngine: ClientEngine;
+  /** Client session engine asked for; null = per run, clientEngineFor (clients/client.ts): uring where allowed and the load is the plain closed loop, else epoll. */
+  clientEngine: ClientEngine | null;
   /** An echo (or a connect) not complete within this is a timeout (connect) error, ms. */
   timeoutMs: number;
   /** "host:port" of an external server to measure instead of starting one, or null. */
@@ -200,7 +200,7 @@ export interface RunConfig {
   load?: RunLoad;
   /** Client worker threads the sessions were spread over. */
   clientThreads: number;
-  /** Client session engine; absent in results written before it existed (= "epoll"). */
+  /** Client session engine the run used (asked for, or chosen by the client); absent in results written before it existed (= "epoll") or when the client never started. */
   clientEngine?: ClientEngine;
   /** Requested measured window, seconds. */
   durationSec: number;

@@ -160,6 +160,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
     const running: LoadClient = client;
+    config.clientEngine = running.engine; // the one used, when the options left it to the client
 
     // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
     const loadStart = performance.now();

@@ -79,7 +79,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
               sizeBytes,
               load: runLoad(o.load, connections, o.scenario?.name ?? null),
               clientThreads: clientThreadsFor(o, threads, input.usableCores),
-              clientEngine: o.clientEngine,
+              ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
               durationSec: o.durationSec,
               warmupSec: o.warmupSec,
               timeoutMs: o.timeoutMs,

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { LoadClient, defaultClientThreads } from "../clients/client.js";
-import { CLIENT_ENGINES } from "../clients/types.js";
+import { LoadClient, clientEngineFor, defaultClientThreads } from "../clients/client.js";
+import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../clients/types.js";
 import type { ClientMeasurement, ClientOptions, ErrorCounts } from "../clients/types.js";
 import { sys } from "../servers/native/index.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
@@ -193,6 +193,24 @@ test("too many sessions for the open-file limit: one clear line, no thread start
     LoadClient.start(options(1, { sessions: hard })),
     (err: unknown) => err instanceof Error && /open files/.test(err.message) && /ulimit/.test(err.message) && !err.message.includes("\n"),
   );
+});
+
+test("session scripts run on epoll: chosen by default, a one-line error when uring is asked for", { timeout: 20_000 }, async () => {
+  const script = { ...DEFAULT_SCRIPT, thinkTimeMs: 5 };
+  await assert.rejects(
+    LoadClient.start(options(1, { engine: "uring", script })),
+    (err: unknown) => err instanceof Error && /uring client engine runs the plain closed loop only: script\.thinkTimeMs needs --client-engine epoll/.test(err.message) && !err.message.includes("\n"),
+  );
+  const server = await startFixtureServer({ mode: "correct" });
+  try {
+    for (const [s, want] of [[script, "epoll"], [DEFAULT_SCRIPT, clientEngineFor(undefined)]] as const) {
+      const client = await LoadClient.start(options(server.port, { sessions: 2, script: s }));
+      assert.equal(client.engine, want);
+      await client.stop();
+    }
+  } finally {
+    await server.close();
+  }
 });
 
 test("option mistakes are one-line errors", async () => {
