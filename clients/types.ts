@@ -33,7 +33,7 @@ export interface ClientOptions {
   cpus: number[];
   /** How sessions pace themselves beyond StableEchoClnt's closed loop; absent = DEFAULT_SCRIPT (the seed's pattern). */
   script?: LoadScript;
-  /** Session engine of the worker threads; defaultClientEngine() (clients/client.ts) when absent. */
+  /** Session engine of the worker threads; absent = clientEngineFor (clients/client.ts) chooses. */
   engine?: ClientEngine;
 }
 
