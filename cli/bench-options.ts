@@ -74,13 +74,22 @@ function str(description: string, defaultDescription?: string, alias?: string): 
   };
 }
 
+/**
+ * Thread counts swept when --threads is not given: 1, 2 and 4, plus the
+ * usable CPU count and twice it, so the default sweep shows each model at,
+ * below and above one thread per CPU (DESIGN.md claim 2).
+ */
+export function defaultThreads(cores: number): number[] {
+  return [...new Set([1, 2, 4, cores, cores * 2])].filter((t) => t <= MAX_THREADS).sort((a, b) => a - b);
+}
+
 /** yargs definitions of every bench flag (values are checked by benchOptions, not by yargs). */
 export function benchFlags(cores: number): Record<string, Options> {
   return {
     model: str(`server model(s) to measure, a comma list or "all": ${modelList()}`, "all", "m"),
     threads: str(
       `server thread count(s), a comma list; "per-connection" runs a thread per connection (blocking model only)`,
-      `${cores} (the usable CPUs)`,
+      `${defaultThreads(cores).join(",")} (1, 2, 4, the usable CPUs and twice that)`,
       "t",
     ),
     connections: str("concurrent client sessions (TCP connections), a comma list", String(BENCH_DEFAULTS.connections), "c"),
@@ -150,7 +159,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (external) {
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
-    if (threads.length === 0) threads = [Math.min(cores, MAX_THREADS)];
+    if (threads.length === 0) threads = defaultThreads(cores);
     if (threads.includes("per-connection") && !modelNames.includes("blocking")) {
       throw new UsageError("--threads per-connection applies to the blocking model only");
     }

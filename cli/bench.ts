@@ -8,7 +8,7 @@ import dns from "node:dns/promises";
 import net from "node:net";
 import { renderTable } from "../reports/table.js";
 import { serialiseResults } from "../reports/results-file.js";
-import type { BenchOptions, Run } from "../reports/schema.js";
+import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
 import { collectEnvironment, toolVersion } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { ensureOpenFileLimit } from "../runner/limits.js";
@@ -18,6 +18,7 @@ import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
 import { findModel } from "../servers/models.js";
 import { hostPort } from "./parse.js";
 import { Progress } from "./progress.js";
+import { writeReportFiles } from "./report.js";
 
 /** A server may take this long to listen (threads start, rings are set up), ms. */
 const START_TIMEOUT_MS = 15_000;
@@ -83,7 +84,7 @@ export async function runBenchSweep(
   options: BenchOptions,
   cores: number,
   io: { stderr: NodeJS.WriteStream; signal: AbortSignal },
-): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress }> {
+): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress; report: { path: string | null; error: string | null } }> {
   const target = options.target === null ? null : await resolveTarget(options.target);
   if (target === null) {
     await checkModelsLoad(options.models);
@@ -103,6 +104,18 @@ export async function runBenchSweep(
   const plans = planSweep(input);
   if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
   const progress = new Progress(io.stderr);
+  // The report is rebuilt after every run, so an interrupted sweep keeps one (the PNG charts, the slow part, at the end
+  // only); a failure to write it must not stop the sweep.
+  let reportPath: string | null = null;
+  let reportError: string | null = null;
+  const rebuildReport = (results: ResultsFile, dir: string, final: boolean): void => {
+    try {
+      reportPath = writeReportFiles(dir, results, { png: final }).html;
+      reportError = null;
+    } catch (err) {
+      reportError = oneLine(err);
+    }
+  };
 
   let outcome;
   try {
@@ -115,6 +128,7 @@ export async function runBenchSweep(
         onRunStart: (plan, i, total) => progress.runStart(plan, i, total),
         onProgress: (p) => progress.update(p),
         onRunEnd: (run) => progress.runEnd(run),
+        onResultsWritten: rebuildReport,
       },
     );
   } catch (err) {
@@ -124,7 +138,7 @@ export async function runBenchSweep(
     }
     throw err;
   }
-  return { outcome, planned: plans.length, progress };
+  return { outcome, planned: plans.length, progress, report: { path: reportPath, error: reportError } };
 }
 
 /** Runs the bench command; resolves with the exit status. Usage problems throw UsageError. */
@@ -133,9 +147,11 @@ export async function bench(
   cores: number,
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream; signal: AbortSignal },
 ): Promise<number> {
-  const { outcome, planned, progress } = await runBenchSweep(options, cores, io);
+  const { outcome, planned, progress, report } = await runBenchSweep(options, cores, io);
   io.stdout.write(options.json ? serialiseResults(outcome.results) : `${renderTable(outcome.results)}\n`);
   progress.note(`iobench: results in ${outcome.file}`);
+  if (report.error !== null) progress.note(`iobench: ${report.error}`);
+  else if (report.path !== null) progress.note(`iobench: report in ${report.path}`);
   if (outcome.interrupted) {
     progress.note(`iobench: interrupted: ${outcome.results.runs.length} of ${planned} run(s) recorded`);
     return EXIT_INTERRUPTED;

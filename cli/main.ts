@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The iobench command line: `bench` (the default) runs a sweep and prints
- * the table; `serve` runs one model until Ctrl-C. Every problem ends as ONE
+ * the table; `serve` runs one model until Ctrl-C; `report` rebuilds a
+ * results directory's report files from its results.json. Every problem ends as ONE
  * line "iobench: <problem>" on stderr with exit status 2 (usage: nothing
  * ran) or 1 (a run failed; what was measured is already in results.json).
  * IOBENCH_DEBUG=1 adds the stack trace.
@@ -18,13 +19,14 @@ import { checkFlags, checkOptions } from "./check-options.js";
 import { benchFlags, benchOptions } from "./bench-options.js";
 import { scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
+import { report as reportCommand } from "./report.js";
 import { serve, serveFlags, serveOptions } from "./serve.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 /** The command being run: check maps every failure to 2 (its 1 means "regressed"). */
-let command: "bench" | "serve" | "check" | undefined;
+let command: "bench" | "serve" | "check" | "report" | undefined;
 
 /** Prints an error as one line (plus its stack under IOBENCH_DEBUG=1) and returns the exit status it calls for. */
 function report(err: unknown): number {
@@ -37,13 +39,14 @@ function report(err: unknown): number {
 async function main(argv: string[]): Promise<number> {
   const cores = usableCores();
   const cpuCount = os.cpus().length;
-  let chosen: { command: "bench" | "serve" | "check"; args: Record<string, RawFlag> } | undefined;
+  let chosen: { command: "bench" | "serve" | "check" | "report"; args: Record<string, RawFlag> } | undefined;
 
   const parser = yargs(argv)
     .scriptName("iobench")
     .usage(
       "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C\n" +
-        "  $0 check [flags]    compare with a baseline, two results dirs or a git ref; exit 1 if a figure regressed",
+        "  $0 check [flags]    compare with a baseline, two results dirs or a git ref; exit 1 if a figure regressed\n" +
+        "  $0 report <dir>     rebuild a results directory's report (HTML, markdown, CSV, PNG) from its results.json",
     )
     .command(
       ["bench", "$0"],
@@ -69,6 +72,14 @@ async function main(argv: string[]): Promise<number> {
         chosen = { command: "check", args: args as Record<string, RawFlag> };
       },
     )
+    .command(
+      "report <dir>",
+      "rebuild report.html, report.md, results.csv and charts/*.png of a results directory from its results.json",
+      (y) => y.positional("dir", { type: "string", description: "results directory (or its results.json)" }),
+      (args) => {
+        chosen = { command: "report", args: args as Record<string, RawFlag> };
+      },
+    )
     .strict()
     .parserConfiguration({ "duplicate-arguments-array": true })
     .exitProcess(false)
@@ -82,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     .version(toolVersion())
     .wrap(Math.min(120, process.stdout.columns ?? 120))
     .epilog(
-      "Lists take commas or repeated flags (--threads 1,2,4). Results: <out>/<UTC timestamp>/results.json, rewritten after every run. " +
+      "Lists take commas or repeated flags (--threads 1,2,4). Results: <out>/<UTC timestamp>/results.json and its report (report.html, report.md, results.csv, charts/), rewritten after every run. " +
         "Exit status: 0 ok; 1 a run failed, echoed corrupted data or completed no message; 2 bad usage; 130 interrupted.",
     );
   await parser.parseAsync();
@@ -105,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  if (chosen.command === "report") return reportCommand(String(chosen.args.dir), { stdout: process.stdout });
   if (chosen.command === "serve") {
     return serve(serveOptions(chosen.args, cores), { stdout: process.stdout, signal: controller.signal });
   }

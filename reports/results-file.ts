@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { RESULTS_SCHEMA, RESULTS_VERSION } from "./schema.js";
 import type { ResultsFile } from "./schema.js";
 
 /** A UTC timestamp usable as a directory name on every OS: 2026-11-23T09-41-07Z. */
@@ -59,12 +60,13 @@ export function resultsPath(dir: string): string {
  * Writes `content` to `file` atomically: a reader sees the old file or the
  * new one, never a mix, and after a crash the new one is on disk whole.
  */
-export function writeFileAtomic(file: string, content: string): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, "w", 0o644);
   try {
-    fs.writeSync(fd, content);
+    if (typeof content === "string") fs.writeSync(fd, content);
+    else fs.writeSync(fd, content);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -98,4 +100,34 @@ export function writeResults(dir: string, results: ResultsFile): string {
   const file = resultsPath(dir);
   writeFileAtomic(file, serialiseResults(results));
   return file;
+}
+
+/**
+ * Reads a results.json (given the file or its directory) and checks its
+ * schema tag and version; throws one-line errors naming the problem.
+ */
+export function readResults(dirOrFile: string): ResultsFile {
+  let file = dirOrFile;
+  try {
+    if (fs.statSync(dirOrFile).isDirectory()) file = resultsPath(dirOrFile);
+  } catch {
+    throw new Error(`${dirOrFile}: no such file or directory`);
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const d = data as Partial<ResultsFile> | null;
+  if (d === null || typeof d !== "object" || d.schema !== RESULTS_SCHEMA) throw new Error(`${file} is not an iobench results file (no "schema": "${RESULTS_SCHEMA}")`);
+  if (d.version !== RESULTS_VERSION) throw new Error(`${file} has results version ${String(d.version)}; this iobench reads version ${RESULTS_VERSION}`);
+  if (!Array.isArray(d.runs) || typeof d.environment !== "object" || typeof d.options !== "object") throw new Error(`${file} lacks runs, environment or options`);
+  return d as ResultsFile;
 }

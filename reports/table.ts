@@ -64,15 +64,31 @@ function flagsCell(run: Run, f: Figures | null): string {
   return flags.length === 0 ? "" : `!! ${flags.join(" ")}`;
 }
 
+/** The run table as cells (the HTML and markdown reports print the same columns). */
+export interface RunTable {
+  header: string[];
+  /** Per column: numbers are right-aligned. */
+  right: boolean[];
+  rows: string[][];
+}
+
+/** One row per run, as text cells. */
+export function runTable(results: Pick<ResultsFile, "runs">): RunTable {
+  const columns = COLUMNS.filter((c) => c.when === undefined || c.when(results.runs));
+  return {
+    header: columns.map((c) => c.title),
+    right: columns.map((c) => c.right),
+    rows: results.runs.map((run) => columns.map((c) => c.cell(run, run.figures))),
+  };
+}
+
 /** The table as lines of text (no trailing newline), followed by notes for every flagged run. */
 export function renderTable(results: ResultsFile): string {
-  const columns = COLUMNS.filter((c) => c.when === undefined || c.when(results.runs));
-  const rows = results.runs.map((run) => columns.map((c) => c.cell(run, run.figures)));
-  const header = columns.map((c) => c.title);
-  const widths = columns.map((_c, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const { header, rows, right } = runTable(results);
+  const widths = header.map((_h, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((cell, i) => (columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (right[i]! ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   const out = [line(header), ...rows.map(line)];

@@ -128,6 +128,8 @@ export interface SweepHooks {
   onRunStart?: (plan: RunPlan, position: number, total: number) => void;
   onProgress?: (p: RunProgress, plan: RunPlan, position: number, total: number) => void;
   onRunEnd?: (run: Run, position: number, total: number) => void;
+  /** After every rewrite of results.json (after each run, and once more at the end: `final`), e.g. to rebuild the report beside it. */
+  onResultsWritten?: (results: ResultsFile, dir: string, final: boolean) => void;
 }
 
 /** The outcome of a sweep. */
@@ -174,6 +176,7 @@ export async function runSweep(
     });
     results.runs.push(run);
     file = writeResults(dir, results);
+    hooks.onResultsWritten?.(results, dir, false);
     hooks.onRunEnd?.(run, i, plans.length);
     if (run.status === "failed" && run.failure === "interrupted") {
       interrupted = true;
@@ -182,5 +185,6 @@ export async function runSweep(
   }
   results.complete = !interrupted;
   file = writeResults(dir, results);
+  hooks.onResultsWritten?.(results, dir, true);
   return { results, dir, file, interrupted };
 }

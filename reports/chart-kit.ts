@@ -1,0 +1,168 @@
+/**
+ * Chart specs (plain data, JSON-safe) and how they become Chart.js
+ * configurations. This file is used twice: imported in Node to render the
+ * PNG charts, and inlined as a module script into report.html. So it must
+ * stay self-contained: no runtime imports (type-only imports are erased by
+ * the compiler); the whole compiled module is inlined.
+ */
+import type { ChartConfiguration, Plugin } from "chart.js";
+
+/** One point of a series: x is a category label (threads) or a number; low/high is the error bar, when any. */
+export interface SpecPoint {
+  x: number | string;
+  y: number | null;
+  low?: number;
+  high?: number;
+}
+
+/** One line of a chart. */
+export interface SpecSeries {
+  label: string;
+  /** Index into the palette (the same model keeps its colour across charts). */
+  color: number;
+  points: SpecPoint[];
+  dash?: boolean;
+}
+
+/** A chart as plain data (what report.html embeds and what the PNG renderer consumes). */
+export interface ChartSpec {
+  /** File-name-safe id: the canvas id in HTML, the PNG's name. */
+  id: string;
+  title: string;
+  /** One sentence under the chart: what to look for. */
+  caption: string;
+  /** "category": x values are labels (threads); "linear"/"log": x values are numbers. */
+  xScale: "category" | "linear" | "log";
+  /** Category labels, in axis order (xScale "category" only). */
+  categories?: string[];
+  /** Formats log-x ticks as percentiles (x = 1 / (1 - p)). */
+  xPercentile?: boolean;
+  yScale: "linear" | "log";
+  xTitle: string;
+  yTitle: string;
+  series: SpecSeries[];
+  /** A dashed vertical line at this x, with its label (e.g. where the warm-up ends). */
+  marker?: { x: number; label: string };
+}
+
+type Config = ChartConfiguration<"line", (number | null | { x: number; y: number | null })[], string>;
+
+/** Draws error bars (from each dataset's `errorBars`), the marker line and a white background; shared by HTML and PNG. */
+export const reportPlugin: Plugin<"line"> = {
+  id: "iobenchReport",
+  beforeDraw(chart) {
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  },
+  afterDatasetsDraw(chart) {
+    const ctx = chart.ctx;
+    const y = chart.scales.y;
+    if (y === undefined) return;
+    chart.data.datasets.forEach((dataset, i) => {
+      const bars = (dataset as unknown as { errorBars?: ({ low: number; high: number } | null)[] }).errorBars;
+      const meta = chart.getDatasetMeta(i);
+      if (bars === undefined || meta.hidden) return;
+      ctx.save();
+      ctx.strokeStyle = String(dataset.borderColor);
+      ctx.lineWidth = 1.5;
+      meta.data.forEach((point, j) => {
+        const bar = bars[j];
+        if (bar === null || bar === undefined || bar.high <= bar.low) return;
+        const top = y.getPixelForValue(bar.high);
+        const bottom = y.getPixelForValue(bar.low);
+        ctx.beginPath();
+        ctx.moveTo(point.x, top);
+        ctx.lineTo(point.x, bottom);
+        ctx.moveTo(point.x - 5, top);
+        ctx.lineTo(point.x + 5, top);
+        ctx.moveTo(point.x - 5, bottom);
+        ctx.lineTo(point.x + 5, bottom);
+        ctx.stroke();
+      });
+      ctx.restore();
+    });
+    const marker = (chart.options.plugins as { iobenchMarker?: { x: number; label: string } }).iobenchMarker;
+    const x = chart.scales.x;
+    if (marker !== undefined && x !== undefined) {
+      const px = x.getPixelForValue(marker.x);
+      ctx.save();
+      ctx.strokeStyle = "#888888";
+      ctx.setLineDash([4, 4]);
+      ctx.beginPath();
+      ctx.moveTo(px, chart.chartArea.top);
+      ctx.lineTo(px, chart.chartArea.bottom);
+      ctx.stroke();
+      ctx.fillStyle = "#555555";
+      const family = (chart.options as { font?: { family?: string } }).font?.family ?? "sans-serif";
+      ctx.font = `11px ${family}`;
+      ctx.fillText(marker.label, px + 4, chart.chartArea.top + 12);
+      ctx.restore();
+    }
+  },
+};
+
+/** Colour-blind-safe palette (Okabe–Ito), indexed by SpecSeries.color. */
+export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+
+/** A log-x tick as a percentile: x = 1 / (1 - p), so 10 → 90 %, 1000 → 99.9 %; only powers of ten are labelled. */
+export function percentileTick(x: number): string {
+  const decade = Math.log10(x);
+  if (Math.abs(decade - Math.round(decade)) > 1e-9) return "";
+  const p = 100 * (1 - 1 / x);
+  return `${Number(p.toFixed(Math.max(0, Math.round(decade) - 2)))}%`;
+}
+
+/** The Chart.js configuration of a spec (no animation: a PNG and a screenshot must show the final chart). */
+export function toChartConfig(spec: ChartSpec): Config {
+  const category = spec.xScale === "category";
+  const datasets = spec.series.map((s) => {
+    const color = PALETTE[s.color % PALETTE.length]!;
+    const data = category
+      ? (spec.categories ?? []).map((c) => s.points.find((p) => String(p.x) === c)?.y ?? null)
+      : s.points.map((p) => ({ x: Number(p.x), y: p.y }));
+    const errorBars = category
+      ? (spec.categories ?? []).map((c) => {
+          const p = s.points.find((q) => String(q.x) === c);
+          return p !== undefined && p.low !== undefined && p.high !== undefined ? { low: p.low, high: p.high } : null;
+        })
+      : undefined;
+    return {
+      label: s.label,
+      data,
+      borderColor: color,
+      backgroundColor: color,
+      borderWidth: 2,
+      borderDash: s.dash === true ? [6, 4] : [],
+      pointRadius: category ? 3 : 0,
+      spanGaps: true,
+      ...(errorBars !== undefined && errorBars.some((b) => b !== null) ? { errorBars } : {}),
+    };
+  });
+  return {
+    type: "line",
+    data: { ...(category ? { labels: spec.categories ?? [] } : {}), datasets },
+    options: {
+      animation: false,
+      responsive: false,
+      devicePixelRatio: 1,
+      plugins: {
+        title: { display: true, text: spec.title, font: { size: 15 } },
+        legend: { position: "bottom" },
+        ...(spec.marker !== undefined ? { iobenchMarker: spec.marker } : {}),
+      },
+      scales: {
+        x: {
+          type: spec.xScale === "log" ? "logarithmic" : spec.xScale,
+          title: { display: true, text: spec.xTitle },
+          ...(category ? { offset: true } : spec.xScale === "linear" ? { min: 0 } : {}),
+          ...(spec.xPercentile === true ? { ticks: { callback: (v: number | string) => percentileTick(Number(v)), autoSkip: false, maxRotation: 0 } } : {}),
+        },
+        y: { type: spec.yScale === "log" ? "logarithmic" : "linear", title: { display: true, text: spec.yTitle }, ...(spec.yScale === "linear" ? { beginAtZero: true } : {}) },
+      },
+    },
+    plugins: [reportPlugin],
+  } as Config;
+}

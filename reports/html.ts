@@ -1,0 +1,115 @@
+/**
+ * report.html: one self-contained page that opens offline. Chart.js (its
+ * UMD build) and reports/chart-kit.js are inlined as scripts, the chart
+ * specs as JSON; nothing is fetched. Warnings come first, then the claims,
+ * so a reader cannot miss a run that is not to be trusted.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ClaimResult } from "./claims.js";
+import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
+import { runTable } from "./table.js";
+import { environmentRows, summaryTable } from "./view.js";
+import type { ReportView } from "./view.js";
+
+const require = createRequire(import.meta.url);
+
+/** Chart.js's UMD build (defines the global `Chart`). */
+function chartJsSource(): string {
+  return fs.readFileSync(path.join(path.dirname(require.resolve("chart.js")), "chart.umd.min.js"), "utf8");
+}
+
+/** The compiled chart kit, beside this file, without its source-map comment. */
+function chartKitSource(): string {
+  const file = fileURLToPath(new URL("./chart-kit.js", import.meta.url));
+  return fs.readFileSync(file, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+}
+
+/** Text safe inside HTML elements and attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A script's text can hold anything but its own end tag. */
+function scriptSafe(js: string): string {
+  return js.replace(/<\/(script)/gi, "<\\/$1");
+}
+
+function table(header: readonly string[], rows: readonly string[][], right: readonly boolean[] = []): string {
+  const cell = (tag: string, text: string, i: number): string => `<${tag}${right[i] === true ? ' class="num"' : ""}>${escapeHtml(text)}</${tag}>`;
+  return `<table><thead><tr>${header.map((h, i) => cell("th", h, i)).join("")}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => cell("td", c, i)).join("")}</tr>`)
+    .join("\n")}</tbody></table>`;
+}
+
+function warningsSection(warnings: readonly string[]): string {
+  if (warnings.length === 0) {
+    return `<section class="ok" id="warnings"><strong>No warnings.</strong> Every run completed, with no errors, no corrupted echoes and no client-saturated run.</section>`;
+  }
+  return `<section class="warn" id="warnings"><h2>⚠ ${warnings.length} warning(s): read before the figures</h2><ul>${warnings
+    .map((w) => `<li>${escapeHtml(w)}</li>`)
+    .join("")}</ul></section>`;
+}
+
+function claimCard(c: ClaimResult): string {
+  const cls = c.verdict.replace(" ", "-");
+  const measured = c.measured.length > 0 ? `<ul>${c.measured.map((m) => `<li>${escapeHtml(m)}</li>`).join("")}</ul>` : "";
+  const testWith = c.testWith !== null ? `<p class="test">To test ${c.verdict === "not tested" ? "it" : "it more firmly"}: <code>${escapeHtml(c.testWith)}</code></p>` : "";
+  return `<div class="claim"><h3>Claim ${c.id} <span class="verdict ${cls}">${escapeHtml(c.verdict)}</span></h3><p class="text">${escapeHtml(c.claim)}</p>${measured}<p>${escapeHtml(c.reason)}.</p>${testWith}</div>`;
+}
+
+const STYLE = `
+body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem auto;max-width:1400px;padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem} .sub{color:#555;margin-top:0}
+section{margin:1.2rem 0}
+.warn{background:#fde8e8;border:2px solid #c62828;padding:.6rem 1rem;border-radius:6px}
+.warn h2{color:#b71c1c;margin:.2rem 0} .ok{background:#e8f5e9;border:1px solid #2e7d32;padding:.6rem 1rem;border-radius:6px}
+.claims{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:.8rem}
+.claim{border:1px solid #ccc;border-radius:6px;padding:.3rem .9rem} .claim h3{margin:.4rem 0} .claim .text{font-style:italic}
+.verdict{font-size:.85rem;padding:.1rem .5rem;border-radius:4px;color:#fff;vertical-align:middle}
+.supported{background:#2e7d32} .not-supported{background:#c62828} .not-tested{background:#757575}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1rem}
+figure{margin:0;border:1px solid #ddd;border-radius:6px;padding:.4rem} canvas{width:100% !important;height:auto !important}
+figcaption{font-size:.85rem;color:#555}
+table{border-collapse:collapse;font-size:.82rem;margin:.4rem 0} th,td{border:1px solid #ccc;padding:.2rem .45rem;text-align:left}
+th{background:#f2f2f2} .num{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto} code{background:#f4f4f4;padding:.1rem .3rem}
+`;
+
+/** The whole page. */
+export function renderHtml(view: ReportView): string {
+  const r = view.results;
+  const runs = runTable(r);
+  const summary = summaryTable(view);
+  const data = JSON.stringify({ charts: view.charts }).replace(/</g, "\\u003c");
+  const figures = view.charts
+    .map((c) => `<figure><canvas id="chart-${escapeHtml(c.id)}" width="${PNG_WIDTH}" height="${PNG_HEIGHT}"></canvas><figcaption>${escapeHtml(c.caption)}</figcaption></figure>`)
+    .join("\n");
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>iobench report ${escapeHtml(r.createdAt)}</title><style>${STYLE}</style></head>
+<body>
+<h1>iobench report</h1>
+<p class="sub">${escapeHtml(`${r.runs.length} run(s) of ${r.options.models.join(", ")}; started ${r.createdAt}; ${r.complete ? "complete" : "INCOMPLETE"}; ${r.environment.cpuModel}, ${r.environment.cores} cores`)}</p>
+${warningsSection(view.warnings)}
+<section><h2>The chapter's claims</h2><div class="claims">${view.claims.map(claimCard).join("\n")}</div></section>
+<section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs.</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
+<section><h2>Charts</h2><div class="charts">${figures}</div></section>
+<section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>
+<section><h2>Environment</h2>${table(["", ""], environmentRows(r))}</section>
+<script type="application/json" id="report-data">${data}</script>
+<script>${scriptSafe(chartJsSource())}</script>
+<script type="module">${scriptSafe(chartKitSource())}
+const report = JSON.parse(document.getElementById("report-data").textContent);
+for (const spec of report.charts) {
+  const config = toChartConfig(spec);
+  config.options.devicePixelRatio = Math.max(1, window.devicePixelRatio || 1);
+  new Chart(document.getElementById("chart-" + spec.id), config);
+}
+document.documentElement.dataset.chartsDrawn = String(report.charts.length);
+</script>
+</body></html>
+`;
+}

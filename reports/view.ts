@@ -1,0 +1,89 @@
+/**
+ * Everything a report shows, computed once from results.json (pure): the
+ * per-configuration summaries, the claims' verdicts, the chart specs and the
+ * warnings. The HTML, markdown and PNG outputs all draw from one ReportView.
+ */
+import type { ChartSpec } from "./chart-kit.js";
+import { chartSpecs } from "./charts.js";
+import { judgeClaims } from "./claims.js";
+import type { ClaimResult } from "./claims.js";
+import type { ResultsFile } from "./schema.js";
+import { summariseRuns } from "./summary.js";
+import type { ConfigSummary } from "./summary.js";
+import { renderNotes } from "./table.js";
+
+/** What every report output is drawn from. */
+export interface ReportView {
+  results: ResultsFile;
+  summaries: ConfigSummary[];
+  claims: ClaimResult[];
+  charts: ChartSpec[];
+  /** One line per problem (failed, corrupted, client-saturated, erroneous runs; an incomplete sweep); [] when none. */
+  warnings: string[];
+}
+
+/** Builds the view of a results file. */
+export function reportView(results: ResultsFile): ReportView {
+  const summaries = summariseRuns(results);
+  const warnings = renderNotes(results.runs);
+  if (!results.complete) {
+    warnings.unshift(`INCOMPLETE sweep: results.json was last written ${results.updatedAt} and is not marked complete (still running, interrupted or crashed): runs may be missing`);
+  }
+  if (results.runs.length === 0) warnings.unshift("NO RUNS: the sweep recorded no run yet");
+  return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), warnings };
+}
+
+/** "1.23 M", "45.6 k", "789": figures in tables. */
+export function compact(x: number): string {
+  const abs = Math.abs(x);
+  if (abs >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (abs >= 1e4) return `${(x / 1e3).toFixed(1)} k`;
+  if (abs >= 100) return Math.round(x).toLocaleString("en-US");
+  if (abs >= 1) return x.toFixed(1);
+  return x === 0 ? "0" : x.toPrecision(2);
+}
+
+/** The environment as label/value pairs. */
+export function environmentRows(results: ResultsFile): [string, string][] {
+  const e = results.environment;
+  const o = results.options;
+  const pin = (cpus: number[] | null): string => (cpus === null ? "not pinned" : cpus.join(","));
+  return [
+    ["CPU", e.cpuModel],
+    ["cores", `${e.cores} (usable by iobench: ${e.usableCores})`],
+    ["memory", `${(e.memoryBytes / 2 ** 30).toFixed(1)} GiB`],
+    ["kernel", e.kernel],
+    ["Node.js", e.node],
+    ["platform", e.platform],
+    ["server CPUs", pin(o.serverCpus)],
+    ["client CPUs", pin(o.clientCpus)],
+    ["git commit", e.gitCommit === null ? "unknown" : `${e.gitCommit}${e.gitDirty === true ? " (uncommitted changes)" : ""}`],
+    ["iobench", results.tool.version],
+    ["sweep", `${results.runs.length} run(s), ${o.repeats} repeat(s), ${o.warmupSec} s warm-up + ${o.durationSec} s measured each, started ${results.createdAt}${results.complete ? "" : " (INCOMPLETE)"}`],
+  ];
+}
+
+/** Column titles and cells of the per-configuration summary table. */
+export function summaryTable(view: ReportView): { header: string[]; rows: string[][] } {
+  const spread = (s: ConfigSummary["messagesPerSec"]): string =>
+    s === null ? "-" : s.n > 1 ? `${compact(s.median)} [${compact(s.ciLow)}–${compact(s.ciHigh)}] (${compact(s.min)}–${compact(s.max)})` : compact(s.median);
+  const median = (s: ConfigSummary["messagesPerSec"]): string => (s === null ? "-" : compact(s.median));
+  return {
+    header: ["model", "threads", "conns", "size B", "work", "n", "msg/s median [95% CI] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],
+    rows: view.summaries.map((s) => [
+      s.model,
+      s.threads === null ? "-" : String(s.threads),
+      String(s.connections),
+      String(s.sizeBytes),
+      s.work ?? "-",
+      `${s.validRuns}/${s.runIndexes.length}`,
+      spread(s.messagesPerSec),
+      median(s.latencyP50Us),
+      median(s.latencyP99Us),
+      median(s.latencyP99_9Us),
+      median(s.serverCpuUsPerMessage),
+      median(s.contextSwitchesPerMessage),
+      s.flags.join(" "),
+    ]),
+  };
+}
