@@ -115,6 +115,13 @@ export function percentileTick(x: number): string {
   return `${Number(p.toFixed(Math.max(0, Math.round(decade) - 2)))}%`;
 }
 
+/** Log-axis bounds widened to whole decades around every value and error bar, so no point sits on the frame. */
+function decades(spec: ChartSpec): { min: number; max: number } | undefined {
+  const values = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])).filter((v): v is number => typeof v === "number" && v > 0);
+  if (values.length === 0) return undefined;
+  return { min: 10 ** Math.floor(Math.log10(Math.min(...values))), max: 10 ** Math.ceil(Math.log10(Math.max(...values))) };
+}
+
 /** The Chart.js configuration of a spec (no animation: a PNG and a screenshot must show the final chart). */
 export function toChartConfig(spec: ChartSpec): Config {
   const category = spec.xScale === "category";
@@ -160,7 +167,11 @@ export function toChartConfig(spec: ChartSpec): Config {
           ...(category ? { offset: true } : spec.xScale === "linear" ? { min: 0 } : {}),
           ...(spec.xPercentile === true ? { ticks: { callback: (v: number | string) => percentileTick(Number(v)), autoSkip: false, maxRotation: 0 } } : {}),
         },
-        y: { type: spec.yScale === "log" ? "logarithmic" : "linear", title: { display: true, text: spec.yTitle }, ...(spec.yScale === "linear" ? { beginAtZero: true } : {}) },
+        y: {
+          type: spec.yScale === "log" ? "logarithmic" : "linear",
+          title: { display: true, text: spec.yTitle },
+          ...(spec.yScale === "linear" ? { beginAtZero: true } : decades(spec)),
+        },
       },
     },
     plugins: [reportPlugin],

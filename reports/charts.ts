@@ -148,7 +148,7 @@ function timelineChart(model: string, results: ResultsFile): ChartSpec | null {
     const t = r.figures!.timeline;
     const perSec = 1000 / t.intervalMs;
     return {
-      label: `${threadLabel(r.config.threads)} threads${repeats ? ` #${r.config.repeat}` : ""}${r.status === "failed" ? " FAILED" : ""}`,
+      label: `${threadLabel(r.config.threads)} thread${r.config.threads === 1 ? "" : "s"}${repeats ? ` #${r.config.repeat}` : ""}${r.status === "failed" ? " FAILED" : ""}`,
       color: threads.indexOf(threadLabel(r.config.threads)),
       dash: r.config.repeat % 2 === 0,
       // Each rate is drawn at its interval's middle.

@@ -6,8 +6,9 @@
  * missing the verdict is "not tested" and names the run that would test it.
  *
  * "Clearly" below means the whole 95 % interval of one median lies below the
- * other's and the gap exceeds NOISE_MARGIN, so a single repeat (a zero-width
- * interval) cannot make a few per cent of noise look like a finding.
+ * other's and the gap exceeds NOISE_MARGIN. A figure measured once has no
+ * interval at all (one run on a shared machine can be off by tens of per
+ * cent), so a claim that rests on single repeats is "not tested".
  */
 import { compareThreads, configLabel, serverCores } from "./summary.js";
 import type { ConfigSummary } from "./summary.js";
@@ -64,6 +65,11 @@ function sameLoad(a: ConfigSummary, b: ConfigSummary): boolean {
 }
 
 const usable = (s: ConfigSummary): boolean => s.validRuns > 0;
+/** Repeats a figure needs before it can support or refute a claim. */
+export const MIN_REPEATS = 2;
+const SINGLE_REASON = `some figures this claim needs were measured fewer than ${MIN_REPEATS} times, so they have no confidence interval to judge by`;
+const once = (...spreads: (Spread | null)[]): boolean => spreads.some((x) => x !== null && x.n < MIN_REPEATS);
+const threadsText = (t: ConfigSummary["threads"]): string => (t === 1 ? "1 thread" : `${String(t)} threads`);
 const saturated = (...s: ConfigSummary[]): boolean => s.some((x) => x.clientSaturatedRuns > 0);
 const SATURATED_REASON = "the client was the bottleneck (CLIENT-SATURATED) in runs this claim needs, so their throughput is a floor, not the server's";
 const PINNED = "--server-cpus 0 --client-cpus 1";
@@ -87,8 +93,9 @@ export function claim1(summaries: readonly ConfigSummary[]): ClaimResult {
     return result(1, "not tested", [], "needs iocp and blocking runs at the same thread count with many more connections than threads", testWith);
   }
   const measured = pairs.map(
-    (p) => `${p.iocp.threads} threads, ${p.iocp.connections} conns: context switches/msg iocp ${describe(p.a)} vs blocking ${describe(p.b)}`,
+    (p) => `${threadsText(p.iocp.threads)}, ${p.iocp.connections} conns: context switches/msg iocp ${describe(p.a)} vs blocking ${describe(p.b)}`,
   );
+  if (once(...pairs.flatMap((p) => [p.a, p.b]))) return result(1, "not tested", measured, SINGLE_REASON, testWith);
   const lower = pairs.filter((p) => clearlyBelow(p.a, p.b));
   if (lower.length === pairs.length) {
     return result(1, "supported", measured, `iocp switched context clearly less per message than blocking at every thread count measured (${pairs.length})`, null);
@@ -96,27 +103,29 @@ export function claim1(summaries: readonly ConfigSummary[]): ClaimResult {
   const higher = pairs.filter((p) => clearlyBelow(p.b, p.a));
   const reason =
     higher.length > 0
-      ? `iocp switched context more per message than blocking at ${higher.map((p) => `${p.iocp.threads} threads`).join(", ")}`
+      ? `iocp switched context more per message than blocking at ${higher.map((p) => threadsText(p.iocp.threads)).join(", ")}`
       : "iocp and blocking context switches per message are within noise of each other at some thread count";
-  return result(1, "not supported", measured, reason, lower.length === 0 ? testWith : null);
+  return result(1, "not supported", measured, reason, null);
 }
 
 /** Claim 2: for the completion port, throughput at more threads than cores is no better than at as many threads as cores. */
 export function claim2(summaries: readonly ConfigSummary[], cores: number): ClaimResult {
-  const testWith = `npm run bench -- --model iocp --threads ${cores},${cores * 2},${cores * 4} --repeats 3 ${PINNED}`;
+  // Pinned to one server CPU, 1 thread is "as many as CPUs" and 2, 4 are more, on any machine with two CPUs or more.
+  const testWith = `npm run bench -- --model iocp --threads 1,2,4 --repeats 3 ${PINNED}`;
   const iocp = summaries.filter((s) => s.model === "iocp" && usable(s) && s.messagesPerSec !== null);
   const atCores = iocp.filter((s) => s.threads === cores);
   const pairs = atCores.flatMap((base) =>
     iocp.filter((s) => typeof s.threads === "number" && s.threads > cores && sameLoad(s, base)).map((more) => ({ base, more })),
   );
   if (pairs.length === 0) {
-    return result(2, "not tested", [], `needs iocp runs at ${cores} thread(s) (the server's CPUs) and at more threads, same load`, testWith);
+    return result(2, "not tested", [], `needs iocp runs at ${threadsText(cores)} (the server's CPUs) and at more threads, same load`, testWith);
   }
   pairs.sort((x, y) => compareThreads(x.more.threads, y.more.threads));
   const measured = [
-    `iocp at ${cores} thread(s) (= CPUs): ${describe(pairs[0]!.base.messagesPerSec, " msg/s")}`,
-    ...pairs.map((p) => `iocp at ${p.more.threads} threads: ${describe(p.more.messagesPerSec, " msg/s")}`),
+    `iocp at ${threadsText(cores)} (= CPUs): ${describe(pairs[0]!.base.messagesPerSec, " msg/s")}`,
+    ...pairs.map((p) => `iocp at ${threadsText(p.more.threads)}: ${describe(p.more.messagesPerSec, " msg/s")}`),
   ];
+  if (once(...pairs.flatMap((p) => [p.base.messagesPerSec, p.more.messagesPerSec]))) return result(2, "not tested", measured, SINGLE_REASON, testWith);
   const helped = pairs.filter((p) => clearlyBelow(p.base.messagesPerSec!, p.more.messagesPerSec!));
   if (helped.length > 0) {
     return result(2, "not supported", measured, `more threads than CPUs raised iocp's throughput clearly (at ${helped.map((p) => p.more.threads).join(", ")} threads)`, null);
@@ -139,13 +148,16 @@ export function claim3(summaries: readonly ConfigSummary[], accept: "poll" | "ri
     });
   if (pairs.length === 0) return result(3, "not tested", [], "needs completion-routine and iocp runs at the same threads and load", testWith);
   const measured = pairs.flatMap((p) => [
-    `${p.cr.threads} threads: connect p99 completion-routine ${describe(p.cr.connectP99Us, " µs")} vs iocp ${describe(p.iocp.connectP99Us, " µs")}`,
-    `${p.cr.threads} threads: completion-routine ${describe(p.cr.messagesPerSec, " msg/s")} vs iocp ${describe(p.iocp.messagesPerSec, " msg/s")}`,
+    `${threadsText(p.cr.threads)}: connect p99 completion-routine ${describe(p.cr.connectP99Us, " µs")} vs iocp ${describe(p.iocp.connectP99Us, " µs")}`,
+    `${threadsText(p.cr.threads)}: completion-routine ${describe(p.cr.messagesPerSec, " msg/s")} vs iocp ${describe(p.iocp.messagesPerSec, " msg/s")}`,
   ]);
   const slowerConnect = (p: (typeof pairs)[number]): boolean =>
     p.cr.connectP99Us !== null && p.iocp.connectP99Us !== null && clearlyBelow(p.iocp.connectP99Us, p.cr.connectP99Us);
   const fewerMessages = (p: (typeof pairs)[number]): boolean =>
     !saturated(p.cr, p.iocp) && p.cr.messagesPerSec !== null && p.iocp.messagesPerSec !== null && clearlyBelow(p.cr.messagesPerSec, p.iocp.messagesPerSec);
+  if (once(...pairs.flatMap((p) => [p.cr.connectP99Us, p.iocp.connectP99Us, p.cr.messagesPerSec, p.iocp.messagesPerSec]))) {
+    return result(3, "not tested", measured, SINGLE_REASON, testWith);
+  }
   const worse = pairs.filter((p) => slowerConnect(p) || fewerMessages(p));
   if (worse.length === pairs.length) {
     return result(3, "supported", measured, "at every thread count measured, the polling server accepted clearly slower (connect p99) or echoed clearly fewer messages than iocp", null);
@@ -200,6 +212,7 @@ export function claim4(summaries: readonly ConfigSummary[]): ClaimResult {
     `with work ${[...new Set(worked.map((s) => s.work))].join(", ")}: thread count changes throughput up to ×${threadEffect.toFixed(2)}, the model (epoll vs iocp) up to ×${modelGap.toFixed(2)}`,
     ...worked.map((s) => `${configLabel(s)}: ${describe(s.messagesPerSec, " msg/s")}`),
   );
+  if (once(...valid.map((s) => s.messagesPerSec))) return result(4, "not tested", measured, SINGLE_REASON, testWith);
   const noAbsoluteWinner = pairs.length >= 2 ? !(epollWins === pairs.length || iocpWins === pairs.length) : epollWins + iocpWins === 0;
   if (noAbsoluteWinner && threadEffect > modelGap * (1 + NOISE_MARGIN)) {
     return result(4, "supported", measured, "no model won everywhere, and with blocking work the thread count moved throughput more than the choice of model", null);

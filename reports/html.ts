@@ -39,7 +39,8 @@ function scriptSafe(js: string): string {
 
 function table(header: readonly string[], rows: readonly string[][], right: readonly boolean[] = []): string {
   const cell = (tag: string, text: string, i: number): string => `<${tag}${right[i] === true ? ' class="num"' : ""}>${escapeHtml(text)}</${tag}>`;
-  return `<table><thead><tr>${header.map((h, i) => cell("th", h, i)).join("")}</tr></thead><tbody>${rows
+  const head = header.some((h) => h !== "") ? `<thead><tr>${header.map((h, i) => cell("th", h, i)).join("")}</tr></thead>` : "";
+  return `<table>${head}<tbody>${rows
     .map((r) => `<tr>${r.map((c, i) => cell("td", c, i)).join("")}</tr>`)
     .join("\n")}</tbody></table>`;
 }

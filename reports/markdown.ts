@@ -50,6 +50,6 @@ export function renderMarkdown(view: ReportView): string {
   }
   const runs = runTable(r);
   out.push("## Every run", "", markdownTable(runs.header, runs.rows, runs.right), "");
-  out.push("## Environment", "", markdownTable(["", ""], environmentRows(r)), "");
+  out.push("## Environment", "", markdownTable(["what", "value"], environmentRows(r)), "");
   return out.join("\n");
 }

@@ -111,3 +111,11 @@ test("claim 4 is not tested without --work runs and judged from them when presen
   assert.equal(r.verdict, "not supported");
   assert.match(r.reason, /epoll won at every configuration/);
 });
+
+test("a claim resting on single repeats is not tested, however large the difference", () => {
+  const once = [summary("iocp", 1, { ctx: [0.01] }), summary("blocking", 1, { ctx: [1] })];
+  const r = claim1(once);
+  assert.equal(r.verdict, "not tested");
+  assert.match(r.reason, /fewer than 2 times/);
+  assert.equal(claim2([summary("iocp", 2, { mps: [100] }), summary("iocp", 4, { mps: [500] })], 2).verdict, "not tested");
+});

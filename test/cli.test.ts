@@ -90,7 +90,7 @@ test("--help describes every flag and its default", { timeout: 30_000 }, async (
     assert.match(bench.stdout, new RegExp(`${flag}\\b`), flag);
   }
   assert.match(bench.stdout, /\[default: 256\]/);
-  assert.match(bench.stdout, /\[default: 5\]/);
+  assert.match(bench.stdout, /\[default: 2\]/);
   const serve = await cli(["serve", "--help"]);
   assert.equal(serve.code, 0);
   for (const flag of ["--model", "--threads", "--host", "--port", "--buffer", "--accept"]) assert.match(serve.stdout, new RegExp(`${flag}\\b`), flag);
