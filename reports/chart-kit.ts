@@ -115,11 +115,23 @@ export function percentileTick(x: number): string {
   return `${Number(p.toFixed(Math.max(0, Math.round(decade) - 2)))}%`;
 }
 
-/** Log-axis bounds widened to whole decades around every value and error bar, so no point sits on the frame. */
-function decades(spec: ChartSpec): { min: number; max: number } | undefined {
-  const values = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])).filter((v): v is number => typeof v === "number" && v > 0);
-  if (values.length === 0) return undefined;
-  return { min: 10 ** Math.floor(Math.log10(Math.min(...values))), max: 10 ** Math.ceil(Math.log10(Math.max(...values))) };
+/**
+ * y-axis bounds that hold every value and every error bar (Chart.js sizes the
+ * axis from the values only): whole decades on a log axis, so no point sits
+ * on the frame; from zero up on a linear one.
+ */
+function yBounds(spec: ChartSpec): { min?: number; max?: number; suggestedMax?: number } {
+  const values = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  if (spec.yScale === "linear") return values.length === 0 ? { min: 0 } : { min: 0, suggestedMax: Math.max(...values) };
+  const positive = values.filter((v) => v > 0);
+  if (positive.length === 0) return {};
+  return { min: 10 ** Math.floor(Math.log10(Math.min(...positive))), max: 10 ** Math.ceil(Math.log10(Math.max(...positive))) };
+}
+
+/** A log-y tick: labelled at 1, 2 and 5 × 10^n only (Chart.js labels every 1–9, which crowds). */
+export function logTick(value: number): string {
+  const mantissa = Number((value / 10 ** Math.floor(Math.log10(value))).toPrecision(3));
+  return mantissa === 1 || mantissa === 2 || mantissa === 5 ? value.toLocaleString("en-US") : "";
 }
 
 /** The Chart.js configuration of a spec (no animation: a PNG and a screenshot must show the final chart). */
@@ -170,7 +182,8 @@ export function toChartConfig(spec: ChartSpec): Config {
         y: {
           type: spec.yScale === "log" ? "logarithmic" : "linear",
           title: { display: true, text: spec.yTitle },
-          ...(spec.yScale === "linear" ? { beginAtZero: true } : decades(spec)),
+          ...yBounds(spec),
+          ...(spec.yScale === "log" ? { ticks: { callback: (v: number | string) => logTick(Number(v)), autoSkip: false } } : {}),
         },
       },
     },

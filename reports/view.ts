@@ -65,8 +65,14 @@ export function environmentRows(results: ResultsFile): [string, string][] {
 
 /** Column titles and cells of the per-configuration summary table. */
 export function summaryTable(view: ReportView): { header: string[]; rows: string[][] } {
-  const spread = (s: ConfigSummary["messagesPerSec"]): string =>
-    s === null ? "-" : s.n > 1 ? `${compact(s.median)} [${compact(s.ciLow)}–${compact(s.ciHigh)}] (${compact(s.min)}–${compact(s.max)})` : compact(s.median);
+  const spread = (s: ConfigSummary["messagesPerSec"]): string => {
+    if (s === null) return "-";
+    if (s.n < 2) return compact(s.median);
+    const ci = `${compact(s.ciLow)}–${compact(s.ciHigh)}`;
+    const range = `${compact(s.min)}–${compact(s.max)}`;
+    // With 2 repeats the interval is the range: say it once.
+    return `${compact(s.median)} [${ci}]${range === ci ? "" : ` (${range})`}`;
+  };
   const median = (s: ConfigSummary["messagesPerSec"]): string => (s === null ? "-" : compact(s.median));
   return {
     header: ["model", "threads", "conns", "size B", "work", "n", "msg/s median [95% CI] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],

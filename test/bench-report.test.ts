@@ -18,7 +18,7 @@ test("the default sweep covers 1, 2, 4 threads and the CPU count and twice it", 
 test("bench writes the report beside results.json and prints its path", { timeout: 60_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-bench-report-"));
   try {
-    const args = ["bench", "--model", "epoll", "--threads", "1", "--connections", "8", "--duration", "0.5", "--warmup", "0", "--out", out];
+    const args = ["bench", "--model", "epoll", "--threads", "1", "--connections", "8", "--duration", "0.5", "--warmup", "0", "--repeats", "1", "--out", out];
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

@@ -26,7 +26,7 @@ function buildWrapper(dir: string): string {
 test("without io_uring, iocp and completion-routine refuse in one line and epoll still runs", { timeout: 60_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-no-uring-"));
   const wrapper = buildWrapper(dir);
-  const args = ["bench", "--model", "iocp,completion-routine,epoll", "--threads", "1", "--connections", "8", "--duration", "0.5", "--warmup", "0.2", "--out", dir];
+  const args = ["bench", "--model", "iocp,completion-routine,epoll", "--threads", "1", "--connections", "8", "--duration", "0.5", "--warmup", "0.2", "--repeats", "1", "--out", dir];
   const r = spawnSync(wrapper, [process.execPath, MAIN, ...args], { encoding: "utf8", timeout: 50_000 });
   assert.equal(r.status, 1, `exit status; stderr:\n${r.stderr}`);
   for (const model of ["iocp", "completion-routine"]) {

@@ -60,7 +60,7 @@ function serverChildOf(pid: number): number | undefined {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test("bench node: results.json holds a measured run without mismatches, the table is on stdout", { timeout: 45_000 }, async () => {
-  const o = await bench(["--model", "node", "--threads", "2", "--connections", "50", "--duration", "1", "--warmup", "0.5"]);
+  const o = await bench(["--model", "node", "--threads", "2", "--connections", "50", "--duration", "1", "--warmup", "0.5", "--repeats", "1"]);
   assert.equal(o.code, 0, o.stderr);
   const run = o.results.runs[0]!;
   assert.equal(o.results.runs.length, 1);
@@ -86,7 +86,7 @@ test("bench node: results.json holds a measured run without mismatches, the tabl
 test("--target at a corrupting server: mismatches are counted and shown loudly", { timeout: 45_000 }, async () => {
   const fixture = await startFixtureServer({ mode: "corrupting", every: 5 });
   try {
-    const o = await bench(["--target", `127.0.0.1:${fixture.port}`, "--connections", "8", "--duration", "1", "--warmup", "0.2"]);
+    const o = await bench(["--target", `127.0.0.1:${fixture.port}`, "--connections", "8", "--duration", "1", "--warmup", "0.2", "--repeats", "1"]);
     const run = o.results.runs[0]!;
     assert.equal(run.config.model, "external");
     assert.equal(run.config.target, `127.0.0.1:${fixture.port}`);
@@ -105,7 +105,7 @@ test("--target at a corrupting server: mismatches are counted and shown loudly",
 });
 
 test("a server killed mid-run is a failed run with partial figures, and the command fails", { timeout: 45_000 }, async () => {
-  const o = await bench(["--model", "node", "--threads", "1", "--connections", "10", "--duration", "4", "--warmup", "0.3"], async (child) => {
+  const o = await bench(["--model", "node", "--threads", "1", "--connections", "10", "--duration", "4", "--warmup", "0.3", "--repeats", "1"], async (child) => {
     let server: number | undefined;
     for (let i = 0; i < 100 && server === undefined; i++) {
       await sleep(50);
