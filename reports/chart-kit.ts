@@ -117,15 +117,22 @@ export function percentileTick(x: number): string {
 
 /**
  * y-axis bounds that hold every value and every error bar (Chart.js sizes the
- * axis from the values only): whole decades on a log axis, so no point sits
- * on the frame; from zero up on a linear one.
+ * axis from the values only): on a log axis from and to a labelled 1-2-5
+ * step, so no point sits on the frame; from zero up on a linear one.
  */
 function yBounds(spec: ChartSpec): { min?: number; max?: number; suggestedMax?: number } {
   const values = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   if (spec.yScale === "linear") return values.length === 0 ? { min: 0 } : { min: 0, suggestedMax: Math.max(...values) };
   const positive = values.filter((v) => v > 0);
   if (positive.length === 0) return {};
-  return { min: 10 ** Math.floor(Math.log10(Math.min(...positive))), max: 10 ** Math.ceil(Math.log10(Math.max(...positive))) };
+  // The nearest 1, 2 or 5 × 10^n outside the values: labelled ticks (see logTick) at both ends.
+  const steps = (v: number): number[] => {
+    const d = 10 ** Math.floor(Math.log10(v));
+    return [d, 2 * d, 5 * d, 10 * d];
+  };
+  const low = Math.min(...positive);
+  const high = Math.max(...positive);
+  return { min: steps(low).filter((x) => x <= low).pop()!, max: steps(high).find((x) => x >= high)! };
 }
 
 /** A log-y tick: labelled at 1, 2 and 5 × 10^n only (Chart.js labels every 1–9, which crowds). */
