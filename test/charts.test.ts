@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { logTick, percentileTick, toChartConfig } from "../reports/chart-kit.js";
+import { chartSpecs, chosenThreads } from "../reports/charts.js";
+import { summariseRuns } from "../reports/summary.js";
+import { reportFixture } from "./fixtures/report-fixture.js";
+
+test("axis ticks: percentiles at powers of ten, log values at 1-2-5 steps", () => {
+  assert.equal(percentileTick(1), "0%");
+  assert.equal(percentileTick(10), "90%");
+  assert.equal(percentileTick(1000), "99.9%");
+  assert.equal(percentileTick(100_000), "99.999%");
+  assert.equal(percentileTick(2), "");
+  assert.equal(logTick(200), "200");
+  assert.equal(logTick(50_000), "50,000");
+  assert.equal(logTick(300), "");
+});
+
+test("the charts of a sweep: one per figure, error bars from the summaries, the distribution at the CPU count", () => {
+  const results = reportFixture();
+  const summaries = summariseRuns(results);
+  const specs = chartSpecs(results, summaries);
+  const ids = specs.map((s) => s.id);
+  const models = results.options.models;
+  for (const id of ["throughput", "cpu-per-message", "context-switches", "latency-distribution", ...models.map((m) => `latency-${m}`), ...models.map((m) => `timeline-${m}`)]) {
+    assert.ok(ids.includes(id), id);
+  }
+  assert.equal(chosenThreads(results), results.environment.usableCores);
+  const throughput = specs.find((s) => s.id === "throughput")!;
+  const iocp = throughput.series.find((s) => s.label === "iocp")!;
+  const two = summaries.find((s) => s.model === "iocp" && s.threads === 2)!.messagesPerSec!;
+  assert.deepEqual(iocp.points.find((p) => p.x === "2"), { x: "2", y: two.median, low: two.ciLow, high: two.ciHigh });
+  // Every error bar fits inside the y axis.
+  const config = toChartConfig(throughput);
+  const max = (config.options!.scales!.y as { suggestedMax: number }).suggestedMax;
+  assert.ok(throughput.series.every((s) => s.points.every((p) => (p.high ?? 0) <= max)));
+  // The percentile curve rises and reaches each model's maximum.
+  const dist = specs.find((s) => s.id === "latency-distribution")!;
+  for (const s of dist.series) {
+    const ys = s.points.map((p) => p.y!);
+    assert.ok(ys.every((y, i) => i === 0 || y >= ys[i - 1]!), `${s.label} curve is monotonic`);
+  }
+});
