@@ -37,3 +37,32 @@ test("bench writes the report beside results.json and prints its path", { timeou
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test("an interrupted sweep keeps a report that says it is incomplete", { timeout: 60_000 }, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-bench-report-"));
+  try {
+    const args = ["bench", "--model", "epoll", "--threads", "1", "--connections", "8", "--duration", "1", "--warmup", "0", "--repeats", "3", "--out", out];
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    let stopped = false;
+    const killer = setTimeout(() => child.kill("SIGKILL"), 50_000);
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      // The first run is recorded (and its report written) once the second starts: stop the sweep there.
+      if (!stopped && /\[2\/3\][^\n]*starting/.test(stderr)) {
+        stopped = true; // once: a second Ctrl-C quits at once, without the report
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    clearTimeout(killer);
+    assert.equal(code, 130, stderr);
+    const m = /^iobench: report in (.+)$/m.exec(stderr);
+    assert.ok(m, stderr);
+    const html = fs.readFileSync(m[1]!, "utf8");
+    assert.match(html, /INCOMPLETE sweep/);
+    assert.ok(fs.readdirSync(path.join(path.dirname(m[1]!), "charts")).length > 0, "the final report has its charts");
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
