@@ -8,6 +8,7 @@
  * came back corrupted (MISMATCH) are counted but left out of every figure.
  */
 import type { Run, RunConfig, RunFlag, ResultsFile, ThreadsSetting } from "./schema.js";
+import { formatWork } from "../servers/protocol/work.js";
 import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -31,11 +32,15 @@ export interface ConfigSummary {
   failedRuns: number;
   /** Runs left out because their echoes were corrupted. */
   mismatchRuns: number;
+  /** Valid runs in which some sessions completed no echo (SESSIONS-UNSERVED): the model did not serve them all. */
+  unservedRuns: number;
   /** Valid runs flagged CLIENT-SATURATED: their throughput is a floor, not the server's capacity. */
   clientSaturatedRuns: number;
   /** Every flag any run of the configuration carried ("FAILED" for a failed run). */
   flags: (RunFlag | "FAILED")[];
   messagesPerSec: Spread | null;
+  /** Sessions that completed at least one echo in the window (absent from results written before it existed). */
+  sessionsServed: Spread | null;
   latencyP50Us: Spread | null;
   latencyP99Us: Spread | null;
   latencyP99_9Us: Spread | null;
@@ -45,13 +50,9 @@ export interface ConfigSummary {
   contextSwitchesPerMessage: Spread | null;
 }
 
-/** The per-message work of a run as a label, or null: reads `config.work` whatever shape it has. */
+/** The per-message server work of a run as the user wrote it ("block:2ms"), or null for none. */
 export function workLabel(config: RunConfig): string | null {
-  const work = (config as unknown as { work?: unknown }).work;
-  if (work === undefined || work === null || work === "none") return null;
-  if (typeof work === "string") return work;
-  if (typeof work === "object" && "label" in work && typeof work.label === "string") return work.label;
-  return JSON.stringify(work);
+  return config.work === undefined || config.work === null ? null : formatWork(config.work);
 }
 
 function sortedJson(value: unknown): string {
@@ -104,9 +105,11 @@ function summariseGroup(key: string, runs: readonly Run[]): ConfigSummary {
     validRuns: valid.length,
     failedRuns: runs.filter((r) => r.status === "failed").length,
     mismatchRuns: runs.filter((r) => r.figures?.flags.includes("MISMATCH")).length,
+    unservedRuns: valid.filter((f) => f.flags.includes("SESSIONS-UNSERVED")).length,
     clientSaturatedRuns: valid.filter((f) => f.clientSaturated).length,
     flags: [...flags],
     messagesPerSec: over((f) => f.messagesPerSec),
+    sessionsServed: over((f) => f.sessionsServed),
     latencyP50Us: over((f) => f.latencyUs?.p50),
     latencyP99Us: over((f) => f.latencyUs?.p99),
     latencyP99_9Us: over((f) => f.latencyUs?.p99_9),

@@ -30,24 +30,7 @@ export function reportView(results: ResultsFile): ReportView {
     warnings.unshift(`INCOMPLETE sweep: results.json was last written ${results.updatedAt} and is not marked complete (still running, interrupted or crashed): runs may be missing`);
   }
   if (results.runs.length === 0) warnings.unshift("NO RUNS: the sweep recorded no run yet");
-  const queued = blockingQueued(summaries);
-  if (queued !== null) warnings.push(queued);
   return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), warnings };
-}
-
-/**
- * The blocking model with N threads serves N sessions at a time; the others
- * wait unserved and appear in no latency figure unless they time out. Said
- * once per sweep, since its throughput and latency then describe only the
- * sessions being served.
- */
-export function blockingQueued(summaries: readonly ConfigSummary[]): string | null {
-  const queued = summaries.filter((s) => s.model === "blocking" && typeof s.threads === "number" && s.threads < s.connections);
-  if (queued.length === 0) return null;
-  const which = [...new Set(queued.map((s) => s.connections))]
-    .map((c) => `${[...new Set(queued.filter((s) => s.connections === c).map((s) => s.threads))].join(", ")} thread(s) for ${c} sessions`)
-    .join("; ");
-  return `BLOCKING-QUEUED blocking ran ${which}: it serves one session per thread at a time, the rest wait unserved and count in no latency figure unless they time out (--timeout), so its msg/s and latency describe the sessions being served only`;
 }
 
 /** "1.23 M", "45.6 k", "789": figures in tables. */

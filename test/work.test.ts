@@ -60,7 +60,7 @@ test("work is done once per message-size bytes, however the bytes arrive", () =>
 test("block:20ms caps every one-thread model near 50 messages/s (each model does the work per message)", { timeout: 90_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-work-test-"));
   try {
-    const args = ["bench", "--model", "all", "--threads", "1", "--connections", "4", "--duration", "1", "--warmup", "0.2", "--work", "block:20ms", "--json", "--out", out];
+    const args = ["bench", "--model", "all", "--threads", "1", "--connections", "4", "--duration", "1", "--warmup", "0.2", "--work", "block:20ms", "--repeats", "1", "--json", "--out", out];
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
