@@ -43,7 +43,8 @@ function vsThreads(summaries: readonly ConfigSummary[], colour: Map<string, numb
   for (const s of summaries) groups.set(seriesKey(s), [...(groups.get(seriesKey(s)) ?? []), s]);
   const varies = new Set([...groups.values()].map((g) => JSON.stringify([g[0]!.connections, g[0]!.sizeBytes, g[0]!.work]))).size > 1;
   const series: SpecSeries[] = [...groups.values()].map((g) => ({
-    label: g[0]!.model + loadSuffix(g[0]!, varies),
+    // A model that left sessions unserved measured only those it served: the legend says so.
+    label: g[0]!.model + loadSuffix(g[0]!, varies) + (g.some((s) => s.unservedRuns > 0) ? " (sessions unserved!)" : ""),
     color: colour.get(g[0]!.model) ?? 0,
     dash: g[0]!.work !== null,
     points: g.flatMap((s): SpecPoint[] => {

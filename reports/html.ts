@@ -96,7 +96,7 @@ export function renderHtml(view: ReportView): string {
 <p class="sub">${escapeHtml(`${r.runs.length} run(s) of ${r.options.models.join(", ")}; started ${r.createdAt}; ${r.complete ? "complete" : "INCOMPLETE"}; ${r.environment.cpuModel}, ${r.environment.cores} cores`)}</p>
 ${warningsSection(view.warnings)}
 <section><h2>The chapter's claims</h2><div class="claims">${view.claims.map(claimCard).join("\n")}</div></section>
-<section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs.</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
+<section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>
 <section><h2>Environment</h2>${table(["", ""], environmentRows(r))}</section>

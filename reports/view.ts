@@ -75,7 +75,7 @@ export function summaryTable(view: ReportView): { header: string[]; rows: string
   };
   const median = (s: ConfigSummary["messagesPerSec"]): string => (s === null ? "-" : compact(s.median));
   return {
-    header: ["model", "threads", "conns", "size B", "work", "n", "msg/s median [95% CI] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],
+    header: ["model", "threads", "conns", "size B", "work", "n", "served", "msg/s median [95% CI] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],
     rows: view.summaries.map((s) => [
       s.model,
       s.threads === null ? "-" : String(s.threads),
@@ -83,6 +83,7 @@ export function summaryTable(view: ReportView): { header: string[]; rows: string
       String(s.sizeBytes),
       s.work ?? "-",
       `${s.validRuns}/${s.runIndexes.length}`,
+      s.sessionsServed === null ? "-" : `${Math.round(s.sessionsServed.median)}/${s.connections}`,
       spread(s.messagesPerSec),
       median(s.latencyP50Us),
       median(s.latencyP99Us),

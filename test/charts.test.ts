@@ -30,6 +30,8 @@ test("the charts of a sweep: one per figure, error bars from the summaries, the 
   const iocp = throughput.series.find((s) => s.label === "iocp")!;
   const two = summaries.find((s) => s.model === "iocp" && s.threads === 2)!.messagesPerSec!;
   assert.deepEqual(iocp.points.find((p) => p.x === "2"), { x: "2", y: two.median, low: two.ciLow, high: two.ciHigh });
+  // blocking with fewer threads than sessions leaves sessions unserved: its line says so.
+  assert.ok(throughput.series.some((s) => s.label === "blocking (sessions unserved!)"), throughput.series.map((s) => s.label).join(", "));
   // Every error bar fits inside the y axis.
   const config = toChartConfig(throughput);
   const max = (config.options!.scales!.y as { suggestedMax: number }).suggestedMax;
