@@ -18,6 +18,7 @@ import { parseWork, type WorkSpec } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
+import { CHAT_DEFAULTS, chatChoice, protocolOf } from "./chat-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -119,6 +120,14 @@ export function benchFlags(cores: number): Record<string, Options> {
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
+    protocol: {
+      type: "string",
+      requiresArg: true,
+      choices: ["echo", "chat"],
+      description: "echo: StableEchoClnt sessions; chat: one room of --connections members, --senders of them sending frames on a schedule, latency = fan-out delivery time (see --scenario chat-fanout)",
+      defaultDescription: "echo",
+    },
+    senders: str("chat: members that send (their rate: --rate-per-session each, or --rate over all of them)", `${CHAT_DEFAULTS.senders} (at most --connections)`),
     out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
     json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
     scenario: str("a built-in scenario by name (see --list-scenarios) or a scenario file (.json, .js); flags override its fields", "none: the flags alone"),
@@ -167,7 +176,9 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     }
   }
 
-  const connections = [...new Set((list("connections", given("connections")) ?? [String(BENCH_DEFAULTS.connections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  const protocol = protocolOf(given);
+  const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
+  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
   // --size replaces the scenario's sizes, distribution included.
   const sizeFlag = list("size", args.size);
   const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
@@ -187,8 +198,10 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
   }
 
-  const load = loadOptions(args, given, loaded, distribution);
+  let load = loadOptions(args, given, loaded, distribution);
   const work = workOption(given("work") ?? undefined);
+  const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
+  if (chatRun !== undefined) load = chatRun.load;
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }
@@ -220,6 +233,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
     accept,
     work,
+    ...(chatRun !== undefined ? { chat: chatRun.chat } : {}),
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
     load,

@@ -33,6 +33,8 @@ export function scenarioDefaults(loaded: LoadedScenario | null): Record<string, 
     "messages-per-session": str(sc.messagesPerSession),
     "think-time": str(sc.thinkTimeMs),
     work: server.work ?? undefined,
+    senders: str(sc.senders),
+    protocol: server.protocol,
   };
 }
 

@@ -12,6 +12,7 @@ import { formatWork } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, WORK_OPTION, workOption } from "./bench-options.js";
+import { HEADER_BYTES } from "../servers/protocol/chat.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -34,6 +35,8 @@ export function serveFlags(cores: number): Record<string, Options> {
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
+    protocol: { type: "string", requiresArg: true, choices: ["echo", "chat"], description: "what the server speaks: echo, or chat (length-prefixed frames relayed to every client; see bench/chat-nc.ts)", defaultDescription: DEFAULT_SERVER_OPTIONS.protocol },
+    "max-frame": str("chat: largest frame payload, bytes (a longer one closes its connection)", String(DEFAULT_SERVER_OPTIONS.maxFrameBytes)),
   };
 }
 
@@ -50,15 +53,25 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
   const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
+  const protocol = scalar(args.protocol) ?? DEFAULT_SERVER_OPTIONS.protocol;
+  if (protocol !== "echo" && protocol !== "chat") throw new UsageError(`--protocol must be echo or chat, got '${protocol}'`);
+  const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
+  const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024);
+  if (protocol === "chat" && work !== null) throw new UsageError("--work applies to --protocol echo only");
+  if (protocol === "chat" && bufferBytes < maxFrameBytes + HEADER_BYTES) {
+    throw new UsageError(`--buffer ${bufferBytes} must hold one largest chat frame (--max-frame ${maxFrameBytes} + ${HEADER_BYTES})`);
+  }
   return {
     ...DEFAULT_SERVER_OPTIONS,
     model,
     threads,
     host: numericHost("host", scalar(args.host) ?? SERVE_DEFAULTS.host),
     port: integer("port", scalar(args.port) ?? String(SERVE_DEFAULTS.port), 0, 65535),
-    bufferBytes: bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024),
+    bufferBytes,
     accept,
     work: work === null ? null : { ...work, messageBytes },
+    protocol,
+    maxFrameBytes,
   };
 }
 
@@ -87,8 +100,13 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   }
   const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
   const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
-  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads${work}, listening on ${where} (Ctrl-C stops)\n`);
+  const speaks = options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : "";
+  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
+  const chat = server.chatCounts?.();
+  if (chat !== undefined) {
+    io.stdout.write(`iobench: chat: ${chat.frames} frames relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);
+  }
   return 0;
 }

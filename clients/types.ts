@@ -4,6 +4,7 @@
  * byte is back, compare, record the round trip, repeat.
  */
 import type { Histogram } from "hdr-histogram-js";
+import type { ChatMeasurement } from "./chat-client.js";
 
 /**
  * How a client worker thread drives its sessions: `epoll` (readiness, a
@@ -140,6 +141,12 @@ export interface ClientMeasurement {
   timeline: { intervalMs: number; messages: number[]; measureStartIndex: number };
   /** Kernel thread ids of the client's worker threads (for /proc/self/task/<tid>). */
   threadIds: number[];
+  /**
+   * chat-fanout runs only: the room's delivery accounting. messages and
+   * bytes then count deliveries (one frame to one member) and latencyUs is
+   * the fan-out latency, send to delivery.
+   */
+  chat?: ChatMeasurement;
 }
 
 export const NO_ERRORS: Readonly<ErrorCounts> = { connect: 0, reset: 0, timeout: 0, mismatch: 0, closedEarly: 0 };

@@ -260,5 +260,6 @@ export function deriveFigures(raw: RawRun): Figures {
     clientSaturatedReason: saturation.reason,
     timeline: { ...m.timeline, messages: [...m.timeline.messages] },
     flags,
+    ...(m.chat !== undefined ? { chat: { ...m.chat } } : {}),
   };
 }

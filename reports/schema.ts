@@ -10,6 +10,7 @@
 import type { ClientEngine, ErrorCounts, SizeSpec } from "../clients/types.js";
 import type { Scenario } from "../scenarios/format.js";
 import type { MessageWork, WorkSpec } from "../servers/protocol/work.js";
+import type { ChatMeasurement } from "../clients/chat-client.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
@@ -105,6 +106,8 @@ export interface BenchOptions {
   accept: "poll" | "ring";
   /** Server work per message (--work), or null for none (see servers/protocol/work.ts). Absent in files written before it existed. */
   work?: WorkSpec | null;
+  /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
+  chat?: ChatLoad;
   /** Results root directory (each sweep writes <out>/<timestamp>/results.json). */
   out: string;
   /** Print results.json on stdout instead of the table. */
@@ -138,8 +141,8 @@ export interface LoadOptions {
   ratePerSessionPerSec: number | null;
   /** Open loop: target messages per second over all sessions, or null when given per session. */
   rateTotalPerSec: number | null;
-  /** Server protocol. */
-  protocol: "echo";
+  /** Server protocol: echo, or chat (then BenchOptions.chat says who sends; the rates are per sender). */
+  protocol: "echo" | "chat";
 }
 
 /** LoadOptions of the seed's pattern: what bench runs without --scenario or load flags. */
@@ -176,9 +179,9 @@ export interface RunLoad {
   messagesPerSession: number;
   thinkTimeMs: number;
   loop: "closed" | "open";
-  /** Open loop: target messages per second per session; null in closed loop. */
+  /** Open loop: target messages per second per session (chat: frames per second per sender); null in closed loop. */
   targetRatePerSessionPerSec: number | null;
-  /** Open loop: target messages per second over all sessions; null in closed loop. */
+  /** Open loop: target messages per second over all sessions (chat: deliveries, frames × members); null in closed loop. */
   targetRateTotalPerSec: number | null;
 }
 
@@ -227,7 +230,25 @@ export interface RunConfig {
    */
   work?: MessageWork | null;
   pinning: Pinning;
+  /**
+   * Present for a chat-fanout run (--protocol chat): the server speaks chat,
+   * `connections` members form one room, `sizeBytes` is the frame payload,
+   * and the figures count deliveries (messages = frames × members reached)
+   * with latency = fan-out delivery latency (send time to receipt), µs.
+   */
+  chat?: ChatLoad;
 }
+
+/** The sending side of a chat-fanout run. */
+export interface ChatLoad {
+  /** Members that send (the rest only receive). */
+  senders: number;
+  /** Frames per second per sender. */
+  rateHz: number;
+}
+
+/** Delivery accounting of a chat-fanout run (see clients/chat-client.ts). */
+export type ChatFigures = ChatMeasurement;
 
 /** CPU pinning of a run; null = not pinned (the scheduler chose). */
 export interface Pinning {
@@ -384,6 +405,8 @@ export interface Figures {
   timeline: Timeline;
   /** Warnings, in a fixed order; [] when none. */
   flags: RunFlag[];
+  /** chat-fanout runs only: frames sent, deliveries owed and received, and what went wrong. */
+  chat?: ChatFigures;
 }
 
 /** A run that completed its window. */

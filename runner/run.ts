@@ -7,6 +7,7 @@
  */
 import { LoadClient } from "../clients/client.js";
 import type { ClientOptions, LoadScript } from "../clients/types.js";
+import { ChatLoadClient } from "../clients/chat-client.js";
 import { deriveFigures } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
 import type { FailedRun, FailureKind, Figures, OkRun, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
@@ -86,13 +87,23 @@ export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
   };
 }
 
+/** What the run asks of a load client, echo (LoadClient) or chat (ChatLoadClient). */
+type Driver = Pick<LoadClient, "live" | "beginMeasure" | "endMeasure" | "finish" | "stop">;
+
+/** The load client of a run: chat-fanout's room, or StableEchoClnt sessions. */
+function startClient(config: RunConfig, options: ClientOptions): Promise<Driver> {
+  if (config.chat === undefined) return LoadClient.start(options);
+  const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
+  return ChatLoadClient.start(chat);
+}
+
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
 export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run> {
   const config: RunConfig = structuredClone(plan.config);
   const startedAt = new Date().toISOString();
   const totalSec = config.warmupSec + config.durationSec;
   let server: ServerProcess | null = null;
-  let client: LoadClient | null = null;
+  let client: Driver | null = null;
   let serverExit: ServerExit | undefined;
 
   const progress = (phase: RunProgress["phase"], elapsedSec = 0): void =>
@@ -155,12 +166,14 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     const script = scriptFor(config.load);
     if (script !== undefined) clientOptions.script = script;
     try {
-      client = await LoadClient.start(clientOptions);
+      client = await startClient(config, clientOptions);
     } catch (err) {
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
-    const running: LoadClient = client;
-    config.clientEngine = running.engine; // the one used, when the options left it to the client
+    const running: Driver = client;
+    // The engine used, when the options left it to the client; a chat room has none to choose (net sockets).
+    if (running instanceof LoadClient) config.clientEngine = running.engine;
+    else delete config.clientEngine;
 
     // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
     const loadStart = performance.now();

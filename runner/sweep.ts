@@ -8,9 +8,10 @@
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, ChatLoad, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
-import type { ModelName } from "../servers/model.js";
+import type { ModelName, ServerOptions } from "../servers/model.js";
+import { HEADER_BYTES } from "../servers/protocol/chat.js";
 import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
 
@@ -57,6 +58,17 @@ export function runLoad(load: LoadOptions, sessions: number, scenario: string | 
   };
 }
 
+/** A chat run's load: the rate is per sender, and the total counts deliveries (frames × members). */
+function chatRunLoad(load: LoadOptions, chat: ChatLoad, members: number, scenario: string | null): RunLoad {
+  return { ...runLoad(load, members, scenario), targetRatePerSessionPerSec: chat.rateHz, targetRateTotalPerSec: chat.rateHz * chat.senders * members };
+}
+
+/** A chat server for frames of `payloadBytes`: the largest frame at least that, and a backlog that holds it. */
+function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<ServerOptions, "protocol" | "maxFrameBytes" | "bufferBytes"> {
+  const maxFrameBytes = Math.max(DEFAULT_SERVER_OPTIONS.maxFrameBytes, payloadBytes);
+  return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, maxFrameBytes + HEADER_BYTES) };
+}
+
 /** Every run of the sweep, in the order they will run. per-connection threads apply to the blocking model only. */
 export function planSweep(input: SweepInput): RunPlan[] {
   const o = input.options;
@@ -77,7 +89,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
               threads,
               connections,
               sizeBytes,
-              load: runLoad(o.load, connections, o.scenario?.name ?? null),
+              load: o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null),
               clientThreads: clientThreadsFor(o, threads, input.usableCores),
               ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
               durationSec: o.durationSec,
@@ -90,6 +102,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
               accept: external ? null : o.accept,
               work,
               pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
+              ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
             };
             plans.push({
               config,
@@ -106,6 +119,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                       bufferBytes: o.bufferBytes,
                       accept: o.accept,
                       work,
+                      ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),
                     },
                     cpus: o.serverCpus,
                     startTimeoutMs: input.startTimeoutMs,

@@ -50,6 +50,7 @@ export function effectiveScenario(base: Scenario, o: BenchOptions): Scenario {
     warmupSec: o.warmupSec,
     durationSec: o.durationSec,
     timeoutMs: o.timeoutMs,
+    ...(o.chat !== undefined ? { senders: o.chat.senders } : {}),
     server,
   };
   return s;

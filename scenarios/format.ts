@@ -27,8 +27,8 @@ export interface ScenarioServer {
   models?: string[];
   /** Server thread counts (or "per-connection"); --threads overrides. */
   threads?: (number | "per-connection")[];
-  /** Protocol the sessions speak. */
-  protocol?: "echo";
+  /** Protocol the sessions speak: echo, or chat (one room: every session a member, `senders` of them sending; rates are per sender). */
+  protocol?: "echo" | "chat";
   /** Per-message server work, as --work takes it: "cpu:50us" (spin), "block:2ms" (a blocking call, like a slow query); null for none. */
   work?: string | null;
   /** completion-routine accept style. */
@@ -66,6 +66,8 @@ export interface Scenario {
   durationSec?: number;
   /** Echo and connect timeout, ms. */
   timeoutMs?: number;
+  /** server.protocol "chat" only: how many of the sessions (room members) send. */
+  senders?: number;
   server?: ScenarioServer;
 }
 
@@ -85,6 +87,7 @@ export const SCENARIO_FIELDS = [
   "warmupSec",
   "durationSec",
   "timeoutMs",
+  "senders",
   "server",
 ] as const satisfies readonly (keyof Scenario)[];
 
@@ -222,7 +225,7 @@ export function validateScenario(raw: unknown, file: string, modelNames: readonl
         if (t !== "per-connection") c.number(`server.threads[${i}]`, t, 1, 1024, true);
       });
     }
-    if (s.protocol !== undefined) c.oneOf("server.protocol", s.protocol, ["echo"] as const);
+    if (s.protocol !== undefined) c.oneOf("server.protocol", s.protocol, ["echo", "chat"] as const);
     if (s.work !== undefined && s.work !== null) {
       if (typeof s.work !== "string") c.fail("server.work", `must be "cpu:<time>" or "block:<time>" (e.g. "cpu:50us", "block:2ms") or null, got ${show(s.work)}`);
       try {
@@ -233,6 +236,10 @@ export function validateScenario(raw: unknown, file: string, modelNames: readonl
     }
     if (s.accept !== undefined) c.oneOf("server.accept", s.accept, ["poll", "ring"] as const);
     if (s.bufferBytes !== undefined) c.size("server.bufferBytes", s.bufferBytes);
+  }
+  if (o.senders !== undefined) {
+    if ((o.server as ScenarioServer | undefined)?.protocol !== "chat") c.fail("senders", 'applies to server.protocol "chat" only');
+    c.number("senders", o.senders, 1, 1_000_000, true);
   }
   return o as unknown as Scenario;
 }

@@ -21,7 +21,8 @@
 import { readdirSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "./native/index.js";
-import type { StartModel } from "./model.js";
+import type { RunningServer, StartModel } from "./model.js";
+import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
@@ -43,6 +44,8 @@ interface Shared {
   stop: SharedArrayBuffer;
   /** Int32Array: the fd each slot is serving, or IDLE. */
   serving: SharedArrayBuffer;
+  /** Set for --protocol chat: connections are served by chat/blocking.ts. */
+  chat?: ChatRoom;
 }
 
 /** Per-thread data: a pool thread, the per-connection acceptor, or one connection's thread. */
@@ -57,7 +60,10 @@ function isThreadData(data: unknown): data is ThreadData {
 
 // ---- the supervisor ----------------------------------------------------------------
 
-export const start: StartModel = async (options) => {
+export const start: StartModel = (options) => startBlocking(options);
+
+/** Starts the threads; with `chat` (given the slot count) each connection is served as a chat member. */
+export async function startBlocking(options: Parameters<StartModel>[0], chat?: (slots: number) => ChatRoom): Promise<RunningServer> {
   const perConnection = options.threads === "per-connection";
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
@@ -66,6 +72,7 @@ export const start: StartModel = async (options) => {
   const serving = new SharedArrayBuffer(4 * slots);
   new Int32Array(serving).fill(IDLE);
   const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving };
+  if (chat !== undefined) shared.chat = chat(slots);
 
   let workers: Worker[];
   const threadLimit = new SharedArrayBuffer(4);
@@ -108,7 +115,7 @@ export const start: StartModel = async (options) => {
     throw err;
   }
   return { host: options.host, port, stop: stopAll };
-};
+}
 
 /** fds kept free for Node itself when sizing the per-connection thread limit. */
 const SPARE_FDS = 16;
@@ -156,6 +163,12 @@ function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null):
   }
 }
 
+/** Echo, or (--protocol chat) membership of the chat room for as long as the client stays. */
+function serve(d: Shared, slot: number, fd: number, buf: Uint8Array): void {
+  if (d.chat === undefined) serveConnection(fd, buf, d.work);
+  else serveChatMember(d.chat, slot, fd);
+}
+
 /** A cell nobody else sees: waiting on it is a plain sleep. */
 const napCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -193,7 +206,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
     // Publish before checking the flag: either stop() sees this fd and
     // shuts it down, or this thread sees the flag (Atomics are ordered).
     Atomics.store(serving, d.slot, fd);
-    if (!stop.isSet) serveConnection(fd, buf, d.work);
+    if (!stop.isSet) serve(d, d.slot, fd, buf);
     Atomics.store(serving, d.slot, IDLE);
     sys.close(fd);
   }
@@ -297,7 +310,7 @@ function runConnectionThread(d: Shared & { slot: number; fd: number; started: Sh
   Atomics.store(new Int32Array(d.started), d.slot, 1);
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
-  if (!stop.isSet) serveConnection(d.fd, new Uint8Array(d.cap), d.work);
+  if (!stop.isSet) serve(d, d.slot, d.fd, new Uint8Array(d.cap));
   Atomics.store(serving, d.slot, IDLE);
   sys.close(d.fd);
 }

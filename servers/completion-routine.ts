@@ -26,7 +26,7 @@
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C, errname } from "./native/index.js";
-import type { StartModel } from "./model.js";
+import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
@@ -46,8 +46,8 @@ const POOL_CHUNK = 64;
 const DRAIN_MS = 2_000;
 
 /** What the supervisor gives each thread. */
-interface RoutineThreadData {
-  model: "completion-routine";
+export interface RoutineThreadData {
+  model: "completion-routine" | "completion-routine-chat";
   listenFd: number;
   /** This thread's own port. */
   completionPort: number;
@@ -63,7 +63,17 @@ function isRoutineThreadData(data: unknown): data is RoutineThreadData {
 
 // ---- the supervisor ----------------------------------------------------------------
 
-export const start: StartModel = async (options) => {
+export const start: StartModel = (options) => startRoutines(options, import.meta.url);
+
+/**
+ * Creates a port per thread and starts the threads of `file` (this file, or
+ * the chat server's) with `extra` added to each one's RoutineThreadData.
+ */
+export async function startRoutines(
+  options: Parameters<StartModel>[0],
+  file: string,
+  extra: (ports: number[]) => Partial<RoutineThreadData> & Record<string, unknown> = () => ({}),
+): Promise<RunningServer> {
   const threads = options.threads === "per-connection" ? 1 : options.threads;
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
@@ -82,8 +92,10 @@ export const start: StartModel = async (options) => {
     ports.push(p);
   }
   const stop = new StopFlag();
-  const workers = startThreads(import.meta.url, threads, (i): RoutineThreadData => ({
+  const more = extra(ports);
+  const workers = startThreads(file, threads, (i): RoutineThreadData => ({
     model: "completion-routine",
+    ...more,
     listenFd,
     completionPort: ports[i] ?? -1,
     bufferBytes: perConnectionCap(options),
@@ -103,19 +115,19 @@ export const start: StartModel = async (options) => {
       sys.close(listenFd);
     },
   };
-};
+}
 
 // ---- per-I/O data and the completion routines ----------------------------------------------
 
 /** A completion routine: what runs on the posting thread when its I/O completes. */
-type CompletionRoutine = (thread: RoutineThread, io: PerIoData, result: number) => void;
+export type CompletionRoutine = (thread: RoutineThread, io: PerIoData, result: number) => void;
 
 /**
  * The seed's PER_IO_DATA: the socket, its buffer (a view on a
  * SharedArrayBuffer, as the port requires), and the routine to run when the
  * I/O posted with it completes. Pooled per thread and reused.
  */
-class PerIoData {
+export class PerIoData {
   fd = -1;
   /** Bytes the last recv brought. */
   len = 0;
@@ -158,30 +170,30 @@ function writeCompRoutine(thread: RoutineThread, io: PerIoData, result: number):
 }
 
 /** recv/send results that end one connection quietly: the peer went, or the ring cancelled the I/O. */
-function endsConnection(r: number): boolean {
+export function endsConnection(r: number): boolean {
   return isPeerGone(r) || r === -C.ECANCELED;
 }
 
 // ---- one thread: main() of the seed -----------------------------------------------------------
 
-class RoutineThread {
+export class RoutineThread {
   /** Set while stopping: routines close their connection instead of posting more. */
   stopping = false;
   /** Work per message (--work), done by the read routine. */
   readonly work: MessageWork | null;
   /** Per-I/O data by completion key. */
-  private readonly ios: PerIoData[] = [];
+  protected readonly ios: PerIoData[] = [];
   private readonly pool: PerIoData[] = [];
   /** I/O posted and not completed yet, the ring accept included. */
-  private inFlight = 0;
+  protected inFlight = 0;
   private acceptPosted = false;
   /** After an accept "backoff" (EMFILE...): no accept before this time (performance.now() ms); 0 = none. */
   private acceptAt = 0;
   private readonly out = new Int32Array(3 * MAX_COMPLETIONS);
-  private readonly port: number;
+  protected readonly port: number;
   private readonly stop: StopFlag;
 
-  constructor(private readonly d: RoutineThreadData) {
+  constructor(protected readonly d: RoutineThreadData) {
     this.port = d.completionPort;
     this.stop = new StopFlag(d.stop);
     this.work = d.work;
@@ -262,7 +274,7 @@ class RoutineThread {
   }
 
   /** A new client: its PER_IO_DATA, and the first WSARecv. */
-  private open(fd: number): void {
+  protected open(fd: number): void {
     sys.setNoDelay(fd, true);
     let io = this.pool.pop();
     if (io === undefined) {
@@ -308,7 +320,7 @@ class RoutineThread {
   }
 
   /** Counts a post; one the port refuses means the ring is broken, not a client's doing. */
-  private posted(r: number, what: string): void {
+  protected posted(r: number, what: string): void {
     if (r < 0) throw ioFailure(what, r);
     this.inFlight++;
   }

@@ -33,7 +33,7 @@
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sys, C, errname } from "./native/index.js";
-import type { StartModel } from "./model.js";
+import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
@@ -51,27 +51,27 @@ const MAX_HANDLES = 1 << 20;
 // ---- the seed's structs as rows of shared Int32Arrays -------------------------------------
 
 /** PER_HANDLE_DATA, one row per connection in `handles`. */
-const H_FD = 0; // the socket, or -1 while the row is free
+export const H_FD = 0; // the socket, or -1 while the row is free
 const H_STATE = 1; // both buffers' modes and the EOF/DEAD flags: see below
 const H_NEXT_FREE = 2; // the free list's link
 // Bytes of a message not complete yet (--work). Only the worker holding the
 // connection's one recv completion touches it, and the next recv is posted
 // after it is written, so the ring orders the accesses.
 const H_CARRIED = 3;
-const H_INTS = 4; // 16-byte rows
+export const H_INTS = 4; // 16-byte rows
 /** PER_IO_DATA, one row per key in `ios` (two per connection). */
 const IO_LEN = 0; // bytes the last READ put in the buffer
 const IO_SENT = 1; // how many of them have been sent back
 const IO_INTS = 2;
 /** Cells of the `control` array. */
 const CTL_FREE_HEAD = 0; // first free handle row, or -1
-const CTL_CHUNKS = 1; // arena chunks made so far
+export const CTL_CHUNKS = 1; // arena chunks made so far
 const CTL_NAP = 2; // never changes: the acceptor's back-off waits on it
 const CTL_INTS = 3;
 
 /** Connections per arena chunk: 2^CHUNK_SHIFT. */
 const CHUNK_SHIFT = 6;
-const CHUNK_HANDLES = 1 << CHUNK_SHIFT;
+export const CHUNK_HANDLES = 1 << CHUNK_SHIFT;
 /** Keys per chunk are twice the handles. */
 const KEY_CHUNK_SHIFT = CHUNK_SHIFT + 1;
 const KEY_IN_CHUNK = (1 << KEY_CHUNK_SHIFT) - 1;
@@ -111,8 +111,8 @@ function withMode(state: number, buffer: number, mode: number): number {
 }
 
 /** What every thread of one server gets. */
-interface IocpThreadData {
-  model: "iocp";
+export interface IocpThreadData {
+  model: "iocp" | "iocp-chat";
   role: "acceptor" | "worker";
   completionPort: number;
   listenFd: number;
@@ -136,7 +136,18 @@ function isIocpThreadData(data: unknown): data is IocpThreadData {
 
 let serverCount = 0;
 
-export const start: StartModel = async (options) => {
+export const start: StartModel = (options) => startIocp(options, import.meta.url);
+
+/**
+ * Creates the port and starts the workers and the acceptor of `file` (this
+ * file, or the chat server's), `extra` added to (or replacing fields of)
+ * each thread's IocpThreadData.
+ */
+export async function startIocp(
+  options: Parameters<StartModel>[0],
+  file: string,
+  extra: Partial<IocpThreadData> & Record<string, unknown> = {},
+): Promise<RunningServer> {
   const workers = options.threads === "per-connection" ? 1 : options.threads;
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
@@ -145,8 +156,7 @@ export const start: StartModel = async (options) => {
     sys.close(listenFd);
     throw new Error(`iocp: cannot create the completion port (io_uring_setup): ${errname(completionPort)}`);
   }
-  const hardLimit = sys.getNofileLimit()[1];
-  const maxHandles = Math.ceil(Math.min(Math.max(hardLimit, CHUNK_HANDLES), MAX_HANDLES) / CHUNK_HANDLES) * CHUNK_HANDLES;
+  const maxHandles = handleRows();
   const stop = new StopFlag();
   const data: Omit<IocpThreadData, "role"> = {
     model: "iocp",
@@ -161,12 +171,13 @@ export const start: StartModel = async (options) => {
     handles: new SharedArrayBuffer(maxHandles * H_INTS * 4),
     ios: new SharedArrayBuffer(2 * maxHandles * IO_INTS * 4),
     control: new SharedArrayBuffer(CTL_INTS * 4),
+    ...extra,
   };
   new Int32Array(data.control)[CTL_FREE_HEAD] = -1;
   // Workers first: an arena chunk announced before a worker listens would never reach it.
-  const threads = startThreads(import.meta.url, workers, () => ({ ...data, role: "worker" }));
+  const threads = startThreads(file, workers, () => ({ ...data, role: "worker" }));
   await whenReady(threads);
-  const acceptor = startThreads(import.meta.url, 1, () => ({ ...data, role: "acceptor" }));
+  const acceptor = startThreads(file, 1, () => ({ ...data, role: "acceptor" }));
   threads.push(...acceptor);
   await whenReady(acceptor);
 
@@ -196,7 +207,13 @@ export const start: StartModel = async (options) => {
       sys.portClose(completionPort);
     },
   };
-};
+}
+
+/** Handle rows a server makes room for: the hard fd limit, in whole chunks, at most MAX_HANDLES. */
+export function handleRows(): number {
+  const hardLimit = sys.getNofileLimit()[1];
+  return Math.ceil(Math.min(Math.max(hardLimit, CHUNK_HANDLES), MAX_HANDLES) / CHUNK_HANDLES) * CHUNK_HANDLES;
+}
 
 // ---- what acceptor and workers share -----------------------------------------------------
 
@@ -223,7 +240,7 @@ function isChunkNotice(m: unknown): m is ChunkNotice {
  * in a chunk it has not seen yet takes the announcements waiting for it
  * (postMessage queues them at once, so they are there to take).
  */
-class Arena {
+export class Arena {
   private readonly chunks: Uint8Array[] = [];
   readonly channel: BroadcastChannel;
 
@@ -259,7 +276,7 @@ class Arena {
 }
 
 /** The shared tables, viewed from one thread. */
-class Tables {
+export class Tables {
   readonly handles: Int32Array;
   readonly ios: Int32Array;
   readonly control: Int32Array;
@@ -294,13 +311,24 @@ class Tables {
 }
 
 /** Fails the thread: a post the port refuses means the ring is broken or closed, not a client's doing. */
-function posted(r: number, what: string): void {
+export function posted(r: number, what: string): void {
   if (r < 0) throw ioFailure(what, r);
 }
 
 // ---- main() of the seed: the acceptor thread ----------------------------------------------
 
-function acceptorMain(d: IocpThreadData): void {
+/** What the acceptor does with a new connection's handle row: post its first I/O. */
+export type OpenHandle = (d: IocpThreadData, t: Tables, arena: Arena, h: number, fd: number) => void;
+
+/** Echo: the connection's first WSARecv, into its buffer 0. */
+const openEcho: OpenHandle = (d, t, arena, h, fd) => {
+  t.handles[h * H_INTS + H_CARRIED] = 0;
+  Atomics.store(t.handles, h * H_INTS + H_STATE, withMode(FREE, 0, READING));
+  const key = h * 2;
+  posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), d.ioBytes, key), "post recv");
+};
+
+export function acceptorMain(d: IocpThreadData, open: OpenHandle = openEcho): void {
   const stop = new StopFlag(d.stop);
   const t = new Tables(d);
   const arena = new Arena(d.arenaChannel, d.ioBytes);
@@ -338,10 +366,7 @@ function acceptorMain(d: IocpThreadData): void {
     }
     // "Associate the socket with the port" is implicit: any fd can be posted.
     t.handles[h * H_INTS + H_FD] = fd;
-    t.handles[h * H_INTS + H_CARRIED] = 0;
-    Atomics.store(t.handles, h * H_INTS + H_STATE, withMode(FREE, 0, READING));
-    const key = h * 2;
-    posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), d.ioBytes, key), "post recv");
+    open(d, t, arena, h, fd);
     posted(sys.portSubmit(d.completionPort), "io_uring submit");
   }
   arena.channel.close();
@@ -349,14 +374,14 @@ function acceptorMain(d: IocpThreadData): void {
 
 // ---- EchoThreadMain: a worker --------------------------------------------------------------
 
-class EchoThread {
-  private readonly t: Tables;
-  private readonly handles: Int32Array;
+export class EchoThread {
+  protected readonly t: Tables;
+  protected readonly handles: Int32Array;
   private readonly ios: Int32Array;
-  private readonly arena: Arena;
-  private readonly port: number;
+  protected readonly arena: Arena;
+  protected readonly port: number;
 
-  constructor(private readonly d: IocpThreadData) {
+  constructor(protected readonly d: IocpThreadData) {
     this.t = new Tables(d);
     this.handles = this.t.handles;
     this.ios = this.t.ios;
@@ -394,7 +419,7 @@ class EchoThread {
   }
 
   /** A READ completion: do the messages' work, send the bytes back, read on into the other buffer. */
-  private onRead(key: number, result: number): void {
+  protected onRead(key: number, result: number): void {
     const h = key >> 1;
     const b = key & 1;
     const cell = h * H_INTS + H_STATE;
@@ -435,7 +460,7 @@ class EchoThread {
   }
 
   /** A WRITE completion: post the rest of a short send, else free the buffer and move on. */
-  private onWrite(key: number, result: number): void {
+  protected onWrite(key: number, result: number): void {
     const h = key >> 1;
     const b = key & 1;
     const cell = h * H_INTS + H_STATE;
@@ -509,7 +534,7 @@ class EchoThread {
 }
 
 /** recv/send results that end one connection quietly: the peer went, or stop() cancelled the I/O. */
-function endsConnection(r: number): boolean {
+export function endsConnection(r: number): boolean {
   return isPeerGone(r) || r === -C.ECANCELED;
 }
 

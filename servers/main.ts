@@ -8,7 +8,8 @@
  * of model.ts) plus an optional `cpus` list to pin the process to. Stdout
  * carries exactly one JSON line: {"event":"listening",...} once the server
  * accepts connections, or {"event":"error","message":...} if it could not
- * start. SIGTERM or SIGINT stops the server and exits 0.
+ * start. SIGTERM or SIGINT stops the server and exits 0; a chat server
+ * first writes {"event":"stopped","chat":{...counts}} (protocol/chat.ts).
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -84,9 +85,12 @@ async function main(): Promise<void> {
       process.stderr.write(`iobench server: stopping took over ${STOP_LIMIT_MS / 1000} s (a thread did not end); exiting\n`);
       process.exit(1);
     }, STOP_LIMIT_MS);
+    const chatCounts = server.chatCounts?.bind(server);
     server.stop().then(
       () => {
         clearTimeout(limit);
+        // chat: what the server counted, as a second (last) stdout line.
+        if (chatCounts !== undefined) say({ event: "stopped", chat: chatCounts() });
         process.exit(0);
       },
       (err: unknown) => {

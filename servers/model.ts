@@ -3,6 +3,7 @@
  * started inside the server process (servers/main.ts) by its supervisor
  * thread, which owns signals; the model's own threads are worker threads.
  */
+import { DEFAULT_MAX_FRAME_BYTES, type ChatCounts } from "./protocol/chat.js";
 
 import type { MessageWork } from "./protocol/work.js";
 
@@ -29,6 +30,14 @@ export interface ServerOptions {
   maxConnectionThreads: number;
   /** Work done for every message received (--work), or null; see protocol/work.ts for what "per message" means. */
   work: MessageWork | null;
+  /**
+   * What the server speaks: "echo" (the seeds' protocol) or "chat"
+   * (exercise 6: length-prefixed frames relayed to every client, see
+   * protocol/chat.ts). In chat, bufferBytes caps each connection's output backlog.
+   */
+  protocol: "echo" | "chat";
+  /** chat: the largest frame payload, bytes; a longer one closes its connection. */
+  maxFrameBytes: number;
 }
 
 export interface RunningServer {
@@ -36,6 +45,8 @@ export interface RunningServer {
   readonly port: number;
   /** Ends every thread, closes every fd; resolves when all threads have exited. */
   stop(): Promise<void>;
+  /** chat: what the server counted so far (frames relayed, connections closed and why). */
+  chatCounts?(): ChatCounts;
 }
 
 export type StartModel = (options: ServerOptions) => Promise<RunningServer>;
@@ -48,4 +59,6 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   accept: "poll",
   maxConnectionThreads: 1024,
   work: null,
+  protocol: "echo",
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 };

@@ -16,6 +16,8 @@ export interface ModelInfo {
   /** Needs io_uring (fails at start with one line where it is unavailable). */
   usesIoUring: boolean;
   load(): Promise<StartModel>;
+  /** The model's chat server (--protocol chat): the same model's idiom, with cross-thread fan-out. */
+  loadChat(): Promise<StartModel>;
 }
 
 export const MODELS: readonly ModelInfo[] = [
@@ -28,6 +30,7 @@ export const MODELS: readonly ModelInfo[] = [
     file: "servers/blocking.ts",
     usesIoUring: false,
     load: async () => (await import("./blocking.js")).start,
+    loadChat: async () => (await import("./chat/blocking.js")).start,
   },
   {
     name: "completion-routine",
@@ -38,6 +41,7 @@ export const MODELS: readonly ModelInfo[] = [
     file: "servers/completion-routine.ts",
     usesIoUring: true,
     load: async () => (await import("./completion-routine.js")).start,
+    loadChat: async () => (await import("./chat/completion-routine.js")).start,
   },
   {
     name: "iocp",
@@ -48,6 +52,7 @@ export const MODELS: readonly ModelInfo[] = [
     file: "servers/iocp.ts",
     usesIoUring: true,
     load: async () => (await import("./iocp.js")).start,
+    loadChat: async () => (await import("./chat/iocp.js")).start,
   },
   {
     name: "epoll",
@@ -58,6 +63,7 @@ export const MODELS: readonly ModelInfo[] = [
     file: "servers/epoll.ts",
     usesIoUring: false,
     load: async () => (await import("./epoll.js")).start,
+    loadChat: async () => (await import("./chat/epoll.js")).start,
   },
   {
     name: "node",
@@ -68,6 +74,7 @@ export const MODELS: readonly ModelInfo[] = [
     file: "servers/node.ts",
     usesIoUring: false,
     load: async () => (await import("./node.js")).start,
+    loadChat: async () => (await import("./chat/node.js")).start,
   },
 ];
 

@@ -10,6 +10,7 @@ import type { RunningServer, ServerOptions, StartModel } from "./model.js";
 import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
 import { checkMessageWork } from "./protocol/work.js";
+import { HEADER_BYTES } from "./protocol/chat.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
 const PROBE_ENTRIES = 8;
@@ -24,13 +25,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A model may word a busy port its own way; try it here so the user always
   // reads the same line. SO_REUSEADDR lets the model bind it again at once.
   if (options.port !== 0) sys.close(openListener(options));
-  const start = await loadModel(info);
+  const start = await loadModel(info, options.protocol === "chat");
   return start({ ...options, model: info.name });
 }
 
-async function loadModel(info: ModelInfo): Promise<StartModel> {
+async function loadModel(info: ModelInfo, chat: boolean): Promise<StartModel> {
   try {
-    return await info.load();
+    return await (chat ? info.loadChat() : info.load());
   } catch (err) {
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new Error(`model ${info.name} cannot be loaded (${info.file}): ${message}`);
@@ -60,5 +61,11 @@ function checkOptions(info: ModelInfo, o: ServerOptions): void {
   if (!isPositiveInt(o.backlog, 1 << 20)) throw new Error(`backlog must be a positive whole number, not ${JSON.stringify(o.backlog)}`);
   if (!isPositiveInt(o.bufferBytes, 64 << 20)) throw new Error(`bufferBytes must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`);
   if (o.accept !== "poll" && o.accept !== "ring") throw new Error(`accept must be "poll" or "ring", not ${JSON.stringify(o.accept)}`);
+  if (o.protocol !== "echo" && o.protocol !== "chat") throw new Error(`protocol must be "echo" or "chat", not ${JSON.stringify(o.protocol)}`);
+  if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) throw new Error(`maxFrameBytes must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`);
+  if (o.protocol === "chat" && o.work !== null && o.work !== undefined) throw new Error("work applies to the echo protocol only, not chat");
+  if (o.protocol === "chat" && o.bufferBytes < o.maxFrameBytes + HEADER_BYTES) {
+    throw new Error(`chat: bufferBytes (${o.bufferBytes}) must hold at least one largest frame (maxFrameBytes ${o.maxFrameBytes} + ${HEADER_BYTES})`);
+  }
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) throw new Error(`maxConnectionThreads must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`);
 }

@@ -91,3 +91,21 @@ export function whenReady(workers: readonly Worker[]): Promise<void> {
     ),
   ).then(() => undefined);
 }
+
+/** How long a lock waiter sleeps before it looks again (a missed wake-up costs no more). */
+const LOCK_RECHECK_MS = 10;
+
+/**
+ * Takes the lock in cells[i] (0 free, 1 held), a futex-style lock over
+ * shared memory for threads that share no objects: spin once, then sleep
+ * in Atomics.wait. Hold it briefly; never two at once (no lock order).
+ */
+export function lockCell(cells: Int32Array, i: number): void {
+  while (Atomics.compareExchange(cells, i, 0, 1) !== 0) Atomics.wait(cells, i, 1, LOCK_RECHECK_MS);
+}
+
+/** Releases lockCell's lock and wakes one waiter. */
+export function unlockCell(cells: Int32Array, i: number): void {
+  Atomics.store(cells, i, 0);
+  Atomics.notify(cells, i, 1);
+}

@@ -69,6 +69,16 @@ export interface NativeAddon {
   /** SO_RCVBUF / SO_SNDBUF in bytes (the kernel doubles it). 0 or -errno. */
   setBufferSizes(fd: number, rcv: number, snd: number): number;
 
+  // ---- wake-ups and send queues (the chat fan-out) ------------------------------
+  /** ioctl(SIOCOUTQ): bytes in a socket's send queue not yet acknowledged by the peer, or -errno. */
+  sendQueued(fd: number): number;
+  /** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): fd or -errno. Put it in an epoll set to be woken. */
+  eventfdCreate(): number;
+  /** Adds 1 to the eventfd's counter (wakes its epoll waiter). 0 or -errno. */
+  eventfdSignal(fd: number): number;
+  /** Resets the counter: what it held (0 if nothing), or -errno. */
+  eventfdDrain(fd: number): number;
+
   // ---- readiness: epoll --------------------------------------------------------
   /** epoll_create1(EPOLL_CLOEXEC): epfd or -errno. */
   epollCreate(): number;

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -28,6 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -514,6 +517,42 @@ static napi_value js_setBufferSizes(napi_env env, napi_callback_info info) {
   return ret_i32(env, 0);
 }
 
+/* ---- wake-ups and send queues (the chat fan-out) ------------------------------------ */
+
+/* SIOCOUTQ: bytes in the socket's send queue (unsent or unacknowledged). */
+static napi_value js_sendQueued(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !arg_i32(env, argv[0], "fd", &fd)) return NULL;
+  int n = 0;
+  return ret_i32(env, ioctl(fd, SIOCOUTQ, &n) == 0 ? n : neg_errno());
+}
+
+static napi_value js_eventfdCreate(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return ret_i32(env, fd < 0 ? neg_errno() : fd);
+}
+
+/* Adds 1 to the counter: a waiter in epoll sees the fd readable. */
+static napi_value js_eventfdSignal(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !arg_i32(env, argv[0], "fd", &fd)) return NULL;
+  uint64_t one = 1;
+  return ret_i32(env, write(fd, &one, sizeof one) == (ssize_t)sizeof one ? 0 : neg_errno());
+}
+
+/* Reads the counter back to 0: the count (capped at INT32_MAX), 0 if none, or -errno. */
+static napi_value js_eventfdDrain(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !arg_i32(env, argv[0], "fd", &fd)) return NULL;
+  uint64_t v = 0;
+  if (read(fd, &v, sizeof v) != (ssize_t)sizeof v) return ret_i32(env, errno == EAGAIN ? 0 : neg_errno());
+  return ret_i32(env, v > INT32_MAX ? INT32_MAX : (int32_t)v);
+}
+
 /* ---- readiness: epoll ------------------------------------------------------------- */
 
 static napi_value js_epollCreate(napi_env env, napi_callback_info info) {
@@ -982,6 +1021,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       F(setNoDelay),     F(setLingerZero),   F(setBufferSizes), F(epollCreate),   F(epollCtl),
       F(epollWait),      F(portCreate),      F(portPostAccept), F(portPostRecv),  F(portPostSend),
       F(portPostUser),   F(portSubmit),      F(portDequeue),   F(portClose),
+      F(sendQueued),     F(eventfdCreate),   F(eventfdSignal), F(eventfdDrain),
       {"constants", NULL, NULL, NULL, NULL, constants, napi_enumerable, NULL},
   };
 #undef F

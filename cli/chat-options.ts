@@ -1,0 +1,64 @@
+/**
+ * The chat-fanout side of the bench flags (--protocol chat, --senders, and
+ * the open-loop rates read per sender), checked against the rest of the
+ * options. A scenario's server.protocol and senders arrive as flag text.
+ */
+import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
+import type { ChatLoad, LoadOptions } from "../reports/schema.js";
+import { UsageError } from "../runner/errors.js";
+import type { WorkSpec } from "../servers/protocol/work.js";
+import { integer, scalar } from "./parse.js";
+import type { RawFlag } from "./parse.js";
+
+/** chat-fanout defaults: a room of 32, 4 senders at 100 frames/s each (12,800 deliveries/s). */
+export const CHAT_DEFAULTS = { members: 32, senders: 4, rateHz: 100 } as const;
+
+/** "echo" or "chat", from --protocol or the scenario's server.protocol. */
+export function protocolOf(given: (flag: string) => RawFlag): "echo" | "chat" {
+  const p = scalar(given("protocol")) ?? "echo";
+  if (p !== "echo" && p !== "chat") throw new UsageError(`--protocol must be echo or chat, got '${p}'`);
+  return p;
+}
+
+/** What a chat run needs beyond the common options. */
+export interface ChatChoice {
+  chat: ChatLoad;
+  /** The load, open loop at the per-sender rate, as results.json records it. */
+  load: LoadOptions;
+}
+
+/**
+ * For --protocol chat: the senders and their rate (--rate-per-session per
+ * sender, --rate over all senders, else CHAT_DEFAULTS.rateHz), with the
+ * combinations a room cannot run refused. For echo: refuses --senders.
+ */
+export function chatChoice(
+  protocol: "echo" | "chat",
+  given: (flag: string) => RawFlag,
+  load: LoadOptions,
+  connections: readonly number[],
+  sizesBytes: readonly number[],
+  work: WorkSpec | null,
+): ChatChoice | undefined {
+  const sendersText = scalar(given("senders"));
+  if (protocol === "echo") {
+    if (sendersText !== undefined) throw new UsageError("--senders applies to --protocol chat only");
+    return undefined;
+  }
+  const senders = integer("senders", sendersText ?? String(Math.min(CHAT_DEFAULTS.senders, ...connections)), 1, 1_000_000);
+  if (connections.some((c) => c < senders)) throw new UsageError(`--senders ${senders} is more than a room of --connections ${Math.min(...connections)}`);
+  const small = sizesBytes.find((s) => s < CHAT_FIELDS_BYTES);
+  if (small !== undefined) throw new UsageError(`--size ${small}: a chat frame carries at least ${CHAT_FIELDS_BYTES} bytes (sender, sequence, send time)`);
+  if (load.sizeDistribution !== null) throw new UsageError("chat frames have one size per run: give --size");
+  if (work !== null) throw new UsageError("--work applies to --protocol echo only");
+  if (load.messagesPerSession !== 0 || load.thinkTimeMs !== 0 || load.rampUpSec !== 0 || load.connectRatePerSec !== 0) {
+    throw new UsageError("chat: members stay for the whole run; --messages-per-session, --think-time, --ramp-up and --connect-rate apply to echo only");
+  }
+  let rateHz: number = CHAT_DEFAULTS.rateHz;
+  if (load.loop === "open") rateHz = load.ratePerSessionPerSec ?? (load.rateTotalPerSec as number) / senders;
+  if (rateHz > 100_000) throw new UsageError(`chat: ${rateHz} frames/s per sender is over the client's 100000`);
+  return {
+    chat: { senders, rateHz },
+    load: { ...load, protocol: "chat", loop: "open", ratePerSessionPerSec: rateHz, rateTotalPerSec: null },
+  };
+}

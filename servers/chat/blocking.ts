@@ -1,0 +1,117 @@
+/**
+ * The blocking model's chat server: the threads of blocking.ts (a pool of N,
+ * or one per connection), each serving one client with blocking calls. In
+ * chat a thread's client is a member of the room for as long as it stays.
+ *
+ * Fan-out, the blocking way: the thread that reads a whole frame writes it
+ * itself, with a blocking send, to every member's socket, whichever thread
+ * serves that member. Two threads may write to one socket at once, so each
+ * member's slot has a lock (threads.ts lockCell), held for one whole
+ * frame: frames never interleave. A thread reads its next frame only once
+ * the previous one is written everywhere, so one sender's frames keep their
+ * order.
+ *
+ * Output bound: a member's backlog is its socket's send queue (the kernel's
+ * buffer, sized at join to hold more than the cap). Before each frame the
+ * writer asks the kernel how much is queued (SIOCOUTQ); a frame that would
+ * take it past bufferBytes drops that member (counted, its socket shut
+ * down) instead of being written. So a blocking send never waits on a
+ * client that stopped reading, and neither does any other member.
+ */
+import { sys, C } from "../native/index.js";
+import type { StartModel } from "../model.js";
+import { startBlocking } from "../blocking.js";
+import { ioFailure, isPeerGone, sendAll } from "../protocol/echo.js";
+import { ChatCounters, FrameReader } from "../protocol/chat.js";
+import { lockCell, unlockCell } from "../threads.js";
+
+/** A slot that holds no member. */
+const NONE = -1;
+/** Bytes one recv takes. */
+const RECV_BYTES = 16 * 1024;
+
+/** The room as every thread sees it: shared memory only. */
+export interface ChatRoom {
+  /** Int32Array by slot: the member's fd, or NONE. Changed only under the slot's lock. */
+  members: SharedArrayBuffer;
+  /** Int32Array by slot: 0 free, 1 held. */
+  locks: SharedArrayBuffer;
+  cap: number;
+  maxFrameBytes: number;
+  counters: SharedArrayBuffer;
+}
+
+export const start: StartModel = async (options) => {
+  const counters = new ChatCounters();
+  const server = await startBlocking(options, (slots) => {
+    const members = new SharedArrayBuffer(4 * slots);
+    new Int32Array(members).fill(NONE);
+    return { members, locks: new SharedArrayBuffer(4 * slots), cap: options.bufferBytes, maxFrameBytes: options.maxFrameBytes, counters: counters.buffer };
+  });
+  return { ...server, chatCounts: () => counters.read() };
+};
+
+/** Serves one member until it leaves, is dropped, or sends a bad frame; the caller closes fd. */
+export function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
+  const members = new Int32Array(room.members);
+  const locks = new Int32Array(room.locks);
+  const counters = new ChatCounters(room.counters);
+  sys.setNoDelay(fd, true);
+  // Room for more than the cap, so a send the SIOCOUTQ check lets through never blocks.
+  sys.setBufferSizes(fd, 0, 2 * room.cap);
+  lockCell(locks, slot);
+  Atomics.store(members, slot, fd);
+  unlockCell(locks, slot);
+
+  /** Writes one whole frame to every member, under each member's lock. */
+  const broadcast = (frame: Uint8Array): void => {
+    counters.add("frames");
+    for (let i = 0; i < members.length; i++) {
+      if (Atomics.load(members, i) === NONE) continue;
+      lockCell(locks, i);
+      const to = Atomics.load(members, i);
+      if (to !== NONE) writeFrame(i, to, frame);
+      unlockCell(locks, i);
+    }
+  };
+
+  /** Under slot i's lock. */
+  const writeFrame = (i: number, to: number, frame: Uint8Array): void => {
+    const queued = sys.sendQueued(to);
+    if (queued >= 0 && queued + frame.length > room.cap) {
+      counters.add("slowDropped");
+      return leave(i, to);
+    }
+    const r = sendAll(to, frame, 0, frame.length);
+    if (r < 0) {
+      if (!isPeerGone(r)) throw ioFailure("send", r);
+      leave(i, to);
+    }
+  };
+
+  /** Under slot i's lock: out of the room; shutdown wakes the member's own thread, which closes it. */
+  const leave = (i: number, to: number): void => {
+    Atomics.store(members, i, NONE);
+    sys.shutdown(to, C.SHUT_RDWR);
+  };
+
+  const reader = new FrameReader(room.maxFrameBytes);
+  const buf = new Uint8Array(RECV_BYTES);
+  for (;;) {
+    const n = sys.recv(fd, buf, 0, buf.length);
+    if (n === 0) break; // the client left, was dropped, or stop() shut the socket down
+    if (n < 0) {
+      if (n === -C.EINTR) continue;
+      if (isPeerGone(n)) break;
+      throw ioFailure("recv", n);
+    }
+    const error = reader.push(buf, 0, n, broadcast);
+    if (error !== null) {
+      counters.badFrame(error);
+      break;
+    }
+  }
+  lockCell(locks, slot);
+  Atomics.store(members, slot, NONE); // no writer can touch fd after this
+  unlockCell(locks, slot);
+}
