@@ -17,6 +17,10 @@
  * supervisor wakes it: shutdown() on the listening socket makes accept()
  * fail, and shutdown() on the connection a thread serves (each publishes
  * its fd in a shared Int32Array) makes recv() return 0 and send() fail.
+ *
+ * Chat (--protocol chat, chat/blocking.ts): the same threads; the thread
+ * that reads a frame writes it itself to every member with blocking sends,
+ * each member's socket guarded by a per-slot lock held for one frame.
  */
 import { readdirSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";

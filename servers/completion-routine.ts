@@ -23,6 +23,10 @@
  * time (recv, then send until all of it is out, then recv), so a client that
  * sends but never reads costs bufferBytes at most. Only the owning thread
  * touches a connection, so its per-I/O data is a plain object.
+ *
+ * Chat (--protocol chat, chat/completion-routine.ts): only a connection's
+ * own thread posts its I/O, so a frame goes to the other threads through
+ * an inbox plus a user completion on the owner's ring (QueueUserAPC).
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C, errname } from "./native/index.js";

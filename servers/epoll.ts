@@ -9,6 +9,10 @@
  * accepts a connection serves it until it closes. Level-triggered: a
  * socket that still has data keeps being reported, so one recv per wake-up
  * is enough and no connection can starve the others.
+ *
+ * Chat (--protocol chat, chat/epoll.ts): a loop hands each frame to the
+ * loops that own the other members: an inbox (BroadcastChannel) plus an
+ * eventfd in the owner's epoll set to wake it.
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "./native/index.js";

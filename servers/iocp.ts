@@ -30,6 +30,10 @@
  * waits (QUEUED) and no recv is posted until that send ends. So a client
  * that sends but never reads costs bufferBytes at most, and the echoes go
  * out in order, one send in flight at a time.
+ *
+ * Chat (--protocol chat, chat/iocp.ts): any worker posts sends on any
+ * socket; a frame is copied into every member's shared output ring under
+ * that member's lock, and the worker posts the send if none is in flight.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sys, C, errname } from "./native/index.js";

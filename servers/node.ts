@@ -9,6 +9,10 @@
  * Per connection there is only what Node keeps for a socket; the echo is
  * "write what you read", with backpressure: when a write cannot be taken
  * at once the socket stops reading until the buffer drains.
+ *
+ * Chat (--protocol chat, chat/node.ts): each thread writes a frame to its
+ * own sockets and posts it on a BroadcastChannel; libuv wakes the other
+ * threads' loops, which write it to theirs.
  */
 import { readdirSync } from "node:fs";
 import net from "node:net";
