@@ -59,6 +59,11 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["serve", "--connections", "5"], /Unknown argument: connections/],
   [["--work", "cpu:5parsecs"], /--work 'cpu:5parsecs': unknown unit/],
   [["--work", "block:1ms", "--target", "127.0.0.1:9"], /--work .*external server/],
+  [["--senders", "3"], /--senders applies to --protocol chat only/],
+  [["--protocol", "chat", "-c", "2", "--senders", "3"], /--senders 3 is more than a room of --connections 2/],
+  [["--protocol", "chat", "--size", "8"], /--size 8: a chat frame carries at least 16 bytes/],
+  [["--protocol", "chat", "--think-time", "5"], /members stay for the whole run/],
+  [["serve", "--protocol", "chat", "--max-frame", "100", "--buffer", "50"], /--buffer 50 must hold one largest chat frame/],
   [["serve", "--work", "sleep"], /--work 'sleep': expected cpu:<time> or block:<time>/],
 ];
 

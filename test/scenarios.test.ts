@@ -16,7 +16,7 @@ import { builtinNames, listLines, loadBuiltins, loadScenarioFile } from "../scen
 import { startFixtureServer } from "./fixtures/echo-server.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-const BUILTINS = ["bulk-64k", "c10k", "connect-storm", "cpu-work", "db-work", "pingpong-64b"];
+const BUILTINS = ["bulk-64k", "c10k", "chat-fanout", "connect-storm", "cpu-work", "db-work", "pingpong-64b"];
 
 interface Outcome {
   code: number | null;
@@ -83,6 +83,7 @@ const BAD: [unknown, RegExp][] = [
   [{ ...VALID, server: { work: "sleep:2" } }, /field "server.work" must be "cpu:<time>" or "block:<time>" .*sleep:2/],
   [{ ...VALID, server: { models: ["epol"] } }, /field "server.models\[0\]" must be one of .*"epoll"/],
   [{ ...VALID, server: { protocol: "ftp" } }, /field "server.protocol" must be one of "echo"/],
+  [{ ...VALID, senders: 2 }, /field "senders" applies to server.protocol "chat" only/],
   [{ ...VALID, server: { thread: [1] } }, /field "server.thread" is not a scenario field \(allowed: models, threads,/],
   [[1, 2], /field "" must be an object/],
 ];
@@ -130,7 +131,7 @@ test("the CLI: --list-scenarios, a bad scenario file (exit 2, one line), an unkn
   }
   const unknown = await cli(["--scenario", "c10", "--model", "epoll"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^iobench: unknown scenario 'c10' \(built-in: bulk-64k, c10k, connect-storm/);
+  assert.match(unknown.stderr, /^iobench: unknown scenario 'c10' \(built-in: bulk-64k, c10k, chat-fanout, connect-storm/);
 });
 
 test("flags override scenario fields and results.json records the effective scenario", { timeout: 40_000 }, async () => {
