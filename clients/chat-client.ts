@@ -169,7 +169,7 @@ export class ChatLoadClient {
     const until = Date.now() + this.o.timeoutMs;
     const first = this.members[0]!;
     for (let seq = 0; this.members.some((m) => m.probes === 0); seq++) {
-      if (Date.now() > until) throw new Error(`chat: ${this.members.filter((m) => m.probes === 0).length} of ${this.members.length} members never joined the room`);
+      if (Date.now() > until) throw new Error(`chat: ${this.members.filter((m) => m.probes === 0).length} of ${this.members.length} members never joined the room (a server that serves fewer connections at once, such as a blocking pool of fewer threads, cannot hold the room)`);
       if (this.members.some((m) => m.closed)) throw new Error("chat: the server closed a member while the room filled");
       first.socket.write(chatFrame(PROBE, seq, 0, CHAT_FIELDS_BYTES));
       await new Promise((r) => setTimeout(r, 20));
