@@ -95,6 +95,8 @@ class ChatThread extends EchoThread {
   private readonly chat: ChatData;
   /** Each handle's ring, as this thread views it (made on first use). */
   private readonly rings: OutRing[] = [];
+  /** A row leave() closed under its lock, to give back once the lock is let go; -1 = none. */
+  private freeing = -1;
 
   constructor(d: ChatData) {
     super(d);
@@ -214,8 +216,6 @@ class ChatThread extends EchoThread {
     // Freed after the lock is let go (locked() does it): the acceptor may reuse the row at once.
     this.freeing = h;
   }
-
-  private freeing = -1;
 
   /** Runs body under h's lock, then frees a row that body closed. */
   private locked(h: number, body: () => void): void {
