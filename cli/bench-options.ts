@@ -210,6 +210,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
   const clientEngine = opt("client-engine") ?? null;
   if (clientEngine !== null && !isClientEngine(clientEngine)) throw new UsageError(`--client-engine must be ${CLIENT_ENGINES.join(" or ")}, got '${clientEngine}'`);
+  if (clientEngine !== null && chatRun !== undefined) throw new UsageError("--client-engine applies to echo sessions; a chat room runs on the main thread's sockets");
   if (clientEngine === "uring" && uringSupport() !== 0) {
     throw new UsageError(`--client-engine uring needs io_uring, which this machine does not allow (io_uring_setup: ${errname(uringSupport())}); use --client-engine epoll`);
   }

@@ -63,6 +63,7 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["--protocol", "chat", "-c", "2", "--senders", "3"], /--senders 3 is more than a room of --connections 2/],
   [["--protocol", "chat", "--size", "8"], /--size 8: a chat frame carries at least 16 bytes/],
   [["--protocol", "chat", "--think-time", "5"], /members stay for the whole run/],
+  [["--protocol", "chat", "--client-engine", "epoll"], /--client-engine applies to echo sessions/],
   [["serve", "--protocol", "chat", "--max-frame", "100", "--buffer", "50"], /--buffer 50 must hold one largest chat frame/],
   [["serve", "--work", "sleep"], /--work 'sleep': expected cpu:<time> or block:<time>/],
 ];
