@@ -169,10 +169,23 @@ function timelineChart(model: string, results: ResultsFile): ChartSpec | null {
   };
 }
 
-/** Every chart of the report, in page order. */
+/** chat-fanout (--protocol chat): fan-out delivery latency vs threads, a line per model, p50 and p99. */
+function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>): ChartSpec[] {
+  if (chat.length === 0) return [];
+  const caption = (p: string): string =>
+    `chat-fanout: ${p} of the time from a frame's send to its receipt at each room member, median over repeats; bars: 95% CI. Lower is better.`;
+  return [
+    vsThreads(chat, colour, { id: "chat-fanout-p50", title: "Chat fan-out latency (p50) vs server threads", caption: caption("p50"), yTitle: "fan-out latency p50, µs (log)", pick: (s) => s.latencyP50Us, yScale: "log" }),
+    vsThreads(chat, colour, { id: "chat-fanout-p99", title: "Chat fan-out latency (p99) vs server threads", caption: caption("p99"), yTitle: "fan-out latency p99, µs (log)", pick: (s) => s.latencyP99Us, yScale: "log" }),
+  ];
+}
+
+/** Every chart of the report, in page order. Chat runs get their own charts: their messages are deliveries and their latency fan-out. */
 export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSummary[]): ChartSpec[] {
   const colour = colours(results);
-  const valid = summaries.filter((s) => s.validRuns > 0);
+  const chatRuns = new Set(results.runs.filter((r) => r.config.chat !== undefined).map((r) => r.config.index));
+  const isChat = (s: ConfigSummary): boolean => s.runIndexes.some((i) => chatRuns.has(i));
+  const valid = summaries.filter((s) => s.validRuns > 0 && !isChat(s));
   const models = [...new Set(valid.map((s) => s.model))];
   const charts: (ChartSpec | null)[] = [];
   if (valid.length > 0) {
@@ -202,6 +215,7 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
       distributionChart(results, colour),
     );
   }
+  charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour));
   charts.push(...[...new Set(results.runs.map((r) => r.config.model))].map((m) => timelineChart(m, results)));
   return charts.filter((c): c is ChartSpec => c !== null);
 }

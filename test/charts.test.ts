@@ -43,3 +43,18 @@ test("the charts of a sweep: one per figure, error bars from the summaries, the 
     assert.ok(ys.every((y, i) => i === 0 || y >= ys[i - 1]!), `${s.label} curve is monotonic`);
   }
 });
+
+test("chat-fanout runs get their own fan-out latency charts and stay out of the echo charts", () => {
+  const results = reportFixture();
+  for (const r of results.runs) if (r.config.model === "iocp") r.config.chat = { senders: 4, rateHz: 100 };
+  const summaries = summariseRuns(results);
+  const specs = chartSpecs(results, summaries);
+  const p50 = specs.find((s) => s.id === "chat-fanout-p50");
+  assert.ok(p50 !== undefined && specs.some((s) => s.id === "chat-fanout-p99"), specs.map((s) => s.id).join(", "));
+  assert.deepEqual(p50.series.map((s) => s.label), ["iocp"]);
+  const two = summaries.find((s) => s.model === "iocp" && s.threads === 2)!.latencyP50Us!;
+  assert.deepEqual(p50.series[0]!.points.find((p) => p.x === "2"), { x: "2", y: two.median, low: two.ciLow, high: two.ciHigh });
+  assert.ok(!specs.find((s) => s.id === "throughput")!.series.some((s) => s.label.startsWith("iocp")), "a chat run in the echo throughput chart");
+  // Without chat runs there are no chat charts.
+  assert.ok(!chartSpecs(reportFixture(), summariseRuns(reportFixture())).some((s) => s.id.startsWith("chat-")));
+});
