@@ -26,7 +26,7 @@ export function buildReference(): void {
 }
 
 /** Pins a command to CPUs with taskset (util-linux, on every Debian). */
-function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
+export function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
   return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
 }
 
@@ -61,10 +61,10 @@ export async function startReferenceServer(cpus: string, threads = 1): Promise<S
 }
 
 /** An iobench model in its own server process, pinned to `cpus`. */
-export async function startModelServer(model: string, threads: number, cpus: string): Promise<StartedServer> {
+export async function startModelServer(model: string, threads: number, cpus: string, protocol: "echo" | "http" = "echo"): Promise<StartedServer> {
   const options = {
     model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
-    accept: "poll", maxConnectionThreads: 1024,
+    accept: "poll", maxConnectionThreads: 1024, protocol,
   };
   const [cmd, args] = pinned(cpus, process.execPath, [path.join(ROOT, "dist/servers/main.js"), JSON.stringify(options)]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });

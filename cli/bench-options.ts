@@ -13,12 +13,12 @@ import { uringSupport } from "../clients/client.js";
 import { errname } from "../servers/native/index.js";
 import { CLIENT_ENGINES } from "../clients/types.js";
 import type { ClientEngine } from "../clients/types.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../servers/model.js";
 import { parseWork, type WorkSpec } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
-import { CHAT_DEFAULTS, chatChoice, protocolOf } from "./chat-options.js";
+import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -49,6 +49,24 @@ export function workOption(raw: RawFlag): WorkSpec | null {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** --protocol, shared by bench and serve. */
+export const PROTOCOL_OPTION: Options = {
+  type: "string",
+  requiresArg: true,
+  choices: ["echo", "http", "chat"],
+  description:
+    "what server and client speak: the seed's echo (StableEchoClnt sessions); minimal HTTP/1.1 keep-alive (GET: a fixed body; POST: its body echoed); " +
+    "or chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout)",
+  defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
+};
+
+/** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
+export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
+  const p = scalar(raw) ?? DEFAULT_SERVER_OPTIONS.protocol;
+  if (p !== "echo" && p !== "http" && p !== "chat") throw new UsageError(`--protocol must be echo, http or chat, got '${p}'`);
+  return p;
 }
 
 export const BENCH_DEFAULTS = {
@@ -120,14 +138,11 @@ export function benchFlags(cores: number): Record<string, Options> {
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
-    protocol: {
-      type: "string",
-      requiresArg: true,
-      choices: ["echo", "chat"],
-      description: "echo: StableEchoClnt sessions; chat: one room of --connections members, --senders of them sending frames on a schedule, latency = fan-out delivery time (see --scenario chat-fanout)",
-      defaultDescription: "echo",
-    },
+    protocol: PROTOCOL_OPTION,
     senders: str("chat: members that send (their rate: --rate-per-session each, or --rate over all of them)", `${CHAT_DEFAULTS.senders} (at most --connections)`),
+    client: str("load generator(s), a comma list: iobench's own client, or outside HTTP tools as a cross-check (autocannon, wrk; with --protocol http)", "iobench"),
+    profile: str("run the server under clinic doctor or flame (NO_INSIGHT=1 is set for it) and link the HTML from results.json; bounded in time"),
+    "http-method": { ...str("--protocol http: each message is a GET (a fixed answer) or a POST of --size bytes (echoed)", "GET"), choices: ["GET", "POST"] },
     out: str("results root: each sweep writes <out>/<UTC timestamp>/results.json", BENCH_DEFAULTS.out, "o"),
     json: { type: "boolean", description: "print results.json on stdout instead of the table", default: false },
     scenario: str("a built-in scenario by name (see --list-scenarios) or a scenario file (.json, .js); flags override its fields", "none: the flags alone"),
@@ -176,7 +191,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     }
   }
 
-  const protocol = protocolOf(given);
+  const protocol = protocolFlag(given("protocol"));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
   const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
   // --size replaces the scenario's sizes, distribution included.
@@ -201,7 +216,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   let load = loadOptions(args, given, loaded, distribution);
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
-  if (chatRun !== undefined) load = chatRun.load;
+  load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }
@@ -215,6 +230,18 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     throw new UsageError(`--client-engine uring needs io_uring, which this machine does not allow (io_uring_setup: ${errname(uringSupport())}); use --client-engine epoll`);
   }
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
+  const httpMethod = opt("http-method");
+  if (httpMethod !== undefined && httpMethod !== "GET" && httpMethod !== "POST") throw new UsageError(`--http-method must be GET or POST, got '${httpMethod}'`);
+  if (httpMethod !== undefined && protocol !== "http") throw new UsageError("--http-method applies with --protocol http only");
+  const profile = opt("profile");
+  if (profile === "bubbleprof") throw new UsageError("--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20 (use doctor or flame)");
+  if (profile !== undefined && profile !== "doctor" && profile !== "flame") throw new UsageError(`--profile must be doctor or flame, got '${profile}'`);
+  if (profile !== undefined && external) throw new UsageError("--profile runs the server under clinic: it cannot profile an external server (--target)");
+  const clients = [...new Set(list("client", args.client) ?? ["iobench"])].map((c) => {
+    if (c !== "iobench" && c !== "autocannon" && c !== "wrk") throw new UsageError(`--client must be iobench, autocannon or wrk, got '${c}'`);
+    if (c !== "iobench" && protocol !== "http") throw new UsageError(`--client ${c} speaks HTTP only: add --protocol http`);
+    return c;
+  });
   const options: BenchOptions = {
     models: modelNames,
     threads,
@@ -234,7 +261,11 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
     accept,
     work,
+    ...(protocol !== "echo" ? { protocol } : {}),
+    ...(protocol === "http" ? { httpMethod: httpMethod ?? "GET" } : {}),
     ...(chatRun !== undefined ? { chat: chatRun.chat } : {}),
+    ...(clients.length !== 1 || clients[0] !== "iobench" ? { clients } : {}),
+    ...(profile !== undefined ? { profile } : {}),
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
     load,

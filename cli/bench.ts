@@ -6,6 +6,7 @@
  */
 import dns from "node:dns/promises";
 import net from "node:net";
+import path from "node:path";
 import { renderTable } from "../reports/table.js";
 import { serialiseResults } from "../reports/results-file.js";
 import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
@@ -92,6 +93,10 @@ export async function runBenchSweep(
   } else if (options.serverPid !== null && !processExists(options.serverPid)) {
     throw new UsageError(`--server-pid ${options.serverPid}: no such process`);
   }
+  if (options.clients?.includes("wrk") === true) {
+    const wrk = await import("../clients/wrk-client.js");
+    if (!wrk.wrkInstalled()) throw new RunFailure(wrk.WRK_INSTALL_HINT);
+  }
   const nofile = await ensureOpenFileLimit(Math.max(...options.connections));
 
   const input: SweepInput = {
@@ -152,6 +157,11 @@ export async function bench(
   progress.note(`iobench: results in ${outcome.file}`);
   if (report.error !== null) progress.note(`iobench: ${report.error}`);
   else if (report.path !== null) progress.note(`iobench: report in ${report.path}`);
+  for (const run of outcome.results.runs) {
+    if (run.status !== "ok" || run.profile === undefined) continue;
+    const p = run.profile;
+    progress.note(`iobench: run ${run.config.index + 1}: clinic ${p.tool} ${p.html !== null ? `profile ${path.join(outcome.dir, p.html)}` : `failed: ${p.error ?? "no report"}`}`);
+  }
   if (outcome.interrupted) {
     progress.note(`iobench: interrupted: ${outcome.results.runs.length} of ${planned} run(s) recorded`);
     return EXIT_INTERRUPTED;

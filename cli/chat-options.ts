@@ -6,19 +6,13 @@
 import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
 import type { ChatLoad, LoadOptions } from "../reports/schema.js";
 import { UsageError } from "../runner/errors.js";
+import type { ServerOptions } from "../servers/model.js";
 import type { WorkSpec } from "../servers/protocol/work.js";
 import { integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 
 /** chat-fanout defaults: a room of 32, 4 senders at 100 frames/s each (12,800 deliveries/s). */
 export const CHAT_DEFAULTS = { members: 32, senders: 4, rateHz: 100 } as const;
-
-/** "echo" or "chat", from --protocol or the scenario's server.protocol. */
-export function protocolOf(given: (flag: string) => RawFlag): "echo" | "chat" {
-  const p = scalar(given("protocol")) ?? "echo";
-  if (p !== "echo" && p !== "chat") throw new UsageError(`--protocol must be echo or chat, got '${p}'`);
-  return p;
-}
 
 /** What a chat run needs beyond the common options. */
 export interface ChatChoice {
@@ -30,10 +24,10 @@ export interface ChatChoice {
 /**
  * For --protocol chat: the senders and their rate (--rate-per-session per
  * sender, --rate over all senders, else CHAT_DEFAULTS.rateHz), with the
- * combinations a room cannot run refused. For echo: refuses --senders.
+ * combinations a room cannot run refused. For echo and http: refuses --senders.
  */
 export function chatChoice(
-  protocol: "echo" | "chat",
+  protocol: ServerOptions["protocol"],
   given: (flag: string) => RawFlag,
   load: LoadOptions,
   connections: readonly number[],
@@ -41,7 +35,7 @@ export function chatChoice(
   work: WorkSpec | null,
 ): ChatChoice | undefined {
   const sendersText = scalar(given("senders"));
-  if (protocol === "echo") {
+  if (protocol !== "chat") {
     if (sendersText !== undefined) throw new UsageError("--senders applies to --protocol chat only");
     return undefined;
   }
@@ -50,7 +44,7 @@ export function chatChoice(
   const small = sizesBytes.find((s) => s < CHAT_FIELDS_BYTES);
   if (small !== undefined) throw new UsageError(`--size ${small}: a chat frame carries at least ${CHAT_FIELDS_BYTES} bytes (sender, sequence, send time)`);
   if (load.sizeDistribution !== null) throw new UsageError("chat frames have one size per run: give --size");
-  if (work !== null) throw new UsageError("--work applies to --protocol echo only");
+  if (work !== null) throw new UsageError("--work applies to --protocol echo or http, not chat");
   if (load.messagesPerSession !== 0 || load.thinkTimeMs !== 0 || load.rampUpSec !== 0 || load.connectRatePerSec !== 0) {
     throw new UsageError("chat: members stay for the whole run; --messages-per-session, --think-time, --ramp-up and --connect-rate apply to echo only");
   }

@@ -11,7 +11,7 @@ import { findModel } from "../servers/models.js";
 import { formatWork } from "../servers/protocol/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
-import { ACCEPT_OPTION, BENCH_DEFAULTS, WORK_OPTION, workOption } from "./bench-options.js";
+import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
 import { HEADER_BYTES } from "../servers/protocol/chat.js";
 
 /** Defaults of the serve flags. */
@@ -35,7 +35,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
-    protocol: { type: "string", requiresArg: true, choices: ["echo", "chat"], description: "what the server speaks: echo, or chat (length-prefixed frames relayed to every client; see bench/chat-nc.ts)", defaultDescription: DEFAULT_SERVER_OPTIONS.protocol },
+    protocol: PROTOCOL_OPTION,
     "max-frame": str("chat: largest frame payload, bytes (a longer one closes its connection)", String(DEFAULT_SERVER_OPTIONS.maxFrameBytes)),
   };
 }
@@ -53,11 +53,10 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
   const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
-  const protocol = scalar(args.protocol) ?? DEFAULT_SERVER_OPTIONS.protocol;
-  if (protocol !== "echo" && protocol !== "chat") throw new UsageError(`--protocol must be echo or chat, got '${protocol}'`);
+  const protocol = protocolFlag(args.protocol);
   const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
   const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024);
-  if (protocol === "chat" && work !== null) throw new UsageError("--work applies to --protocol echo only");
+  if (protocol === "chat" && work !== null) throw new UsageError("--work applies to --protocol echo or http, not chat");
   if (protocol === "chat" && bufferBytes < maxFrameBytes + HEADER_BYTES) {
     throw new UsageError(`--buffer ${bufferBytes} must hold one largest chat frame (--max-frame ${maxFrameBytes} + ${HEADER_BYTES})`);
   }
@@ -101,7 +100,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
   const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
   const speaks = options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : "";
-  io.stdout.write(`iobench: ${options.model} model, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
+  const http = options.protocol === "http" ? " (http)" : "";
+  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   const chat = server.chatCounts?.();

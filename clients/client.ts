@@ -79,6 +79,7 @@ function checkOptions(o: ClientOptions): void {
   if (o.engine !== undefined && !CLIENT_ENGINES.includes(o.engine)) throw new Error(`client: engine must be ${CLIENT_ENGINES.join(" or ")}, got ${String(o.engine)}`);
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
+  if (o.engine === "uring" && o.http !== undefined) throw new Error("client: http sessions run on the epoll engine only (--client-engine epoll)");
   if (o.engine === "uring") {
     const refusal = uringRefusal(o.script ?? DEFAULT_SCRIPT);
     if (refusal !== null) throw new Error(`client: ${refusal}`);
@@ -187,7 +188,8 @@ export class LoadClient {
   /** Checks limits, starts the worker threads (pinned if asked) and resolves once every one runs. */
   static async start(opts: ClientOptions): Promise<LoadClient> {
     checkOptions(opts);
-    const engine = clientEngineFor(opts.engine, opts.script);
+    // http sessions (clients/http-session.ts) are the epoll engine's only.
+    const engine = opts.http !== undefined ? "epoll" : clientEngineFor(opts.engine, opts.script);
     ensureFileLimit(opts.sessions);
     ensurePortRange(opts.sessions);
     const count = Math.min(opts.clientThreads, opts.sessions);
@@ -206,6 +208,7 @@ export class LoadClient {
         host: opts.host,
         port: opts.port,
         sizeBytes: opts.sizeBytes,
+        http: opts.http ?? null,
         timeoutMs: opts.timeoutMs,
         connectTimeoutMs: opts.connectTimeoutMs,
         connectConcurrency: opts.connectConcurrency,

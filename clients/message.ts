@@ -119,3 +119,15 @@ export function firstMismatch(pattern: Uint8Array, shift: number, received: numb
   }
   return -1;
 }
+
+/**
+ * The POST body an outside tool (autocannon, wrk) sends every time: they
+ * send one fixed string, so it is printable ASCII (one byte per character
+ * in any encoding), drawn from the pattern so it is not periodic.
+ */
+export function outsideToolBody(size: number): string {
+  const p = makePattern(size);
+  let s = "";
+  for (let i = 0; i < size; i++) s += String.fromCharCode(33 + ((p[i] as number) % 94));
+  return s;
+}

@@ -4,6 +4,7 @@
  * A worker busy in its loop never sees postMessage, so control goes through
  * shared memory that it reads on every loop iteration.
  */
+import type { HttpMethod } from "./http-session.js";
 import type { ClientEngine, ErrorCounts, LoadScript } from "./types.js";
 
 /** Values of the phase word (Int32 slot 0 of the control buffer). They only ever increase. */
@@ -83,6 +84,8 @@ export interface WorkerConfig {
   live: SharedArrayBuffer;
   /** Client start, as epoch ms (performance.timeOrigin + now), so timelines of all workers line up. */
   startEpochMs: number;
+  /** http session mode (clients/http-session.ts): the request method; null = echo. */
+  http: HttpMethod | null;
 }
 
 /** A worker's first message, once pinned and ready. */

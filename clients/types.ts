@@ -5,6 +5,7 @@
  */
 import type { Histogram } from "hdr-histogram-js";
 import type { ChatMeasurement } from "./chat-client.js";
+import type { HttpMethod } from "./http-session.js";
 
 /**
  * How a client worker thread drives its sessions: `epoll` (readiness, a
@@ -36,6 +37,8 @@ export interface ClientOptions {
   script?: LoadScript;
   /** Session engine of the worker threads; absent = clientEngineFor (clients/client.ts) chooses. */
   engine?: ClientEngine;
+  /** http session mode: each message is a request with this method (POST: a body of sizeBytes, echoed). Absent: echo. */
+  http?: HttpMethod;
 }
 
 /**

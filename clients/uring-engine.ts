@@ -103,6 +103,8 @@ const CONFIG_FIELDS = {
   startEpochMs: true, totalSessions: true, threadCount: true,
   // Only at DEFAULT_SCRIPT (the seed's closed loop): see uringRefusal.
   script: true,
+  // http sessions (clients/http-session.ts) run on worker.ts's epoll engine only.
+  http: false,
 } satisfies Record<keyof WorkerConfig, boolean>;
 
 /**

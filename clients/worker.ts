@@ -33,6 +33,7 @@ import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
 import { FastRecorder } from "./recorder.js";
 import { TimerHeap } from "./timer-heap.js";
+import { HTTP_CLOSED, HTTP_DONE, HTTP_MISMATCH, HTTP_MORE, HttpSessions } from "./http-session.js";
 import {
   E_CLOSED_EARLY,
   E_CONNECT,
@@ -137,6 +138,8 @@ export class SessionEngine {
   private rng: number;
   private winConnects = 0;
   private totalConnects = 0;
+  /** http session mode (clients/http-session.ts), or null for echo. */
+  private readonly http: HttpSessions | null;
 
   private readonly latency = new FastRecorder();
   private readonly uncorrected: FastRecorder | null;
@@ -198,6 +201,7 @@ export class SessionEngine {
     this.timedOut = new Uint8Array(n);
     this.rng = (0x2545f491 ^ Math.imul(cfg.index + 1, 0x9e3779b1)) | 0 || 1;
 
+    this.http = cfg.http === null ? null : new HttpSessions(cfg.http, cfg.host, cfg.sizeBytes, this.pattern, n, SCRATCH_BYTES);
     // Timeline intervals count from the client's start, on every worker alike.
     const startLocal = cfg.startEpochMs - performance.timeOrigin;
     this.nextTick = startLocal + TIMELINE_INTERVAL_MS;
@@ -279,6 +283,7 @@ export class SessionEngine {
 
   /** An event on a connected session: echo bytes to read, room to send, or a hang-up. */
   private onActive(s: number, ev: number): void {
+    if (this.http !== null) return this.onActiveHttp(this.http, s, ev);
     if ((ev & READABLE) !== 0) {
       const hangup = (ev & HANGUP) !== 0;
       const fd = this.fd[s] as number;
@@ -338,11 +343,17 @@ export class SessionEngine {
     this.got[s] = 0;
     this.sent[s] = 0;
     this.t0[s] = t;
+    this.http?.start(s);
     this.sendSome(s);
   }
 
   /** Sends what is left of the message in flight; a short send waits for the EPOLLOUT edge. */
   private sendSome(s: number): void {
+    if (this.http !== null) {
+      const r = this.http.sendSome(send, this.fd[s] as number, s, this.shift[s] as number);
+      if (r < 0 && r !== EAGAIN && r !== EINTR) this.fail(s, E_RESET);
+      return;
+    }
     const sent = this.sent[s] as number;
     const r = send(this.fd[s] as number, this.pattern, (this.shift[s] as number) + sent, (this.len[s] as number) - sent);
     if (r >= 0) this.sent[s] = sent + r;
@@ -455,6 +466,24 @@ export class SessionEngine {
     const r = this.random() * (cumulative[cumulative.length - 1] as number);
     for (let i = 0; i < cumulative.length; i++) if (r < (cumulative[i] as number)) return spec.bytes[i] as number;
     return spec.bytes[spec.bytes.length - 1] as number;
+  }
+
+  // ---- the http hook: the same loop, with requests and answers (clients/http-session.ts) ----
+
+  private onActiveHttp(http: HttpSessions, s: number, ev: number): void {
+    if ((ev & READABLE) !== 0) {
+      const hangup = (ev & HANGUP) !== 0;
+      for (;;) {
+        const v = http.readable(recv, this.fd[s] as number, s, this.shift[s] as number, EAGAIN, EINTR);
+        if (this.measuring) this.winBytes += http.takeReceived();
+        else http.takeReceived();
+        if (v === HTTP_MORE) break;
+        if (v !== HTTP_DONE) return this.fail(s, v === HTTP_MISMATCH ? E_MISMATCH : v === HTTP_CLOSED ? E_CLOSED_EARLY : E_RESET);
+        this.complete(s);
+        if (!hangup || this.state[s] !== ACTIVE) return; // after a hang-up, read on until recv reports it
+      }
+    }
+    if ((ev & EPOLLOUT) !== 0 && http.unsent(s)) this.sendSome(s);
   }
 
   // ---- connecting ----------------------------------------------------------------

@@ -108,6 +108,14 @@ export interface BenchOptions {
   work?: WorkSpec | null;
   /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
   chat?: ChatLoad;
+  /** What server and client speak (absent: echo; chat also sets `chat`). */
+  protocol?: "echo" | "http" | "chat";
+  /** http: the method of every request (GET: a fixed answer; POST: the body echoed). */
+  httpMethod?: "GET" | "POST";
+  /** Run every server under clinic doctor or flame (absent: no profiling). */
+  profile?: "doctor" | "flame";
+  /** The load generators, each run in turn on the same server and load (absent: iobench's own client). */
+  clients?: ("iobench" | "autocannon" | "wrk")[];
   /** Results root directory (each sweep writes <out>/<timestamp>/results.json). */
   out: string;
   /** Print results.json on stdout instead of the table. */
@@ -141,8 +149,8 @@ export interface LoadOptions {
   ratePerSessionPerSec: number | null;
   /** Open loop: target messages per second over all sessions, or null when given per session. */
   rateTotalPerSec: number | null;
-  /** Server protocol: echo, or chat (then BenchOptions.chat says who sends; the rates are per sender). */
-  protocol: "echo" | "chat";
+  /** Server protocol: echo, http, or chat (then BenchOptions.chat says who sends; the rates are per sender). */
+  protocol: "echo" | "http" | "chat";
 }
 
 /** LoadOptions of the seed's pattern: what bench runs without --scenario or load flags. */
@@ -229,6 +237,12 @@ export interface RunConfig {
    * connection. null = none. Absent in files written before it existed.
    */
   work?: MessageWork | null;
+  /** What server and client spoke; absent = echo (results written before http existed); chat runs also carry `chat`. */
+  protocol?: "echo" | "http" | "chat";
+  /** http: the method of every request; a "message" is then one request and its answer. */
+  httpMethod?: "GET" | "POST";
+  /** The load generator, when not iobench's own client: an outside tool as a cross-check (same figures, same shape). */
+  client?: "autocannon" | "wrk";
   pinning: Pinning;
   /**
    * Present for a chat-fanout run (--protocol chat): the server speaks chat,
@@ -418,6 +432,17 @@ export interface OkRun {
   serverExit?: ServerExit;
   /** Wall-clock start of the run, ISO 8601 UTC. */
   startedAt: string;
+  /** --profile: what clinic produced for this run. */
+  profile?: ProfileOutcome;
+}
+
+/** A clinic profile of a run's server. */
+export interface ProfileOutcome {
+  tool: "doctor" | "flame";
+  /** The HTML report, relative to the results directory; null when clinic produced none. */
+  html: string | null;
+  /** Why there is no HTML (clinic failed, or was killed at the time limit). */
+  error?: string;
 }
 
 /** A run that could not complete; a result, not a thrown error. */

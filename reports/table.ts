@@ -30,7 +30,7 @@ interface Column {
 
 const COLUMNS: Column[] = [
   { title: "#", right: true, cell: (r) => String(r.config.index + 1) },
-  { title: "model", right: false, cell: (r) => r.config.model },
+  { title: "model", right: false, cell: modelCell },
   { title: "threads", right: true, cell: (r) => (r.config.threads === null ? NONE : String(r.config.threads)) },
   { title: "conns", right: true, cell: (r) => String(r.config.connections) },
   { title: "size", right: true, cell: (r) => String(r.config.sizeBytes) },
@@ -56,6 +56,12 @@ function anyOpenLoop(runs: readonly Run[]): boolean {
 
 function anyChurn(runs: readonly Run[]): boolean {
   return runs.some((r) => (r.config.load?.messagesPerSession ?? 0) > 0);
+}
+
+/** The model, and what was not the default: the protocol (http method) and an outside load generator. */
+function modelCell(run: Run): string {
+  const c = run.config;
+  return `${c.model}${c.protocol === "http" ? ` http ${c.httpMethod ?? "GET"}` : ""}${c.client !== undefined ? ` via ${c.client}` : ""}`;
 }
 
 function flagsCell(run: Run, f: Figures | null): string {

@@ -5,17 +5,18 @@
  * everything, derive the figures. Whatever goes wrong becomes a FailedRun
  * carrying what was measured, never a thrown error: a sweep goes on.
  */
-import { LoadClient } from "../clients/client.js";
+import path from "node:path";
+import { startDriver, type LoadDriver } from "../clients/driver.js";
 import type { ClientOptions, LoadScript } from "../clients/types.js";
 import { ChatLoadClient } from "../clients/chat-client.js";
 import { deriveFigures } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
-import type { FailedRun, FailureKind, Figures, OkRun, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
+import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
 import type { ServerOptions } from "../servers/model.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "./errors.js";
 import { CLOCK_TICKS_PER_SEC, processExists, readClientCpu, readProcess, readRssBytes } from "./proc.js";
-import { ServerProcess } from "./server-process.js";
+import { ServerProcess, type ProfileRequest } from "./server-process.js";
 
 /** Where the server of a run comes from. */
 export type ServerSource =
@@ -26,6 +27,8 @@ export type ServerSource =
 export interface RunPlan {
   /** The configuration; port and serverPid are filled in by the run. */
   config: RunConfig;
+  /** Run the server under clinic (a spawned server only). */
+  profile?: "doctor" | "flame";
   server: ServerSource;
   /** CPUs for the client's worker threads, or null. */
   clientCpus: number[] | null;
@@ -54,6 +57,8 @@ export interface RunProgress {
 export interface RunHooks {
   /** Aborting ends the run early; it is recorded as failed ("interrupted") with what it measured. */
   signal?: AbortSignal;
+  /** The sweep's results directory: a profiled run writes under <dir>/profiles/. */
+  resultsDir?: string;
   onProgress?: (p: RunProgress) => void;
 }
 
@@ -87,12 +92,9 @@ export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
   };
 }
 
-/** What the run asks of a load client, echo (LoadClient) or chat (ChatLoadClient). */
-type Driver = Pick<LoadClient, "live" | "beginMeasure" | "endMeasure" | "finish" | "stop">;
-
-/** The load client of a run: chat-fanout's room, or StableEchoClnt sessions. */
-function startClient(config: RunConfig, options: ClientOptions): Promise<Driver> {
-  if (config.chat === undefined) return LoadClient.start(options);
+/** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool). */
+function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDriver> {
+  if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
 }
@@ -103,8 +105,9 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
   const startedAt = new Date().toISOString();
   const totalSec = config.warmupSec + config.durationSec;
   let server: ServerProcess | null = null;
-  let client: Driver | null = null;
+  let client: LoadDriver | null = null;
   let serverExit: ServerExit | undefined;
+  let profile: ProfileOutcome | undefined;
 
   const progress = (phase: RunProgress["phase"], elapsedSec = 0): void =>
     hooks.onProgress?.({ phase, elapsedSec, totalSec, messagesPerSec: 0, errors: 0, connected: 0, connectsPerSec: 0 });
@@ -116,7 +119,10 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     if (c !== null) await c.stop();
     const s = server;
     server = null;
-    if (s !== null) serverExit = await s.stop();
+    if (s !== null) {
+      serverExit = await s.stop();
+      if (plan.profile !== undefined) profile = profileOutcome(plan.profile, s, serverExit, hooks.resultsDir ?? ".");
+    }
   };
 
   const failed = async (failure: FailureKind, error: string, figures: Figures | null = null): Promise<FailedRun> => {
@@ -134,6 +140,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     if (plan.server.kind === "spawn") {
       try {
         server = await ServerProcess.start({
+          ...profileRequest(plan, hooks),
           server: plan.server.options,
           cpus: plan.server.cpus,
           startTimeoutMs: plan.server.startTimeoutMs,
@@ -162,6 +169,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       connectConcurrency: plan.connectConcurrency,
       cpus: plan.clientCpus ?? [],
       ...(config.clientEngine !== undefined ? { engine: config.clientEngine } : {}),
+      ...(config.protocol === "http" ? { http: config.httpMethod ?? "GET" } : {}),
     };
     const script = scriptFor(config.load);
     if (script !== undefined) clientOptions.script = script;
@@ -170,10 +178,11 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     } catch (err) {
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
-    const running: Driver = client;
-    // The engine used, when the options left it to the client; a chat room has none to choose (net sockets).
-    if (running instanceof LoadClient) config.clientEngine = running.engine;
-    else delete config.clientEngine;
+    const running: LoadDriver = client;
+    // The engine used, when the options left it to the client; a chat room
+    // has none to choose (net sockets); an outside tool keeps what was asked.
+    if (running.engine !== undefined) config.clientEngine = running.engine;
+    else if (config.chat !== undefined) delete config.clientEngine;
 
     // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
     const loadStart = performance.now();
@@ -282,11 +291,27 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     if (windowEnd === "interrupted") {
       return await failed("interrupted", `interrupted after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
     }
-    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt };
+    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}) };
     return ok;
   } catch (err) {
     return await failed("internal", `internal error: ${oneLine(err)}`);
   } finally {
     await cleanUp();
   }
+}
+
+/** The longest clinic may take from the stop request to its exit (its analysis included); then it is killed. */
+export const PROFILE_LIMIT_MS = 120_000;
+
+function profileRequest(plan: RunPlan, hooks: RunHooks): { profile?: ProfileRequest } {
+  if (plan.profile === undefined) return {};
+  const dir = path.join(hooks.resultsDir ?? ".", "profiles", `run-${plan.config.index + 1}`);
+  return { profile: { tool: plan.profile, dir, limitMs: PROFILE_LIMIT_MS } };
+}
+
+function profileOutcome(tool: "doctor" | "flame", server: ServerProcess, exit: ServerExit, resultsDir: string): ProfileOutcome {
+  const html = server.profileHtml();
+  if (html !== null) return { tool, html: path.relative(resultsDir, html) };
+  const why = exit.killed ? `clinic ${tool} did not finish within ${PROFILE_LIMIT_MS / 1000} s and was killed` : `clinic ${tool} wrote no report (${server.deathMessage() ?? "no message"})`;
+  return { tool, html: null, error: why };
 }

@@ -8,6 +8,8 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import type { ServerOptions } from "../servers/model.js";
@@ -15,6 +17,8 @@ import type { ServerExit } from "../reports/schema.js";
 
 /** dist/runner/server-process.js -> dist/servers/main.js */
 const SERVER_MAIN = fileURLToPath(new URL("../servers/main.js", import.meta.url));
+/** dist/runner/server-process.js -> node_modules/.bin/clinic */
+const CLINIC = fileURLToPath(new URL("../../node_modules/.bin/clinic", import.meta.url));
 
 /** Servers still running, killed if iobench exits without stopping them (an error, a second Ctrl-C). */
 const live = new Set<ChildProcess>();
@@ -24,8 +28,27 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
+    for (const child of live) killGroupOrChild(child, "SIGKILL");
   });
+}
+
+/** A profiled server runs in its own process group (clinic and the server): signal all of it, as Ctrl-C would. */
+function killGroupOrChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.spawnargs[0] === CLINIC && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A clinic profile of the server: which tool, where it writes, how long it may take to stop and analyse. */
+export interface ProfileRequest {
+  tool: "doctor" | "flame";
+  /** Directory for clinic's data and HTML (created). */
+  dir: string;
+  /** From the stop request to clinic's exit (the analysis included), at most this long, ms; then it is killed. */
+  limitMs: number;
 }
 
 /** A server that did not start: the message is one line for the user. */
@@ -40,6 +63,8 @@ export interface ServerProcessOptions {
   cpus: number[] | null;
   /** Give up if it has not said "listening" within this, ms. */
   startTimeoutMs: number;
+  /** Run the server under clinic (NO_INSIGHT=1 in its environment, or clinic exits silently). */
+  profile?: ProfileRequest;
 }
 
 function firstLine(s: string): string {
@@ -63,6 +88,7 @@ export class ServerProcess {
     readonly pid: number,
     readonly host: string,
     readonly port: number,
+    private readonly profile: ProfileRequest | undefined,
   ) {
     this.exitedPromise = new Promise<void>((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -80,9 +106,20 @@ export class ServerProcess {
     installExitHook();
     const payload: Record<string, unknown> = { ...options.server };
     if (options.cpus !== null) payload.cpus = options.cpus;
-    const child = spawn(process.execPath, [SERVER_MAIN, JSON.stringify(payload)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const profile = options.profile;
+    let child: ChildProcess;
+    if (profile === undefined) {
+      child = spawn(process.execPath, [SERVER_MAIN, JSON.stringify(payload)], { stdio: ["ignore", "pipe", "pipe"] });
+    } else {
+      mkdirSync(profile.dir, { recursive: true });
+      // detached: its own process group, so stop() can Ctrl-C clinic and the server together.
+      child = spawn(CLINIC, [profile.tool, "--dest", profile.dir, "--", process.execPath, SERVER_MAIN, JSON.stringify(payload)], {
+        stdio: ["ignore", "pipe", "pipe"],
+        cwd: profile.dir,
+        detached: true,
+        env: { ...process.env, NO_INSIGHT: "1", IOBENCH_PROFILER: profile.tool },
+      });
+    }
     live.add(child);
 
     const stderrLines: string[] = [];
@@ -101,7 +138,9 @@ export class ServerProcess {
         resolve({ ok: false, message: `server did not report listening within ${options.startTimeoutMs / 1000} s` });
       }, options.startTimeoutMs);
       child.once("error", (err) => resolve({ ok: false, message: `cannot start the server process: ${err.message}` }));
-      stdout.once("line", (line) => {
+      const onLine = (line: string): void => {
+        if (profile !== undefined && !line.startsWith("{")) return; // clinic's own banner
+        stdout.off("line", onLine);
         let event: unknown;
         try {
           event = JSON.parse(line);
@@ -122,7 +161,8 @@ export class ServerProcess {
         } else {
           resolve({ ok: false, message: `server printed an unexpected line: ${line.slice(0, 200)}` });
         }
-      });
+      };
+      stdout.on("line", onLine);
       child.once("exit", (code, signal) => {
         // Let a final stderr line arrive before describing the death.
         setTimeout(() => {
@@ -135,7 +175,7 @@ export class ServerProcess {
 
     if (!outcome.ok) {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
+        killGroupOrChild(child, "SIGKILL");
         await new Promise<void>((resolve) => child.once("exit", () => resolve()));
       }
       live.delete(child);
@@ -143,7 +183,14 @@ export class ServerProcess {
     }
     // Later stdout lines are not part of the protocol; keep draining them so the pipe never fills.
     stdout.on("line", () => undefined);
-    return new ServerProcess(child, stderrLines, outcome.pid, outcome.host, outcome.port);
+    return new ServerProcess(child, stderrLines, outcome.pid, outcome.host, outcome.port, profile);
+  }
+
+  /** After stop(): the HTML clinic wrote (a path inside the profile's dir), or null if there is none. */
+  profileHtml(): string | null {
+    if (this.profile === undefined) return null;
+    const html = readdirSync(this.profile.dir).find((f) => f.endsWith(`.clinic-${this.profile!.tool}.html`));
+    return html === undefined ? null : path.join(this.profile.dir, html);
   }
 
   /** How the process ended, or null while it runs. */
@@ -163,10 +210,15 @@ export class ServerProcess {
     return this.exitedPromise;
   }
 
-  /** SIGTERM, wait up to graceMs for the exit, then SIGKILL. Resolves with how it ended. */
+  /**
+   * SIGTERM, wait up to graceMs for the exit, then SIGKILL. Resolves with how
+   * it ended. Profiled: SIGINT to clinic and the server (Ctrl-C), and the
+   * profile's limit for clinic to analyse and exit.
+   */
   async stop(graceMs = 5000): Promise<ServerExit> {
+    if (this.profile !== undefined) graceMs = this.profile.limitMs;
     if (this.exitInfo === null) {
-      this.child.kill("SIGTERM");
+      killGroupOrChild(this.child, this.profile !== undefined ? "SIGINT" : "SIGTERM");
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         this.exitedPromise.then(() => false),
@@ -177,7 +229,7 @@ export class ServerProcess {
       clearTimeout(timer);
       if (timedOut) {
         this.killed = true;
-        this.child.kill("SIGKILL");
+        killGroupOrChild(this.child, "SIGKILL");
         await this.exitedPromise;
       }
     }

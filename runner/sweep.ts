@@ -80,53 +80,60 @@ export function planSweep(input: SweepInput): RunPlan[] {
         if (threads === "per-connection" && model !== "blocking" && input.target === null) continue;
         for (const connections of o.connections) {
           for (const sizeBytes of o.sizesBytes) {
-            const external = input.target !== null;
-            const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
-            const config: RunConfig = {
-              index: plans.length,
-              repeat,
-              model,
-              threads,
-              connections,
-              sizeBytes,
-              load: o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null),
-              clientThreads: clientThreadsFor(o, threads, input.usableCores),
-              ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
-              durationSec: o.durationSec,
-              warmupSec: o.warmupSec,
-              timeoutMs: o.timeoutMs,
-              host: external ? input.target!.host : o.host,
-              port: external ? input.target!.port : null,
-              ...(external ? { target: o.target! } : {}),
-              bufferBytes: external ? null : o.bufferBytes,
-              accept: external ? null : o.accept,
-              work,
-              pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
-              ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
-            };
-            plans.push({
-              config,
-              server: external
-                ? { kind: "external", host: input.target!.host, port: input.target!.port, pid: o.serverPid }
-                : {
-                    kind: "spawn",
-                    options: {
-                      ...DEFAULT_SERVER_OPTIONS,
-                      model: model as ModelName,
-                      threads: threads ?? input.usableCores,
-                      host: o.host,
-                      port: 0,
-                      bufferBytes: o.bufferBytes,
-                      accept: o.accept,
-                      work,
-                      ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),
+            for (const client of o.clients ?? ["iobench" as const]) {
+              const external = input.target !== null;
+              const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
+              const config: RunConfig = {
+                index: plans.length,
+                repeat,
+                model,
+                threads,
+                connections,
+                sizeBytes,
+                load: o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null),
+                clientThreads: clientThreadsFor(o, threads, input.usableCores),
+                ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
+                durationSec: o.durationSec,
+                warmupSec: o.warmupSec,
+                timeoutMs: o.timeoutMs,
+                host: external ? input.target!.host : o.host,
+                port: external ? input.target!.port : null,
+                ...(external ? { target: o.target! } : {}),
+                bufferBytes: external ? null : o.bufferBytes,
+                accept: external ? null : o.accept,
+                work,
+                ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
+                ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
+                ...(client !== "iobench" ? { client } : {}),
+                pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
+                ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
+              };
+              plans.push({
+                config,
+                server: external
+                  ? { kind: "external", host: input.target!.host, port: input.target!.port, pid: o.serverPid }
+                  : {
+                      kind: "spawn",
+                      options: {
+                        ...DEFAULT_SERVER_OPTIONS,
+                        model: model as ModelName,
+                        threads: threads ?? input.usableCores,
+                        host: o.host,
+                        port: 0,
+                        bufferBytes: o.bufferBytes,
+                        accept: o.accept,
+                        work,
+                        protocol: o.protocol ?? "echo",
+                        ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),
+                      },
+                      cpus: o.serverCpus,
+                      startTimeoutMs: input.startTimeoutMs,
                     },
-                    cpus: o.serverCpus,
-                    startTimeoutMs: input.startTimeoutMs,
-                  },
-              clientCpus: o.clientCpus,
-              connectConcurrency: input.connectConcurrency,
-            });
+                clientCpus: o.clientCpus,
+                connectConcurrency: input.connectConcurrency,
+                ...(o.profile !== undefined && !external ? { profile: o.profile } : {}),
+              });
+            }
           }
         }
       }
@@ -186,6 +193,7 @@ export async function runSweep(
     hooks.onRunStart?.(plan, i, plans.length);
     const run = await runOnce(plan, {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
+      resultsDir: dir,
       onProgress: (p) => hooks.onProgress?.(p, plan, i, plans.length),
     });
     results.runs.push(run);

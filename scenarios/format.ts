@@ -27,8 +27,8 @@ export interface ScenarioServer {
   models?: string[];
   /** Server thread counts (or "per-connection"); --threads overrides. */
   threads?: (number | "per-connection")[];
-  /** Protocol the sessions speak: echo, or chat (one room: every session a member, `senders` of them sending; rates are per sender). */
-  protocol?: "echo" | "chat";
+  /** Protocol the sessions speak: echo, http (minimal HTTP/1.1 keep-alive, GET), or chat (one room: every session a member, `senders` of them sending; rates are per sender). */
+  protocol?: "echo" | "http" | "chat";
   /** Per-message server work, as --work takes it: "cpu:50us" (spin), "block:2ms" (a blocking call, like a slow query); null for none. */
   work?: string | null;
   /** completion-routine accept style. */
@@ -225,7 +225,7 @@ export function validateScenario(raw: unknown, file: string, modelNames: readonl
         if (t !== "per-connection") c.number(`server.threads[${i}]`, t, 1, 1024, true);
       });
     }
-    if (s.protocol !== undefined) c.oneOf("server.protocol", s.protocol, ["echo", "chat"] as const);
+    if (s.protocol !== undefined) c.oneOf("server.protocol", s.protocol, ["echo", "http", "chat"] as const);
     if (s.work !== undefined && s.work !== null) {
       if (typeof s.work !== "string") c.fail("server.work", `must be "cpu:<time>" or "block:<time>" (e.g. "cpu:50us", "block:2ms") or null, got ${show(s.work)}`);
       try {

@@ -30,7 +30,8 @@ import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { httpThread, protocolData, type HttpThread, type ProtocolData } from "./protocol/choice.js";
+import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */
 const SWEEP_MS = 50;
@@ -50,6 +51,7 @@ interface Shared {
   serving: SharedArrayBuffer;
   /** Set for --protocol chat: connections are served by chat/blocking.ts. */
   chat?: ChatRoom;
+  protocol: ProtocolData;
 }
 
 /** Per-thread data: a pool thread, the per-connection acceptor, or one connection's thread. */
@@ -75,7 +77,7 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   const slots = options.threads === "per-connection" ? options.maxConnectionThreads : options.threads;
   const serving = new SharedArrayBuffer(4 * slots);
   new Int32Array(serving).fill(IDLE);
-  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving };
+  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving, protocol: protocolData(options) };
   if (chat !== undefined) shared.chat = chat(slots);
 
   let workers: Worker[];
@@ -146,12 +148,13 @@ function affordableThreads(fdsBeforeAcceptor: number): number {
 
 // ---- serving one connection (any role) ------------------------------------------------
 
-/** recv up to one buffer, do the messages' work, send it all back, until the client closes. */
-function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null): void {
+/** recv up to one buffer, do the messages' work, send it all back (http: send its answer), until the client closes. */
+function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null, http: HttpThread | null): void {
   sys.setNoDelay(fd, true);
   let carried = 0; // bytes of a message not complete yet (--work)
+  const conn = http?.connection() ?? null;
   for (;;) {
-    const n = sys.recv(fd, buf, 0, buf.length);
+    const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
     if (n === 0) return; // the client closed its side (or stop() shut ours down)
     if (n < 0) {
       if (n === -C.EINTR) continue;
@@ -159,17 +162,18 @@ function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null):
       throw ioFailure("recv", n);
     }
     carried = workPerMessage(work, carried, n);
-    const r = sendAll(fd, buf, 0, n);
+    const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
     if (r < 0) {
       if (isPeerGone(r)) return;
       throw ioFailure("send", r);
     }
+    if (conn?.mustClose) return; // http: answered a refusal or a closing request
   }
 }
 
 /** Echo, or (--protocol chat) membership of the chat room for as long as the client stays. */
-function serve(d: Shared, slot: number, fd: number, buf: Uint8Array): void {
-  if (d.chat === undefined) serveConnection(fd, buf, d.work);
+function serve(d: Shared, slot: number, fd: number, buf: Uint8Array, http: HttpThread | null): void {
+  if (d.chat === undefined) serveConnection(fd, buf, d.work, http);
   else serveChatMember(d.chat, slot, fd);
 }
 
@@ -203,6 +207,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
   const buf = new Uint8Array(d.cap); // this thread serves one client at a time: one buffer
+  const http = httpThread(d.protocol, d.cap);
   signalReady();
   for (;;) {
     const fd = acceptOne(d, stop);
@@ -210,7 +215,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
     // Publish before checking the flag: either stop() sees this fd and
     // shuts it down, or this thread sees the flag (Atomics are ordered).
     Atomics.store(serving, d.slot, fd);
-    if (!stop.isSet) serve(d, d.slot, fd, buf);
+    if (!stop.isSet) serve(d, d.slot, fd, buf, http);
     Atomics.store(serving, d.slot, IDLE);
     sys.close(fd);
   }
@@ -254,7 +259,7 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
     const data: ThreadData = { ...d, role: "connection", slot, fd, started };
     let thread: Worker;
     try {
-      thread = new Worker(new URL(import.meta.url), { workerData: data });
+      thread = new Worker(new URL(import.meta.url), { workerData: data, ...threadOptions() });
     } catch {
       couldNotStart(fd, slot);
       return;
@@ -314,7 +319,7 @@ function runConnectionThread(d: Shared & { slot: number; fd: number; started: Sh
   Atomics.store(new Int32Array(d.started), d.slot, 1);
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
-  if (!stop.isSet) serve(d, d.slot, d.fd, new Uint8Array(d.cap));
+  if (!stop.isSet) serve(d, d.slot, d.fd, new Uint8Array(d.cap), httpThread(d.protocol, d.cap));
   Atomics.store(serving, d.slot, IDLE);
   sys.close(d.fd);
 }

@@ -34,6 +34,7 @@ import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
+import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "./protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */
@@ -59,6 +60,7 @@ export interface RoutineThreadData {
   accept: "poll" | "ring";
   work: MessageWork | null;
   stop: SharedArrayBuffer;
+  protocol: ProtocolData;
 }
 
 function isRoutineThreadData(data: unknown): data is RoutineThreadData {
@@ -97,6 +99,7 @@ export async function startRoutines(
   }
   const stop = new StopFlag();
   const more = extra(ports);
+  const protocol = protocolData(options);
   const workers = startThreads(file, threads, (i): RoutineThreadData => ({
     model: "completion-routine",
     ...more,
@@ -106,6 +109,7 @@ export async function startRoutines(
     accept: options.accept,
     work: options.work,
     stop: stop.buffer,
+    protocol,
   }));
   await whenReady(workers);
 
@@ -140,6 +144,8 @@ export class PerIoData {
   /** Bytes of a message not complete yet (--work). */
   carried = 0;
   routine: CompletionRoutine = readCompRoutine;
+  /** http: the connection's parser state; null for echo. */
+  http: HttpConnection | null = null;
 
   constructor(
     /** Completion key: the index in the thread's `ios`. */
@@ -156,6 +162,15 @@ function readCompRoutine(thread: RoutineThread, io: PerIoData, result: number): 
     return;
   }
   io.carried = workPerMessage(thread.work, io.carried, result);
+  if (io.http !== null) {
+    // http: the answer is written after the read in the same buffer; send that.
+    io.sent = io.http.readBytes;
+    io.len = io.sent + io.http.reply(io.buf, result);
+    if (io.len > io.sent) thread.postSend(io);
+    else if (io.http.mustClose) thread.close(io);
+    else thread.postRecv(io); // no request complete yet: nothing to answer
+    return;
+  }
   io.len = result;
   io.sent = 0;
   thread.postSend(io);
@@ -170,6 +185,7 @@ function writeCompRoutine(thread: RoutineThread, io: PerIoData, result: number):
   }
   io.sent += result;
   if (io.sent < io.len) thread.postSend(io);
+  else if (io.http?.mustClose) thread.close(io); // http: a refusal or a closing request was answered
   else thread.postRecv(io);
 }
 
@@ -196,11 +212,13 @@ export class RoutineThread {
   private readonly out = new Int32Array(3 * MAX_COMPLETIONS);
   protected readonly port: number;
   private readonly stop: StopFlag;
+  private readonly http;
 
   constructor(protected readonly d: RoutineThreadData) {
     this.port = d.completionPort;
     this.stop = new StopFlag(d.stop);
     this.work = d.work;
+    this.http = httpThread(d.protocol, d.bufferBytes);
   }
 
   run(): void {
@@ -287,6 +305,7 @@ export class RoutineThread {
     }
     io.fd = fd;
     io.carried = 0;
+    io.http = this.http?.connection() ?? null;
     this.postRecv(io);
   }
 
@@ -310,7 +329,8 @@ export class RoutineThread {
 
   postRecv(io: PerIoData): void {
     io.routine = readCompRoutine;
-    this.posted(sys.portPostRecv(this.port, io.fd, io.buf, 0, io.buf.length, io.key), "post recv");
+    const len = io.http === null ? io.buf.length : io.http.readBytes;
+    this.posted(sys.portPostRecv(this.port, io.fd, io.buf, 0, len, io.key), "post recv");
   }
 
   postSend(io: PerIoData): void {

@@ -20,6 +20,7 @@ import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
+import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "./protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */
@@ -34,6 +35,7 @@ interface EpollThreadData {
   cap: number;
   work: MessageWork | null;
   stop: SharedArrayBuffer;
+  protocol: ProtocolData;
 }
 
 function isEpollThreadData(data: unknown): data is EpollThreadData {
@@ -50,7 +52,7 @@ export const start: StartModel = async (options) => {
   // the losers must get EAGAIN, not sleep inside accept().
   sys.setNonBlocking(listenFd, true);
   const stop = new StopFlag();
-  const data: EpollThreadData = { model: "epoll", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer };
+  const data: EpollThreadData = { model: "epoll", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, protocol: protocolData(options) };
   const workers = startThreads(import.meta.url, threads, () => data);
   const stopAll = async (): Promise<void> => {
     stop.set();
@@ -80,7 +82,11 @@ class Connection {
   /** Bytes of a message not complete yet (--work). */
   carried = 0;
 
-  constructor(readonly fd: number) {}
+  constructor(
+    readonly fd: number,
+    /** http: the parser's state; null for echo. */
+    readonly http: HttpConnection | null,
+  ) {}
 }
 
 // ---- one event loop ------------------------------------------------------------------
@@ -92,6 +98,7 @@ function runLoop(d: EpollThreadData): void {
   // One recv buffer for the whole thread: an idle connection costs a Map
   // entry and a small object, not a buffer (10,000 idle clients stay cheap).
   const buf = new Uint8Array(d.cap);
+  const http = httpThread(d.protocol, d.cap);
   const events = new Int32Array(2 * MAX_EVENTS);
   const connections = new Map<number, Connection>();
   /** The listener is out of the set until this time (ms), after EMFILE; 0 = in the set. */
@@ -136,7 +143,7 @@ function runLoop(d: EpollThreadData): void {
           sys.close(fd);
           return pauseListener();
         }
-        connections.set(fd, new Connection(fd));
+        connections.set(fd, new Connection(fd, http?.connection() ?? null));
         continue;
       }
       const what = acceptFailure(fd);
@@ -147,9 +154,9 @@ function runLoop(d: EpollThreadData): void {
     }
   };
 
-  /** EPOLLIN: one recv into the thread's buffer, the messages' work, the echo; what send() leaves is kept. */
+  /** EPOLLIN: one recv into the thread's buffer, the messages' work, the echo (http: the answer); what send() leaves is kept. */
   const readAndEcho = (c: Connection): void => {
-    const n = sys.recv(c.fd, buf, 0, buf.length);
+    const n = sys.recv(c.fd, buf, 0, c.http === null ? buf.length : c.http.readBytes);
     if (n === 0) {
       // The client ended its side and everything before it has been echoed
       // (we read nothing while an echo is unsent): our side ends too.
@@ -162,13 +169,19 @@ function runLoop(d: EpollThreadData): void {
       throw ioFailure("recv", n);
     }
     c.carried = workPerMessage(d.work, c.carried, n);
-    const sent = sys.send(c.fd, buf, 0, n);
-    if (sent === n) return;
+    // http: what goes back is the answer, written after the read in the same buffer.
+    const from = c.http === null ? 0 : c.http.readBytes;
+    const len = c.http === null ? n : c.http.reply(buf, n);
+    const sent = len === 0 ? 0 : sys.send(c.fd, buf, from, len);
+    if (sent === len) {
+      if (c.http?.mustClose) close(c);
+      return;
+    }
     if (sent < 0 && sent !== -C.EAGAIN && sent !== -C.EINTR) {
       if (isPeerGone(sent)) return close(c);
       throw ioFailure("send", sent);
     }
-    c.unsent = buf.slice(Math.max(sent, 0), n);
+    c.unsent = buf.slice(from + Math.max(sent, 0), from + len);
     c.unsentOff = 0;
     ctl(C.EPOLL_CTL_MOD, c.fd, WRITE);
   };
@@ -186,6 +199,7 @@ function runLoop(d: EpollThreadData): void {
     c.unsentOff += r;
     if (c.unsentOff < unsent.length) return;
     c.unsent = null;
+    if (c.http?.mustClose) return close(c);
     ctl(C.EPOLL_CTL_MOD, c.fd, READ);
   };
 

@@ -41,6 +41,8 @@ import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
+import { protocolData, type ProtocolData } from "./protocol/choice.js";
+import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "./protocol/http.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call. */
@@ -130,6 +132,9 @@ export interface IocpThreadData {
   handles: SharedArrayBuffer;
   ios: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  protocol: ProtocolData;
+  /** http: each connection's parser state, HTTP_STATE_INTS per handle row (continued by whichever worker dequeues its read). */
+  httpStates: SharedArrayBuffer;
 }
 
 function isIocpThreadData(data: unknown): data is IocpThreadData {
@@ -175,6 +180,8 @@ export async function startIocp(
     handles: new SharedArrayBuffer(maxHandles * H_INTS * 4),
     ios: new SharedArrayBuffer(2 * maxHandles * IO_INTS * 4),
     control: new SharedArrayBuffer(CTL_INTS * 4),
+    protocol: protocolData(options),
+    httpStates: new SharedArrayBuffer(options.protocol === "http" ? maxHandles * HTTP_STATE_INTS * 4 : 0),
     ...extra,
   };
   new Int32Array(data.control)[CTL_FREE_HEAD] = -1;
@@ -324,12 +331,13 @@ export function posted(r: number, what: string): void {
 /** What the acceptor does with a new connection's handle row: post its first I/O. */
 export type OpenHandle = (d: IocpThreadData, t: Tables, arena: Arena, h: number, fd: number) => void;
 
-/** Echo: the connection's first WSARecv, into its buffer 0. */
+/** Echo (and http, its parser state reset): the connection's first WSARecv, into its buffer 0. */
 const openEcho: OpenHandle = (d, t, arena, h, fd) => {
   t.handles[h * H_INTS + H_CARRIED] = 0;
+  if (d.protocol.name === "http") httpReset(new Int32Array(d.httpStates), h * HTTP_STATE_INTS);
   Atomics.store(t.handles, h * H_INTS + H_STATE, withMode(FREE, 0, READING));
   const key = h * 2;
-  posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), d.ioBytes, key), "post recv");
+  posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), readBytes(d), key), "post recv");
 };
 
 export function acceptorMain(d: IocpThreadData, open: OpenHandle = openEcho): void {
@@ -384,6 +392,11 @@ export class EchoThread {
   private readonly ios: Int32Array;
   protected readonly arena: Arena;
   protected readonly port: number;
+  /** http: the answerer and every connection's parser state; null for echo. */
+  private readonly http: HttpResponder | null;
+  private readonly httpStates: Int32Array;
+  /** The most one recv takes (http: the answer goes after it in the same buffer). */
+  private readonly readBytes: number;
 
   constructor(protected readonly d: IocpThreadData) {
     this.t = new Tables(d);
@@ -391,6 +404,9 @@ export class EchoThread {
     this.ios = this.t.ios;
     this.arena = new Arena(d.arenaChannel, d.ioBytes);
     this.port = d.completionPort;
+    this.http = d.protocol.name === "http" ? new HttpResponder(d.protocol.counters) : null;
+    this.httpStates = new Int32Array(d.httpStates);
+    this.readBytes = readBytes(d);
   }
 
   /** GetQueuedCompletionStatus in a loop, until a STOP_KEY user completion. */
@@ -427,9 +443,16 @@ export class EchoThread {
     const h = key >> 1;
     const b = key & 1;
     const cell = h * H_INTS + H_STATE;
+    /** http: EOF when the connection closes once this answer is out (a refusal, or a closing request). */
+    let last = 0;
     if (result > 0) {
       const carried = h * H_INTS + H_CARRIED;
       this.handles[carried] = workPerMessage(this.d.work, this.handles[carried]!, result);
+    }
+    if (result > 0 && this.http !== null) {
+      last = this.answer(key, result);
+      if (last < 0) return; // no request complete yet: the next recv went into the same buffer
+    } else if (result > 0) {
       this.ios[key * IO_INTS + IO_LEN] = result;
       this.ios[key * IO_INTS + IO_SENT] = 0;
     } else if (result < 0 && !endsConnection(result)) {
@@ -441,10 +464,10 @@ export class EchoThread {
         if (modeOf(s, b ^ 1) === SENDING) {
           // The previous echo is still going out: this one waits its turn,
           // and with both buffers full no recv is posted (the memory bound).
-          if (Atomics.compareExchange(this.handles, cell, s, withMode(s, b, QUEUED)) === s) return;
-        } else if (Atomics.compareExchange(this.handles, cell, s, withMode(withMode(s, b, SENDING), b ^ 1, READING)) === s) {
+          if (Atomics.compareExchange(this.handles, cell, s, withMode(s, b, QUEUED) | last) === s) return;
+        } else if (Atomics.compareExchange(this.handles, cell, s, withMode(withMode(s, b, SENDING), b ^ 1, last !== 0 ? FREE : READING) | last) === s) {
           this.postSend(key);
-          this.postRecv(key ^ 1);
+          if (last === 0) this.postRecv(key ^ 1);
           return;
         }
         continue;
@@ -496,11 +519,13 @@ export class EchoThread {
         continue;
       }
       if (other === QUEUED) {
-        // The next echo goes out, and this buffer takes the next recv.
-        next = withMode(withMode(next, b ^ 1, SENDING), b, READING);
+        // The next echo goes out, and this buffer takes the next recv
+        // (unless, http, that echo was the last answer: EOF is set then).
+        const eof = (s & EOF) !== 0;
+        next = withMode(withMode(next, b ^ 1, SENDING), b, eof ? FREE : READING);
         if (Atomics.compareExchange(this.handles, cell, s, next) === s) {
           this.postSend(key ^ 1);
-          this.postRecv(key);
+          if (!eof) this.postRecv(key);
           return;
         }
         continue;
@@ -515,7 +540,30 @@ export class EchoThread {
 
   private postRecv(key: number): void {
     const fd = this.handles[(key >> 1) * H_INTS + H_FD]!;
-    posted(sys.portPostRecv(this.port, fd, this.arena.chunkOf(key), this.arena.offset(key), this.d.ioBytes, key), "post recv");
+    posted(sys.portPostRecv(this.port, fd, this.arena.chunkOf(key), this.arena.offset(key), this.readBytes, key), "post recv");
+  }
+
+  /**
+   * http: answers the read in buffer `key` into the same buffer after the
+   * read, and makes that answer what postSend sends. Reads of one
+   * connection never overlap (the next recv is posted only after this one
+   * is answered), so its parser state is only ever touched by one worker.
+   * Returns EOF if the connection closes once the answer is out, 0 if not,
+   * or -1 when no request completed and the next recv was posted instead.
+   */
+  private answer(key: number, result: number): number {
+    const h = key >> 1;
+    const at = h * HTTP_STATE_INTS;
+    const chunk = this.arena.chunkOf(key);
+    const from = this.arena.offset(key);
+    const len = this.http!.reply(this.httpStates, at, chunk, from, result, chunk, from + this.readBytes);
+    if (len === 0 && !httpMustClose(this.httpStates, at) && (Atomics.load(this.handles, h * H_INTS + H_STATE) & DEAD) === 0) {
+      this.postRecv(key);
+      return -1;
+    }
+    this.ios[key * IO_INTS + IO_LEN] = this.readBytes + len;
+    this.ios[key * IO_INTS + IO_SENT] = this.readBytes;
+    return httpMustClose(this.httpStates, at) ? EOF : 0;
   }
 
   private postSend(key: number): void {
@@ -535,6 +583,11 @@ export class EchoThread {
     sys.close(fd);
     this.t.pushFree(h);
   }
+}
+
+/** The most one recv takes: the whole buffer for echo; for http, what leaves room for its answer. */
+function readBytes(d: IocpThreadData): number {
+  return d.protocol.name === "http" ? httpReadBytes(d.ioBytes) : d.ioBytes;
 }
 
 /** recv/send results that end one connection quietly: the peer went, or stop() cancelled the I/O. */

@@ -8,8 +8,10 @@
  * of model.ts) plus an optional `cpus` list to pin the process to. Stdout
  * carries exactly one JSON line: {"event":"listening",...} once the server
  * accepts connections, or {"event":"error","message":...} if it could not
- * start. SIGTERM or SIGINT stops the server and exits 0; a chat server
- * first writes {"event":"stopped","chat":{...counts}} (protocol/chat.ts).
+ * start. SIGTERM or SIGINT stops the server and exits 0; an http or chat
+ * server first writes {"event":"stopped","http":{...}} or
+ * {"event":"stopped","chat":{...}} with its counts (protocol/http.ts,
+ * protocol/chat.ts).
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -18,6 +20,8 @@ import { DEFAULT_SERVER_OPTIONS } from "./model.js";
 
 /** Longer than this to stop means a thread is stuck: exit 1 rather than hang the runner. */
 const STOP_LIMIT_MS = 5_000;
+/** After a clean stop, the longest the process waits to end by itself. */
+const EXIT_GRACE_MS = 1_000;
 
 /** What the runner may pass: ServerOptions, every field but `model` optional, plus CPUs to pin to. */
 interface ProcessRequest {
@@ -87,11 +91,21 @@ async function main(): Promise<void> {
     }, STOP_LIMIT_MS);
     const chatCounts = server.chatCounts?.bind(server);
     server.stop().then(
-      () => {
+      async () => {
         clearTimeout(limit);
-        // chat: what the server counted, as a second (last) stdout line.
-        if (chatCounts !== undefined) say({ event: "stopped", chat: chatCounts() });
-        process.exit(0);
+        // What the server counted, as a last stdout line the runner and tests
+        // may read: http (requests, refusals) or chat (frames relayed, closes).
+        const { httpCountsOfProcess } = await import("./protocol/choice.js");
+        const http = httpCountsOfProcess();
+        const chat = chatCounts?.();
+        if (http !== null || chat !== undefined) {
+          say({ event: "stopped", ...(http !== null ? { http } : {}), ...(chat !== undefined ? { chat } : {}) });
+        }
+        // End naturally rather than process.exit(): a profiler (clinic) flushes
+        // its samples on "beforeExit" and a hard exit truncates them. Should
+        // anything still hold the loop open, exit anyway shortly.
+        process.exitCode = 0;
+        setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
       },
       (err: unknown) => {
         process.stderr.write(`iobench server: stopping failed: ${firstLine(err)}\n`);

@@ -31,11 +31,12 @@ export interface ServerOptions {
   /** Work done for every message received (--work), or null; see protocol/work.ts for what "per message" means. */
   work: MessageWork | null;
   /**
-   * What the server speaks: "echo" (the seeds' protocol) or "chat"
-   * (exercise 6: length-prefixed frames relayed to every client, see
-   * protocol/chat.ts). In chat, bufferBytes caps each connection's output backlog.
+   * What the server speaks: "echo" (the seeds' protocol), "http" (minimal
+   * HTTP/1.1 keep-alive, servers/protocol/http.ts) or "chat" (exercise 6:
+   * length-prefixed frames relayed to every client, see protocol/chat.ts).
+   * In chat, bufferBytes caps each connection's output backlog.
    */
-  protocol: "echo" | "chat";
+  protocol: "echo" | "http" | "chat";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. */
   maxFrameBytes: number;
 }

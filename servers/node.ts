@@ -22,6 +22,8 @@ import type { StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "./protocol/echo.js";
 import { workPerMessage, type MessageWork } from "./protocol/work.js";
+import { protocolData, type ProtocolData } from "./protocol/choice.js";
+import { serveHttpSocket } from "./protocol/http-node.js";
 import { startThreads, whenExited } from "./threads.js";
 
 /** What the supervisor gives each thread. */
@@ -34,6 +36,7 @@ interface NodeThreadData {
   work: MessageWork | null;
   /** Int32Array [open connections, most allowed (0 = not set yet)], shared by every thread. */
   connections: SharedArrayBuffer;
+  protocol: ProtocolData;
 }
 
 /** What a thread tells the supervisor once, after listen({ fd }). */
@@ -53,7 +56,9 @@ export const start: StartModel = async (options) => {
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const connections = new SharedArrayBuffer(8);
-  const data: NodeThreadData = { model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), work: options.work, connections };
+  const data: NodeThreadData = {
+    model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), work: options.work, connections, protocol: protocolData(options),
+  };
   const workers = startThreads(import.meta.url, threads, () => data);
 
   const reports = await Promise.all(workers.map(firstReport));
@@ -131,6 +136,12 @@ function serve(data: NodeThreadData): void {
     });
     socket.setNoDelay(true);
     let carried = 0; // bytes of a message not complete yet (--work)
+    // ECONNRESET, EPIPE: the peer went away. Without a listener the error
+    // would be thrown and take the whole server down.
+    socket.on("error", () => socket.destroy());
+    if (data.protocol.name === "http") {
+      return serveHttpSocket(socket, data.protocol, data.highWaterMark, (n) => (carried = workPerMessage(data.work, carried, n)));
+    }
     socket.on("data", (chunk: Buffer) => {
       carried = workPerMessage(data.work, carried, chunk.length);
       // write() returns false once the socket holds more than highWaterMark
@@ -140,9 +151,6 @@ function serve(data: NodeThreadData): void {
     });
     socket.on("drain", () => socket.resume());
     socket.on("end", () => socket.end());
-    // ECONNRESET, EPIPE: the peer went away. Without a listener the error
-    // would be thrown and take the whole server down.
-    socket.on("error", () => socket.destroy());
   });
 
   let listening = false;

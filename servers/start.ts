@@ -61,7 +61,7 @@ function checkOptions(info: ModelInfo, o: ServerOptions): void {
   if (!isPositiveInt(o.backlog, 1 << 20)) throw new Error(`backlog must be a positive whole number, not ${JSON.stringify(o.backlog)}`);
   if (!isPositiveInt(o.bufferBytes, 64 << 20)) throw new Error(`bufferBytes must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`);
   if (o.accept !== "poll" && o.accept !== "ring") throw new Error(`accept must be "poll" or "ring", not ${JSON.stringify(o.accept)}`);
-  if (o.protocol !== "echo" && o.protocol !== "chat") throw new Error(`protocol must be "echo" or "chat", not ${JSON.stringify(o.protocol)}`);
+  if (o.protocol !== "echo" && o.protocol !== "http" && o.protocol !== "chat") throw new Error(`protocol must be "echo", "http" or "chat", not ${JSON.stringify(o.protocol)}`);
   if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) throw new Error(`maxFrameBytes must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`);
   if (o.protocol === "chat" && o.work !== null && o.work !== undefined) throw new Error("work applies to the echo protocol only, not chat");
   if (o.protocol === "chat" && o.bufferBytes < o.maxFrameBytes + HEADER_BYTES) {

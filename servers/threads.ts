@@ -27,6 +27,20 @@ export class StopFlag {
 }
 
 /**
+ * Options every server thread is started with. Under a profiler (the
+ * runner sets IOBENCH_PROFILER): clinic injects its samplers through
+ * NODE_OPTIONS ("-r sampler.js"), which worker threads would load too, each
+ * writing the same per-process files at once (clinic then cannot decode
+ * them); threads get the environment without NODE_OPTIONS, so only the
+ * main thread samples (process-wide figures such as CPU cover every thread).
+ */
+export function threadOptions(): { env?: NodeJS.ProcessEnv } {
+  if (process.env["IOBENCH_PROFILER"] === undefined) return {};
+  const { NODE_OPTIONS: _dropped, ...env } = process.env;
+  return { env };
+}
+
+/**
  * Starts `count` worker threads running `file` (a model file's compiled
  * URL, usually `import.meta.url`), each given `data(i)` as workerData.
  * A thread that throws takes the whole server down: a silently missing
@@ -35,7 +49,7 @@ export class StopFlag {
 export function startThreads(file: string | URL, count: number, data: (index: number) => unknown): Worker[] {
   const workers: Worker[] = [];
   for (let i = 0; i < count; i++) {
-    const worker = new Worker(new URL(file), { workerData: data(i) });
+    const worker = new Worker(new URL(file), { workerData: data(i), ...threadOptions() });
     worker.on("error", (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`iobench server: a server thread failed: ${message}\n`);

@@ -66,6 +66,16 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["--protocol", "chat", "--client-engine", "epoll"], /--client-engine applies to echo sessions/],
   [["serve", "--protocol", "chat", "--max-frame", "100", "--buffer", "50"], /--buffer 50 must hold one largest chat frame/],
   [["serve", "--work", "sleep"], /--work 'sleep': expected cpu:<time> or block:<time>/],
+  [["--client", "autocannon"], /--client autocannon speaks HTTP only: add --protocol http/],
+  [["--client", "curl", "--protocol", "http"], /--client must be iobench, autocannon or wrk, got 'curl'/],
+  [["--protocol", "gopher"], /Invalid values: .*protocol/],
+  [["--http-method", "POST"], /--http-method applies with --protocol http only/],
+  [["--protocol", "chat", "--client", "wrk"], /--client wrk speaks HTTP only: add --protocol http/],
+  [["--protocol", "chat", "--http-method", "GET"], /--http-method applies with --protocol http only/],
+  [["--protocol", "http", "--senders", "2"], /--senders applies to --protocol chat only/],
+  [["serve", "--protocol", "chat", "--work", "cpu:1us"], /--work applies to --protocol echo or http, not chat/],
+  [["--profile", "bubbleprof"], /--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20/],
+  [["--profile", "doctor", "--target", "127.0.0.1:9"], /cannot profile an external server/],
 ];
 
 for (const [args, pattern] of USAGE_CASES) {

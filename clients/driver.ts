@@ -1,0 +1,37 @@
+/**
+ * What the runner drives a run with: iobench's own client, or an outside
+ * HTTP load tool (autocannon, wrk) that users already trust, as a
+ * cross-check. Every driver has the LoadClient life cycle (start → warm-up
+ * → beginMeasure → endMeasure → finish; stop() on error paths) and hands
+ * over the same ClientMeasurement, so an outside tool's figures land in
+ * results.json in the very same shape as iobench's.
+ */
+import type { ClientEngine, ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
+
+/** Which program generates the load. */
+export type ClientKind = "iobench" | "autocannon" | "wrk";
+
+export const CLIENT_KINDS: readonly ClientKind[] = ["iobench", "autocannon", "wrk"];
+
+/** A running load generator. */
+export interface LoadDriver {
+  /** iobench's client: the session engine its threads run (outside tools: absent). */
+  readonly engine?: ClientEngine;
+  /** Counters for progress (an outside tool that reports only at its end shows zeros). */
+  live(): LiveCounters;
+  beginMeasure(): void;
+  endMeasure(): void;
+  /** Ends the window if open, stops the load and reports the window. */
+  finish(): Promise<ClientMeasurement>;
+  /** Stops the load on an error path. */
+  stop(): Promise<void>;
+}
+
+/** Starts the load generator `kind` with `opts` (outside tools need opts.http: they speak HTTP only). */
+export async function startDriver(kind: ClientKind, opts: ClientOptions): Promise<LoadDriver> {
+  if (kind === "iobench") return (await import("./client.js")).LoadClient.start(opts);
+  if (opts.http === undefined) throw new Error(`${kind} speaks HTTP only: use --protocol http`);
+  if (opts.script !== undefined) throw new Error(`${kind} runs its own closed loop: a load script (ramp-up, think time, open loop...) applies to iobench's client only`);
+  if (kind === "autocannon") return (await import("./autocannon-client.js")).AutocannonClient.start(opts);
+  return (await import("./wrk-client.js")).WrkClient.start(opts);
+}
