@@ -80,6 +80,17 @@ th{background:#f2f2f2} .num{text-align:right;font-variant-numeric:tabular-nums}
 `;
 
 /** The whole page. */
+/** --profile: a link to each run's clinic HTML (paths are relative to the results directory, where the report is). */
+function profilesSection(r: ReportView["results"]): string {
+  const rows = r.runs.flatMap((run) => {
+    if (run.status !== "ok" || run.profile === undefined) return [];
+    const p = run.profile;
+    const cell = p.html !== null ? `<a href="${escapeHtml(p.html)}">${escapeHtml(p.html)}</a>` : escapeHtml(`none: ${p.error ?? "no report"}`);
+    return [`<li>run ${run.config.index + 1} (${escapeHtml(run.config.model)}): clinic ${escapeHtml(p.tool)} ${cell}</li>`];
+  });
+  return rows.length === 0 ? "" : `<section><h2>Profiles</h2><ul>${rows.join("")}</ul></section>`;
+}
+
 export function renderHtml(view: ReportView): string {
   const r = view.results;
   const runs = runTable(r);
@@ -99,6 +110,7 @@ ${warningsSection(view.warnings)}
 <section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>
+${profilesSection(r)}
 <section><h2>Environment</h2>${table(["", ""], environmentRows(r))}</section>
 <script type="application/json" id="report-data">${data}</script>
 <script>${scriptSafe(chartJsSource())}</script>

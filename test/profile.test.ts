@@ -31,6 +31,8 @@ test("bench --profile doctor: a clinic doctor profile of iocp under load, linked
     const html = path.join(resultsDir, run.profile!.html!);
     assert.ok(statSync(html).size > 10_000, "the HTML is too small to be a report");
     assert.match(readFileSync(html, "utf8").slice(0, 2000), /<html/i);
+    // The sweep's HTML report links it too.
+    assert.ok(readFileSync(path.join(resultsDir, "report.html"), "utf8").includes(`href="${run.profile!.html!}"`), "report.html does not link the profile");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
