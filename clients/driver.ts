@@ -6,6 +6,7 @@
  * over the same ClientMeasurement, so an outside tool's figures land in
  * results.json in the very same shape as iobench's.
  */
+import { isScripted } from "./script.js";
 import type { ClientEngine, ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
 
 /** Which program generates the load. */
@@ -31,7 +32,7 @@ export interface LoadDriver {
 export async function startDriver(kind: ClientKind, opts: ClientOptions): Promise<LoadDriver> {
   if (kind === "iobench") return (await import("./client.js")).LoadClient.start(opts);
   if (opts.http === undefined) throw new Error(`${kind} speaks HTTP only: use --protocol http`);
-  if (opts.script !== undefined) throw new Error(`${kind} runs its own closed loop: a load script (ramp-up, think time, open loop...) applies to iobench's client only`);
+  if (opts.script !== undefined && isScripted(opts.script)) throw new Error(`${kind} runs its own closed loop: a load script (ramp-up, think time, open loop...) applies to iobench's client only`);
   if (kind === "autocannon") return (await import("./autocannon-client.js")).AutocannonClient.start(opts);
   return (await import("./wrk-client.js")).WrkClient.start(opts);
 }
