@@ -177,16 +177,9 @@ export interface ScenarioRecord {
 }
 
 /** The load script of one run, resolved: the open-loop rate is per session here, whatever way it was asked for. */
-export interface RunLoad {
+export interface RunLoad extends Pick<LoadOptions, "rampUpSec" | "connectRatePerSec" | "sizeDistribution" | "messagesPerSession" | "thinkTimeMs" | "loop"> {
   /** Scenario name, or null without --scenario. */
   scenario: string | null;
-  rampUpSec: number;
-  connectRatePerSec: number;
-  /** Per-message size distribution, or null (every message is sizeBytes). */
-  sizeDistribution: SizeSpec | null;
-  messagesPerSession: number;
-  thinkTimeMs: number;
-  loop: "closed" | "open";
   /** Open loop: target messages per second per session (chat: frames per second per sender); null in closed loop. */
   targetRatePerSessionPerSec: number | null;
   /** Open loop: target messages per second over all sessions (chat: deliveries, frames × members); null in closed loop. */

@@ -1,36 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHECK_INJECTED_WORK, CHECK_LOAD_ARGS, CHECK_THRESHOLDS } from "../bench/lib.js";
 import type { CheckFile } from "../reports/check-report.js";
+import { cli as runCli, type Outcome } from "./fixtures/cli.js";
 
-const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+/** The check's own runs take minutes at worst (--against builds a worktree). */
+const cli = (args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> => runCli(args, { cwd, env, timeoutMs: 200_000 });
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 200_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function checkJson(o: Outcome, cwd: string): CheckFile {
   const m = /^iobench check: (.+check\.json) and check\.md$/m.exec(o.stderr);

@@ -2,32 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
+import { MAIN, cli, type Outcome } from "./fixtures/cli.js";
 
-const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs the CLI to completion (killed after timeoutMs). */
-function cli(args: string[], timeoutMs = 20_000): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Exactly one stderr line, "iobench: ...", no stack trace, the expected exit status. */
 function assertOneLineError(o: Outcome, code: number, pattern: RegExp): void {

@@ -5,40 +5,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ResultsFile } from "../reports/schema.js";
 import { validateScenario } from "../scenarios/format.js";
 import { builtinNames, listLines, loadBuiltins, loadScenarioFile } from "../scenarios/load.js";
+import { cli } from "./fixtures/cli.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
 
-const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const BUILTINS = ["bulk-64k", "c10k", "chat-fanout", "connect-storm", "cpu-work", "db-work", "pingpong-64b"];
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[], timeoutMs = 30_000): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "iobench-scenario-test-"));
