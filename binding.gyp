@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "iobench",
-      "sources": ["servers/native/iobench.c", "servers/native/uring-client.c"],
+      "sources": ["native/iobench.c", "native/uring-client.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
     }

@@ -11,7 +11,7 @@
  */
 import net from "node:net";
 import { createInterface } from "node:readline";
-import { FrameReader, HEADER_BYTES, encodeFrame } from "../servers/protocol/chat.js";
+import { FrameReader, HEADER_BYTES, encodeFrame } from "../protocol/chat.js";
 
 /** "9000", "127.0.0.1:9000" or "[::1]:9000" → host and port; null if it is none of those. */
 function parseTarget(text: string): { host: string; port: number } | null {

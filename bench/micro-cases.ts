@@ -5,7 +5,7 @@
 import { byteView, makePattern, messageShift, verifyChunk } from "../clients/message.js";
 import { FastRecorder, createHistogram, recordUs } from "../clients/recorder.js";
 import { HTTP_DONE, HttpSessions } from "../clients/http-session.js";
-import { HTTP_GET_BODY, HTTP_STATE_INTS, HttpResponder, httpCounterBuffer, httpReplyBound, httpReset } from "../servers/protocol/http.js";
+import { HTTP_GET_BODY, HTTP_STATE_INTS, HttpResponder, httpCounterBuffer, httpReplyBound, httpReset } from "../protocol/http.js";
 
 /** One case: `batch()` builds its state once and returns the function tinybench times. */
 export interface MicroCase {

@@ -7,7 +7,7 @@ import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
 import type { ChatLoad, LoadOptions } from "../reports/schema.js";
 import { UsageError } from "../runner/errors.js";
 import type { ServerOptions } from "../servers/model.js";
-import type { WorkSpec } from "../servers/protocol/work.js";
+import type { WorkSpec } from "../protocol/work.js";
 import { integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 

@@ -8,11 +8,11 @@ import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import type { ServerOptions } from "../servers/model.js";
 import { findModel } from "../servers/models.js";
-import { formatWork } from "../servers/protocol/work.js";
+import { formatWork } from "../protocol/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
-import { HEADER_BYTES } from "../servers/protocol/chat.js";
+import { HEADER_BYTES } from "../protocol/chat.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;

@@ -9,14 +9,14 @@
  * other than 2xx are mismatches too.
  */
 import autocannon from "autocannon";
-import { sys } from "../servers/native/index.js";
+import { sys } from "../native/index.js";
 import type { LoadDriver } from "./driver.js";
 import { createHistogram } from "./recorder.js";
 import { FastRecorder } from "./recorder.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
 import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters } from "./types.js";
 import { NO_ERRORS } from "./types.js";
-import { HTTP_GET_BODY } from "../servers/protocol/http.js";
+import { HTTP_GET_BODY } from "../protocol/http.js";
 import { outsideToolBody } from "./message.js";
 
 /** How long an instance may run at most (it is stopped long before). */

@@ -15,8 +15,8 @@
  * keep up (CLIENT-SATURATED), as for echo.
  */
 import net from "node:net";
-import { sys } from "../servers/native/index.js";
-import { FrameReader } from "../servers/protocol/chat.js";
+import { sys } from "../native/index.js";
+import { FrameReader } from "../protocol/chat.js";
 import { CHAT_FIELDS_BYTES, SenderOrder, chatFrame, nowUs, readChatFrame } from "./chat-message.js";
 import { createHistogram, recordUs } from "./recorder.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";

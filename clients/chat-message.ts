@@ -11,7 +11,7 @@
  * spliced with another or shifted fails the check. The server never looks
  * inside a payload (protocol/chat.ts); only clients do.
  */
-import { HEADER_BYTES } from "../servers/protocol/chat.js";
+import { HEADER_BYTES } from "../protocol/chat.js";
 
 /** The fixed part of a payload, bytes; the smallest payload size. */
 export const CHAT_FIELDS_BYTES = 16;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { errname, sys } from "../servers/native/index.js";
+import { errname, sys } from "../native/index.js";
 import { mergeEncoded } from "./recorder.js";
 import {
   LIVE_CONNECTED,

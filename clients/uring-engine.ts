@@ -7,7 +7,7 @@
  * Why it is faster: the epoll engine pays, per message, one Node-API call
  * and one syscall for recv and again for send (~0.2-0.3 µs of call overhead
  * each, plus the syscall), and a share of an epoll_wait. Here a whole batch
- * of work is one Node-API call and one io_uring_enter (servers/native/
+ * of work is one Node-API call and one io_uring_enter (native/
  * uring-client.c): every send the batch produced goes in as an SQE, and the
  * same call waits for and returns the next completions in bulk. A connected
  * session keeps one multishot recv armed for its whole life (no re-arm per
@@ -28,8 +28,8 @@
  * (its buffer, if any, is still handed back).
  */
 import { performance } from "node:perf_hooks";
-import { C, errname, sys } from "../servers/native/index.js";
-import type { UringHandle } from "../servers/native/index.js";
+import { C, errname, sys } from "../native/index.js";
+import type { UringHandle } from "../native/index.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
 import { FastRecorder } from "./recorder.js";

@@ -28,7 +28,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { C, errname, sys } from "../servers/native/index.js";
+import { C, errname, sys } from "../native/index.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
 import { FastRecorder } from "./recorder.js";

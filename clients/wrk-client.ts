@@ -20,7 +20,7 @@ import { clampUs, createHistogram } from "./recorder.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
 import type { ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
 import { NO_ERRORS } from "./types.js";
-import { HTTP_GET_BODY } from "../servers/protocol/http.js";
+import { HTTP_GET_BODY } from "../protocol/http.js";
 
 /** How to get wrk when it is missing. */
 export const WRK_INSTALL_HINT = "wrk is not installed: on Debian/Ubuntu run `apt-get install wrk` (as root), then try again";

@@ -9,7 +9,7 @@
  */
 import type { ClientEngine, ErrorCounts, SizeSpec } from "../clients/types.js";
 import type { Scenario } from "../scenarios/format.js";
-import type { MessageWork, WorkSpec } from "../servers/protocol/work.js";
+import type { MessageWork, WorkSpec } from "../protocol/work.js";
 import type { ChatMeasurement } from "../clients/chat-client.js";
 
 /** The `schema` tag of every results.json. */
@@ -104,7 +104,7 @@ export interface BenchOptions {
   bufferBytes: number;
   /** completion-routine accept style: poll (the seed's) or ring. */
   accept: "poll" | "ring";
-  /** Server work per message (--work), or null for none (see servers/protocol/work.ts). Absent in files written before it existed. */
+  /** Server work per message (--work), or null for none (see protocol/work.ts). Absent in files written before it existed. */
   work?: WorkSpec | null;
   /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
   chat?: ChatLoad;

@@ -4,7 +4,7 @@
  * errors, so it is raised (soft up to hard) or refused before any run. The
  * server process inherits the limit, so this runs before it is spawned.
  */
-import type * as Native from "../servers/native/index.js";
+import type * as Native from "../native/index.js";
 import { UsageError, oneLine } from "./errors.js";
 
 /** Fds a process needs beyond one per session (Node itself, epoll sets, stdio, files). */
@@ -13,7 +13,7 @@ export const FD_MARGIN = 128;
 /** The native addon, loaded on demand so a missing build is one line, not a stack trace. */
 async function addon(): Promise<typeof Native> {
   try {
-    return await import("../servers/native/index.js");
+    return await import("../native/index.js");
   } catch (err) {
     throw new UsageError(`the native addon cannot be loaded: ${oneLine(err)}`);
   }

@@ -11,7 +11,7 @@ import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
 import type { BenchOptions, ChatLoad, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
 import type { ModelName, ServerOptions } from "../servers/model.js";
-import { HEADER_BYTES } from "../servers/protocol/chat.js";
+import { HEADER_BYTES } from "../protocol/chat.js";
 import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
 

@@ -6,7 +6,7 @@
  */
 import type { SizeSpec } from "../clients/types.js";
 import type { BenchOptions } from "../reports/schema.js";
-import { formatWork } from "../servers/protocol/work.js";
+import { formatWork } from "../protocol/work.js";
 import type { MessageSize, Scenario, ScenarioServer } from "./format.js";
 
 /** A SizeSpec (or fixed sizes) in the file format's messageSize shape. */

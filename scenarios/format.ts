@@ -11,7 +11,7 @@
  * errors, so a misspelt field is never silently ignored.
  */
 import { UsageError, oneLine } from "../runner/errors.js";
-import { parseWork } from "../servers/protocol/work.js";
+import { parseWork } from "../protocol/work.js";
 
 /** A message-size distribution: uniform between two sizes, or sizes with weights. */
 export type SizeDistribution =

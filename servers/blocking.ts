@@ -24,13 +24,13 @@
  */
 import { readdirSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";
-import { sys, C } from "./native/index.js";
+import { sys, C } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
-import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "./protocol/echo.js";
-import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { httpThread, protocolData, type HttpThread, type ProtocolData } from "./protocol/choice.js";
+import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
+import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { httpThread, protocolData, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */

@@ -29,12 +29,12 @@
  * an inbox plus a user completion on the owner's ring (QueueUserAPC).
  */
 import { isMainThread, workerData } from "node:worker_threads";
-import { sys, C, errname } from "./native/index.js";
+import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
-import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
-import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "./protocol/choice.js";
+import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
+import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */

@@ -15,12 +15,12 @@
  * eventfd in the owner's epoll set to wake it.
  */
 import { isMainThread, workerData } from "node:worker_threads";
-import { sys, C } from "./native/index.js";
+import { sys, C } from "../native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
-import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
-import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "./protocol/choice.js";
+import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
+import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */

@@ -36,13 +36,13 @@
  * that member's lock, and the worker posts the send if none is in flight.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { sys, C, errname } from "./native/index.js";
+import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
-import { ioFailure, isPeerGone, perConnectionCap } from "./protocol/echo.js";
-import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { protocolData, type ProtocolData } from "./protocol/choice.js";
-import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "./protocol/http.js";
+import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
+import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { protocolData, type ProtocolData } from "../protocol/choice.js";
+import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "../protocol/http.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call. */

@@ -4,7 +4,7 @@
  * what each accept() failure means, so five models do not word or judge
  * them five ways.
  */
-import { sys, C, errname } from "./native/index.js";
+import { sys, C, errname } from "../native/index.js";
 import type { ServerOptions } from "./model.js";
 
 /** "127.0.0.1:9000", or "[::1]:9000" for IPv6. */

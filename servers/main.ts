@@ -59,7 +59,7 @@ function parseRequest(arg: string | undefined): ProcessRequest {
  * starts them, so the model's threads are pinned too.
  */
 async function pinTo(cpus: number[]): Promise<void> {
-  const { sys, errname } = await import("./native/index.js");
+  const { sys, errname } = await import("../native/index.js");
   for (const tid of readdirSync("/proc/self/task")) {
     const r = sys.setAffinity(Number(tid), cpus);
     // ESRCH: the thread ended between the listing and the call.
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         clearTimeout(limit);
         // What the server counted, as a last stdout line the runner and tests
         // may read: http (requests, refusals) or chat (frames relayed, closes).
-        const { httpCountsOfProcess } = await import("./protocol/choice.js");
+        const { httpCountsOfProcess } = await import("../protocol/choice.js");
         const http = httpCountsOfProcess();
         const chat = chatCounts?.();
         if (http !== null || chat !== undefined) {

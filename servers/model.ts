@@ -3,9 +3,9 @@
  * started inside the server process (servers/main.ts) by its supervisor
  * thread, which owns signals; the model's own threads are worker threads.
  */
-import { DEFAULT_MAX_FRAME_BYTES, type ChatCounts } from "./protocol/chat.js";
+import { DEFAULT_MAX_FRAME_BYTES, type ChatCounts } from "../protocol/chat.js";
 
-import type { MessageWork } from "./protocol/work.js";
+import type { MessageWork } from "../protocol/work.js";
 
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
@@ -32,7 +32,7 @@ export interface ServerOptions {
   work: MessageWork | null;
   /**
    * What the server speaks: "echo" (the seeds' protocol), "http" (minimal
-   * HTTP/1.1 keep-alive, servers/protocol/http.ts) or "chat" (exercise 6:
+   * HTTP/1.1 keep-alive, protocol/http.ts) or "chat" (exercise 6:
    * length-prefixed frames relayed to every client, see protocol/chat.ts).
    * In chat, bufferBytes caps each connection's output backlog.
    */

@@ -17,13 +17,13 @@
 import { readdirSync } from "node:fs";
 import net from "node:net";
 import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
-import { sys } from "./native/index.js";
+import { sys } from "../native/index.js";
 import type { StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
-import { perConnectionCap } from "./protocol/echo.js";
-import { workPerMessage, type MessageWork } from "./protocol/work.js";
-import { protocolData, type ProtocolData } from "./protocol/choice.js";
-import { serveHttpSocket } from "./protocol/http-node.js";
+import { perConnectionCap } from "../protocol/echo.js";
+import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { protocolData, type ProtocolData } from "../protocol/choice.js";
+import { serveHttpSocket } from "../protocol/http-node.js";
 import { startThreads, whenExited } from "./threads.js";
 
 /** What the supervisor gives each thread. */

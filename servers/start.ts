@@ -5,12 +5,12 @@
  * act on; the server process (main.ts) and the tests call this.
  */
 import { isIP } from "node:net";
-import { sys, errname } from "./native/index.js";
+import { sys, errname } from "../native/index.js";
 import type { RunningServer, ServerOptions, StartModel } from "./model.js";
 import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
-import { checkMessageWork } from "./protocol/work.js";
-import { HEADER_BYTES } from "./protocol/chat.js";
+import { checkMessageWork } from "../protocol/work.js";
+import { HEADER_BYTES } from "../protocol/chat.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
 const PROBE_ENTRIES = 8;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { ChatLoadClient, checkChatOptions } from "../clients/chat-client.js";
-import { FrameReader } from "../servers/protocol/chat.js";
+import { FrameReader } from "../protocol/chat.js";
 import { startServerProcess } from "./conformance/server.js";
 
 const OPTIONS = { host: "127.0.0.1", members: 6, senders: 2, rateHz: 200, payloadBytes: 64, timeoutMs: 3_000 };

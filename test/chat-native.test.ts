@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sys, C } from "../servers/native/index.js";
+import { sys, C } from "../native/index.js";
 
 test("eventfd: signals add up, a drain reads them back and resets, an empty drain is 0", () => {
   const fd = sys.eventfdCreate();

@@ -1,11 +1,11 @@
 /**
- * The chat framing (servers/protocol/chat.ts), pure: a stream cut at every
+ * The chat framing (protocol/chat.ts), pure: a stream cut at every
  * possible boundary yields the same frames; bad headers are caught wherever
  * they are split; the output ring keeps frames whole and bounded.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatCounters, FrameReader, HEADER_BYTES, OutRing, encodeFrame, scanFrames } from "../servers/protocol/chat.js";
+import { ChatCounters, FrameReader, HEADER_BYTES, OutRing, encodeFrame, scanFrames } from "../protocol/chat.js";
 
 function payload(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);

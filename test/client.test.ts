@@ -4,7 +4,7 @@ import net from "node:net";
 import { LoadClient, clientEngineFor, defaultClientThreads } from "../clients/client.js";
 import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../clients/types.js";
 import type { ClientMeasurement, ClientOptions, ErrorCounts } from "../clients/types.js";
-import { sys } from "../servers/native/index.js";
+import { sys } from "../native/index.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
 import type { FixtureOptions } from "./fixtures/echo-server.js";
 

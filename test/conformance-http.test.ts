@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import { MODELS } from "../servers/models.js";
-import { HTTP_GET_BODY, HTTP_HEAD_LIMIT } from "../servers/protocol/http.js";
+import { HTTP_GET_BODY, HTTP_HEAD_LIMIT } from "../protocol/http.js";
 import { closeSocket, connect, delay, pattern, readBytes, session } from "./conformance/clients.js";
 import { rssBytes, spawnMain, withServer, type ServerProcess } from "./conformance/server.js";
 

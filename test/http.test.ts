@@ -1,5 +1,5 @@
 /**
- * The http state machine (servers/protocol/http.ts), alone: answers, splits
+ * The http state machine (protocol/http.ts), alone: answers, splits
  * at every byte boundary, refusals, the answer-size bound, and fuzzed input.
  */
 import { test } from "node:test";
@@ -15,7 +15,7 @@ import {
   httpReadBytes,
   httpReplyBound,
   httpReset,
-} from "../servers/protocol/http.js";
+} from "../protocol/http.js";
 
 const GET_ANSWER = `HTTP/1.1 200 OK\r\nContent-Length: ${HTTP_GET_BODY.length}\r\n\r\n${HTTP_GET_BODY}`;
 const postAnswer = (body: string, close = false): string =>

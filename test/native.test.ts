@@ -1,5 +1,5 @@
 /**
- * Tests of the native addon (servers/native): real sockets on loopback, real
+ * Tests of the native addon (native): real sockets on loopback, real
  * epoll, and the io_uring completion port driven from several worker threads.
  * This file is also the worker script: in a worker it runs `workerMain`.
  */
@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { sys, C, errname } from "../servers/native/index.js";
+import { sys, C, errname } from "../native/index.js";
 
 /** What a worker is asked to do (workerData). */
 type Job =

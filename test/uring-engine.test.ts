@@ -5,8 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { receiveBuffers, uringProbe } from "../clients/uring-engine.js";
-import { C, sys } from "../servers/native/index.js";
-import type { UringHandle } from "../servers/native/index.js";
+import { C, sys } from "../native/index.js";
+import type { UringHandle } from "../native/index.js";
 
 test("receive buffers: a power of two, two per session while memory allows, at most 64 MiB", () => {
   for (const [size, sessions] of [[1, 1], [64, 256], [64, 10_000], [4096, 1000], [65536, 10_000], [256 << 20, 1]] as const) {

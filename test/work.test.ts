@@ -5,8 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { sys } from "../servers/native/index.js";
-import { formatWork, parseWork, workPerMessage } from "../servers/protocol/work.js";
+import { sys } from "../native/index.js";
+import { formatWork, parseWork, workPerMessage } from "../protocol/work.js";
 import type { ResultsFile } from "../reports/schema.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));

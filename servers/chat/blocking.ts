@@ -18,11 +18,11 @@
  * down) instead of being written. So a blocking send never waits on a
  * client that stopped reading, and neither does any other member.
  */
-import { sys, C } from "../native/index.js";
+import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { startBlocking } from "../blocking.js";
-import { ioFailure, isPeerGone, sendAll } from "../protocol/echo.js";
-import { ChatCounters, FrameReader } from "../protocol/chat.js";
+import { ioFailure, isPeerGone, sendAll } from "../../protocol/echo.js";
+import { ChatCounters, FrameReader } from "../../protocol/chat.js";
 import { lockCell, unlockCell } from "../threads.js";
 
 /** A slot that holds no member. */

@@ -18,10 +18,10 @@
  * frame that does not fit drops that connection (counted) at once.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { sys, C } from "../native/index.js";
+import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
-import { ioFailure } from "../protocol/echo.js";
-import { ChatCounters, FrameReader, OutRing } from "../protocol/chat.js";
+import { ioFailure } from "../../protocol/echo.js";
+import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
 import { PerIoData, RoutineThread, endsConnection, startRoutines, type RoutineThreadData } from "../completion-routine.js";
 
 /** Bytes one recv takes. */

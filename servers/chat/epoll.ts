@@ -21,11 +21,11 @@
  * a client that does not read.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { sys, C } from "../native/index.js";
+import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "../listener.js";
-import { ioFailure, isPeerGone } from "../protocol/echo.js";
-import { ChatCounters, FrameReader, OutRing } from "../protocol/chat.js";
+import { ioFailure, isPeerGone } from "../../protocol/echo.js";
+import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 const MAX_EVENTS = 256;

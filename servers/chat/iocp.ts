@@ -22,10 +22,10 @@
  * not read.
  */
 import { isMainThread, workerData } from "node:worker_threads";
-import { sys, C } from "../native/index.js";
+import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
-import { ioFailure } from "../protocol/echo.js";
-import { ChatCounters, HEADER_BYTES, OutRing, RING_INTS, scanFrames } from "../protocol/chat.js";
+import { ioFailure } from "../../protocol/echo.js";
+import { ChatCounters, HEADER_BYTES, OutRing, RING_INTS, scanFrames } from "../../protocol/chat.js";
 import { lockCell, unlockCell } from "../threads.js";
 import {
   CHUNK_HANDLES,

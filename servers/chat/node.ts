@@ -19,7 +19,7 @@ import net from "node:net";
 import { BroadcastChannel, isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { StartModel } from "../model.js";
 import { boundPort, openListener } from "../listener.js";
-import { ChatCounters, FrameReader } from "../protocol/chat.js";
+import { ChatCounters, FrameReader } from "../../protocol/chat.js";
 import { signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 /** What the supervisor gives each thread. */

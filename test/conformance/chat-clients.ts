@@ -4,7 +4,7 @@
  * clients/chat-message.ts. Each records every frame it receives.
  */
 import type net from "node:net";
-import { FrameReader } from "../../servers/protocol/chat.js";
+import { FrameReader } from "../../protocol/chat.js";
 import { SenderOrder, chatFrame, readChatFrame } from "../../clients/chat-message.js";
 import { connect, delay } from "./clients.js";
 

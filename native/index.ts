@@ -216,12 +216,12 @@ export interface NativeConstants {
 }
 
 function load(): NativeAddon {
-  // dist/servers/native/index.js and servers/native/index.ts both sit three
-  // levels below the package root, where node-gyp writes build/Release.
+  // dist/native/index.js sits two levels below the package root, where
+  // node-gyp writes build/Release; native/index.ts one level.
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    path.resolve(here, "../../../build/Release/iobench.node"),
     path.resolve(here, "../../build/Release/iobench.node"),
+    path.resolve(here, "../build/Release/iobench.node"),
   ];
   const file = candidates.find((f) => existsSync(f));
   if (file === undefined) {

@@ -1,7 +1,7 @@
 /*
  * iobench native addon: the system calls Node.js cannot make by itself
  * (blocking sockets, epoll, an io_uring "completion port"), over Node-API.
- * The contract is servers/native/index.ts; this file only implements it.
+ * The contract is native/index.ts; this file only implements it.
  *
  * Conventions: failures return -errno; argument mistakes throw TypeError or
  * RangeError. Hot paths (recv/send/epollWait/port*) allocate nothing and
