@@ -6,6 +6,7 @@
 import { DEFAULT_MAX_FRAME_BYTES, type ChatCounts } from "../protocol/chat.js";
 
 import type { MessageWork } from "../protocol/work.js";
+import type { PortStats } from "../native/index.js";
 
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
@@ -39,7 +40,34 @@ export interface ServerOptions {
   protocol: "echo" | "http" | "chat";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. */
   maxFrameBytes: number;
+  /** iocp only: how its completion port behaves. */
+  completionPort: PortSettings;
 }
+
+/**
+ * The iocp model's completion port (native/port.c). "lifo" is a Windows
+ * completion port: at most `concurrency` threads run completions at once,
+ * waiters are released newest first, one per completion batch. "all" is
+ * the shared queue without either (every waiter wakes on each completion:
+ * the thundering herd), kept to be measured beside it.
+ */
+export interface PortSettings {
+  /** CreateIoCompletionPort's NumberOfConcurrentThreads; 0 = the CPUs the server may run on (sched_getaffinity). Ignored by "all". */
+  concurrency: number;
+  wake: "lifo" | "all";
+  /**
+   * With `block:` work: a worker tells the port it is about to block and
+   * when it is done, standing in for the Windows kernel, which sees it by
+   * itself and releases another waiter meanwhile. false = the port is not
+   * told (what the limit does to blocking work without that).
+   */
+  blockNotice: boolean;
+}
+
+/** The largest concurrency value accepted: as many as the most threads. */
+export const MAX_CONCURRENCY = 1024;
+
+export const DEFAULT_PORT_SETTINGS: PortSettings = { concurrency: 0, wake: "lifo", blockNotice: true };
 
 export interface RunningServer {
   readonly host: string;
@@ -48,6 +76,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** chat: what the server counted so far (frames relayed, connections closed and why). */
   chatCounts?(): ChatCounts;
+  /** iocp: the completion port's counters (after stop(), as they were when it closed). */
+  portStats?(): PortStats | null;
 }
 
 export type StartModel = (options: ServerOptions) => Promise<RunningServer>;
@@ -62,4 +92,5 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   work: null,
   protocol: "echo",
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  completionPort: DEFAULT_PORT_SETTINGS,
 };

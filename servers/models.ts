@@ -47,7 +47,7 @@ export const MODELS: readonly ModelInfo[] = [
     name: "iocp",
     aliases: ["completion-port"],
     seed: "IOCPEchoServ_win.cpp",
-    primitive: "one io_uring completion queue dequeued by N worker threads; an acceptor thread accepts",
+    primitive: "a completion port on one io_uring: at most --concurrency workers run at once (default: the CPUs), waiters released newest first, one per completion batch; an acceptor thread accepts",
     threadsMeaning: "N worker threads on one port",
     file: "servers/iocp.ts",
     usesIoUring: true,

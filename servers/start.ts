@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { sys, errname } from "../native/index.js";
-import type { RunningServer, ServerOptions, StartModel } from "./model.js";
+import { MAX_CONCURRENCY, type RunningServer, type ServerOptions, type StartModel } from "./model.js";
 import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
 import { checkMessageWork } from "../protocol/work.js";
@@ -68,4 +68,14 @@ function checkOptions(info: ModelInfo, o: ServerOptions): void {
     throw new Error(`chat: bufferBytes (${o.bufferBytes}) must hold at least one largest frame (maxFrameBytes ${o.maxFrameBytes} + ${HEADER_BYTES})`);
   }
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) throw new Error(`maxConnectionThreads must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`);
+  checkPortSettings(o.completionPort);
+}
+
+function checkPortSettings(p: ServerOptions["completionPort"]): void {
+  const ok = typeof p === "object" && p !== null;
+  if (!ok || !(p.concurrency === 0 || isPositiveInt(p.concurrency, MAX_CONCURRENCY))) {
+    throw new Error(`completionPort.concurrency must be a whole number from 0 (the usable CPUs) to ${MAX_CONCURRENCY}, not ${JSON.stringify(ok ? p.concurrency : p)}`);
+  }
+  if (p.wake !== "lifo" && p.wake !== "all") throw new Error(`completionPort.wake must be "lifo" or "all", not ${JSON.stringify(p.wake)}`);
+  if (typeof p.blockNotice !== "boolean") throw new Error(`completionPort.blockNotice must be true or false, not ${JSON.stringify(p.blockNotice)}`);
 }
