@@ -11,7 +11,7 @@ import { renderTable } from "../reports/table.js";
 import { serialiseResults } from "../reports/results-file.js";
 import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
 import { collectEnvironment, toolVersion } from "../runner/environment.js";
-import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { ensureOpenFileLimit } from "../runner/limits.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";

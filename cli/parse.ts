@@ -4,9 +4,9 @@
  * never silently read as a default or as NaN.
  */
 import net from "node:net";
-import { UsageError } from "../runner/errors.js";
+import { UsageError } from "../contracts/errors.js";
 import { MODELS, findModel } from "../servers/models.js";
-import type { ModelName } from "../servers/model.js";
+import type { ModelName } from "../contracts/server.js";
 
 /** What yargs hands over for a string flag: absent, once, or repeated. */
 export type RawFlag = string | string[] | number | boolean | undefined;

@@ -4,11 +4,11 @@
  * pointed at it.
  */
 import type { Options } from "yargs";
-import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
-import type { ServerOptions } from "../servers/model.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { ServerOptions } from "../contracts/server.js";
 import { findModel } from "../servers/models.js";
-import { formatWork } from "../protocol/work.js";
+import { formatWork } from "../contracts/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";

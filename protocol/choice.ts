@@ -5,7 +5,7 @@
  * model's echo path stays as it is, and only the http path goes through
  * the HttpThread a thread gets from httpThread().
  */
-import type { ServerOptions } from "../servers/model.js";
+import type { ServerOptions } from "../contracts/server.js";
 import { HttpResponder, HTTP_STATE_INTS, checkHttpCap, httpCounterBuffer, httpCounts, httpMustClose, httpReadBytes, httpReset, type HttpCounts } from "./http.js";
 
 /** What the supervisor gives every thread about the protocol. */

@@ -29,7 +29,8 @@ import type { RunningServer, StartModel } from "./model.js";
 import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 

@@ -33,7 +33,8 @@ import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 

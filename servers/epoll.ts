@@ -19,7 +19,8 @@ import { sys, C } from "../native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 

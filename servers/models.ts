@@ -3,7 +3,8 @@
  * here, the README table and `--help` are drawn from it, and the server
  * process imports a model's file only when that model is asked for.
  */
-import type { ModelName, StartModel } from "./model.js";
+import type { ModelName } from "../contracts/server.js";
+import type { StartModel } from "./model.js";
 
 export interface ModelInfo {
   name: ModelName;

@@ -6,10 +6,11 @@
  */
 import { isIP } from "node:net";
 import { sys, errname } from "../native/index.js";
-import type { RunningServer, ServerOptions, StartModel } from "./model.js";
+import type { RunningServer, StartModel } from "./model.js";
+import type { ServerOptions } from "../contracts/server.js";
 import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
-import { checkMessageWork } from "../protocol/work.js";
+import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
