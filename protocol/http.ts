@@ -402,8 +402,3 @@ function writePostHead(out: Uint8Array, o: number, length: number, close: boolea
   out.set(CRLFCRLF, o);
   return o + CRLFCRLF.length;
 }
-
-/** Rejects a cap too small for http answers, with the option's name. */
-export function checkHttpCap(options: Pick<ServerOptions, "bufferBytes">): void {
-  if (options.bufferBytes < HTTP_MIN_CAP_BYTES) throw new Error(`bufferBytes must be at least ${HTTP_MIN_CAP_BYTES} for the http protocol, not ${options.bufferBytes}`);
-}

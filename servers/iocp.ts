@@ -44,7 +44,7 @@ import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
 import { protocolData, type ProtocolData } from "../protocol/choice.js";
 import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "../protocol/http.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call. */
 const MAX_COMPLETIONS = 256;
@@ -158,7 +158,7 @@ export async function startIocp(
   file: string,
   extra: Partial<IocpThreadData> & Record<string, unknown> = {},
 ): Promise<RunningServer> {
-  const workers = options.threads === "per-connection" ? 1 : options.threads;
+  const workers = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const completionPort = sys.portCreate(PORT_ENTRIES);
