@@ -23,7 +23,6 @@
  * bytes always answers in at most cap - that many bytes (httpReplyBound), so a
  * model that reads no more until an answer is sent holds at most `cap`.
  */
-import type { ServerOptions } from "../contracts/server.js";
 
 /** Int32 cells of one connection's parser state. */
 export const HTTP_STATE_INTS = 8;
