@@ -4,11 +4,11 @@
  * session, think time, open or closed loop. Scenario fields become flag
  * text, so one set of checks covers both.
  */
-import type { SizeSpec } from "../clients/types.js";
+import type { SizeSpec } from "../contracts/client.js";
 import type { LoadOptions } from "../reports/schema.js";
-import { UsageError } from "../runner/errors.js";
+import { UsageError } from "../contracts/errors.js";
 import { sizeValue } from "../scenarios/format.js";
-import type { MessageSize, SizeDistribution } from "../scenarios/format.js";
+import type { MessageSize, SizeDistribution } from "../contracts/scenario.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { decimal, integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";

@@ -4,9 +4,10 @@
  * never silently read as a default or as NaN.
  */
 import net from "node:net";
-import { UsageError } from "../runner/errors.js";
+import { UsageError } from "../contracts/errors.js";
 import { MODELS, findModel } from "../servers/models.js";
-import type { ModelName } from "../servers/model.js";
+import { MAX_THREADS } from "../servers/options.js";
+import type { ModelName } from "../contracts/server.js";
 
 /** What yargs hands over for a string flag: absent, once, or repeated. */
 export type RawFlag = string | string[] | number | boolean | undefined;
@@ -82,9 +83,6 @@ export function models(raw: RawFlag): ModelName[] {
 export function modelList(): string {
   return MODELS.map((m) => (m.aliases.length > 0 ? `${m.name} (${m.aliases.join(", ")})` : m.name)).join(", ");
 }
-
-/** Most threads a server may be asked for. */
-export const MAX_THREADS = 1024;
 
 /** One --threads item: a count or "per-connection". */
 export function threadsSetting(text: string): number | "per-connection" {

@@ -5,9 +5,9 @@
  */
 import type { Options } from "yargs";
 import type { CompletionPortConfig } from "../reports/schema.js";
-import { UsageError } from "../runner/errors.js";
-import { MAX_CONCURRENCY } from "../servers/model.js";
-import type { WorkSpec } from "../protocol/work.js";
+import { UsageError } from "../contracts/errors.js";
+import { MAX_CONCURRENCY } from "../contracts/server.js";
+import type { WorkSpec } from "../contracts/work.js";
 import { integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 

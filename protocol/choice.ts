@@ -5,8 +5,8 @@
  * model's echo path stays as it is, and only the http path goes through
  * the HttpThread a thread gets from httpThread().
  */
-import type { ServerOptions } from "../servers/model.js";
-import { HttpResponder, HTTP_STATE_INTS, checkHttpCap, httpCounterBuffer, httpCounts, httpMustClose, httpReadBytes, httpReset, type HttpCounts } from "./http.js";
+import type { ServerOptions } from "../contracts/server.js";
+import { HttpResponder, HTTP_STATE_INTS, httpCounterBuffer, httpCounts, httpMustClose, httpReadBytes, httpReset, type HttpCounts } from "./http.js";
 
 /** What the supervisor gives every thread about the protocol. */
 export type ProtocolData = { name: "echo" } | { name: "http"; counters: SharedArrayBuffer };
@@ -14,10 +14,9 @@ export type ProtocolData = { name: "echo" } | { name: "http"; counters: SharedAr
 /** Counter blocks of the http servers started in this process (the server process has one). */
 const httpServers: SharedArrayBuffer[] = [];
 
-/** The supervisor's side: checks the options against the protocol and makes its thread data. */
+/** The supervisor's side: its thread data (servers/options.ts has checked the buffer holds an http answer). */
 export function protocolData(options: Pick<ServerOptions, "protocol" | "bufferBytes">): ProtocolData {
   if (options.protocol !== "http") return { name: "echo" };
-  checkHttpCap(options);
   const counters = httpCounterBuffer();
   httpServers.push(counters);
   return { name: "http", counters };

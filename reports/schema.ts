@@ -7,10 +7,10 @@
  * Version 1. A change that renames or removes a field, or changes a unit or
  * a meaning, bumps RESULTS_VERSION; adding a field does not.
  */
-import type { ClientEngine, ErrorCounts, SizeSpec } from "../clients/types.js";
-import type { Scenario } from "../scenarios/format.js";
-import type { MessageWork, WorkSpec } from "../protocol/work.js";
-import type { ChatMeasurement } from "../clients/chat-client.js";
+import type { ClientEngine, ErrorCounts, SizeSpec } from "../contracts/client.js";
+import type { Scenario } from "../contracts/scenario.js";
+import type { MessageWork, WorkSpec } from "../contracts/work.js";
+import type { ChatMeasurement } from "../contracts/client.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";

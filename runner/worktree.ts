@@ -16,7 +16,7 @@ import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UsageError, RunFailure } from "./errors.js";
+import { UsageError, RunFailure } from "../contracts/errors.js";
 import { PACKAGE_ROOT } from "./environment.js";
 
 /** A built checkout of REF. */

@@ -55,10 +55,11 @@ import { sys, C, errname, type PortStats } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type BlockingNotice, type MessageWork } from "../protocol/work.js";
+import { workPerMessage, type BlockingNotice } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { protocolData, type ProtocolData } from "../protocol/choice.js";
 import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "../protocol/http.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call (with per-message work: 1). */
 const MAX_COMPLETIONS = 256;
@@ -174,7 +175,7 @@ export async function startIocp(
   file: string,
   extra: Partial<IocpThreadData> & Record<string, unknown> = {},
 ): Promise<RunningServer> {
-  const workers = options.threads === "per-connection" ? 1 : options.threads;
+  const workers = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const settings = options.completionPort;

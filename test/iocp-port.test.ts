@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PortStats } from "../native/index.js";
-import type { PortSettings } from "../servers/model.js";
+import type { PortSettings } from "../contracts/server.js";
 import { connect, pattern, readBytes, session } from "./conformance/clients.js";
 import { startCountingServer, type ServerProcess } from "./conformance/server.js";
 
