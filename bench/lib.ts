@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
+import type { ProcSnapshot } from "../contracts/proc.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const REFERENCE = path.join(ROOT, "bench/reference");
@@ -17,7 +18,8 @@ const REFERENCE = path.join(ROOT, "bench/reference");
 export interface StartedServer {
   pid: number;
   port: number;
-  stop(): Promise<void>;
+  /** Ends it; resolves with its {"event":"stopped"} line (an iobench model's counts), or null. */
+  stop(): Promise<Record<string, unknown> | null>;
 }
 
 /** Builds the C yardsticks (make; on demand, never by npm install). */
@@ -30,53 +32,73 @@ export function pinned(cpus: string, command: string, args: string[]): [string, 
   return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
 }
 
-async function firstLine(child: ChildProcess, what: string): Promise<string> {
+/** A child's stdout lines: the first (awaited), and the last once it has exited. */
+function watchLines(child: ChildProcess, what: string): { first: Promise<string>; last: () => string | undefined } {
   if (child.stdout === null) throw new Error(`${what}: no stdout`);
-  const lines = createInterface({ input: child.stdout });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  try {
-    for await (const line of lines) return line;
-  } finally {
+  const lines: string[] = [];
+  const read = createInterface({ input: child.stdout });
+  const first = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    read.on("line", (line) => {
+      lines.push(line);
+      clearTimeout(timer);
+      resolve(line);
+    });
+    read.once("close", () => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited before it listened`));
+    });
+  });
+  return { first, last: () => (lines.length > 1 ? lines.at(-1) : undefined) };
+}
+
+/** Stops a child (SIGTERM, SIGKILL after 5 s); resolves with its stopped line, if it wrote one. */
+async function stopChild(child: ChildProcess, last: () => string | undefined): Promise<Record<string, unknown> | null> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
     clearTimeout(timer);
   }
-  throw new Error(`${what} exited before it listened`);
+  await new Promise((resolve) => setImmediate(resolve)); // the last line's event
+  const line = last();
+  return line === undefined ? null : (JSON.parse(line) as Record<string, unknown>);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+/** The C yardsticks: the epoll echo server (`threads` loops) and the io_uring one (one thread, one ring). */
+export type Yardstick = "c-epoll" | "c-uring";
 
-/** The C epoll echo yardstick, pinned to `cpus`. */
-export async function startReferenceServer(cpus: string, threads = 1): Promise<StartedServer> {
-  const [cmd, args] = pinned(cpus, path.join(REFERENCE, "bin/echo-server"), ["0", String(threads)]);
+/** A C yardstick, pinned to `cpus`. */
+export async function startReferenceServer(cpus: string, kind: Yardstick = "c-epoll", threads = 1): Promise<StartedServer> {
+  const binary = kind === "c-epoll" ? "bin/echo-server" : "bin/uring-echo-server";
+  const [cmd, args] = pinned(cpus, path.join(REFERENCE, binary), ["0", String(threads)]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await firstLine(child, "echo-server");
-  const port = Number(line.split(" ")[1]);
-  return { pid: child.pid ?? -1, port, stop: () => stopChild(child) };
+  const lines = watchLines(child, kind);
+  const port = Number((await lines.first).split(" ")[1]);
+  return { pid: child.pid ?? -1, port, stop: () => stopChild(child, () => undefined) };
 }
 
-/** An iobench model in its own server process, pinned to `cpus`. */
-export async function startModelServer(model: string, threads: number, cpus: string, protocol: "echo" | "http" = "echo"): Promise<StartedServer> {
+/** An iobench model in its own server process, pinned to `cpus`; `extra` adds or replaces server options. */
+export async function startModelServer(model: string, threads: number, cpus: string, protocol: "echo" | "http" = "echo", extra: Record<string, unknown> = {}): Promise<StartedServer> {
   const options = {
     model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
-    accept: "poll", maxConnectionThreads: 1024, protocol,
+    accept: "poll", maxConnectionThreads: 1024, protocol, ...extra,
   };
   const [cmd, args] = pinned(cpus, process.execPath, [path.join(ROOT, "dist/servers/main.js"), JSON.stringify(options)]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const event = JSON.parse(await firstLine(child, model)) as { event: string; port?: number; message?: string };
+  const lines = watchLines(child, model);
+  const event = JSON.parse(await lines.first) as { event: string; port?: number; message?: string };
   if (event.event !== "listening" || event.port === undefined) throw new Error(`${model}: ${event.message ?? "did not start"}`);
-  return { pid: child.pid ?? -1, port: event.port, stop: () => stopChild(child) };
+  return { pid: child.pid ?? -1, port: event.port, stop: () => stopChild(child, lines.last) };
 }
 
 /** The figures the benchmarks read from one iobench run. */
 export interface ClientRun {
   messagesPerSec: number;
   serverCpuUsPerMessage: number | null;
+  /** Context switches of the server's threads (voluntary + involuntary) per message. */
+  serverSwitchesPerMessage: number | null;
   /** CPU of the whole client process (every thread) per message, µs. */
   clientCpuUsPerMessage: number;
   clientSaturated: boolean;
@@ -90,6 +112,8 @@ export interface ClientLoad {
   seconds: number;
   /** CPUs for the whole client process ("" = not pinned). */
   cpus: string;
+  /** runReferenceClient: a run of this long first, not measured, so a JIT-compiled server is warm (iobench's client warms up 1 s itself). */
+  warmupSec?: number;
 }
 
 /**
@@ -103,20 +127,30 @@ export function runIobenchClient(server: StartedServer, o: ClientLoad & { engine
     path.join(ROOT, "dist/cli/main.js"), "bench",
     "--target", `127.0.0.1:${server.port}`, "--server-pid", String(server.pid),
     "--connections", String(o.sessions), "--size", String(o.size),
-    "--duration", String(o.seconds), "--warmup", "1",
+    "--duration", String(o.seconds), "--warmup", "1", "--repeats", "1",
     "--client-threads", "1", ...(o.cpus === "" ? [] : ["--client-cpus", o.cpus]),
     ...(o.engine === undefined ? [] : ["--client-engine", o.engine]),
     "--json", "--out", path.join(ROOT, "results/bench"),
   ]);
-  const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  let out: string;
+  try {
+    out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  } catch (err) {
+    // A run that completed no message exits 1 with its results on stdout: report its figures (errors and all).
+    const stdout = (err as { stdout?: string }).stdout;
+    if (typeof stdout !== "string" || !stdout.startsWith("{")) throw err;
+    out = stdout;
+  }
   const results = JSON.parse(out) as { runs: { status: string; error?: string; figures?: Record<string, unknown>; errors?: Record<string, number> }[] };
   const run = results.runs[0];
   if (run === undefined || run.status !== "ok" || run.figures === undefined) throw new Error(`iobench run failed: ${run?.error ?? "no run"}`);
   const f = run.figures;
   const errors = Object.values(run.errors ?? {}).reduce((a, b) => a + b, 0);
+  const switches = f["serverContextSwitchesPerMessage"] as { total?: number } | null | undefined;
   return {
     messagesPerSec: Number(f["messagesPerSec"]),
     serverCpuUsPerMessage: typeof f["serverCpuUsPerMessage"] === "number" ? f["serverCpuUsPerMessage"] : null,
+    serverSwitchesPerMessage: typeof switches?.total === "number" ? switches.total : null,
     clientCpuUsPerMessage: (Number(f["clientCpuSeconds"]) * 1e6) / Number(f["messages"]),
     clientSaturated: f["clientSaturated"] === true,
     errors,
@@ -129,20 +163,59 @@ export function runIobenchClient(server: StartedServer, o: ClientLoad & { engine
  * a few ms against seconds of load).
  */
 export function runReferenceClient(server: StartedServer, o: ClientLoad): ClientRun {
-  const [cmd, args] = pinned(o.cpus, path.join(REFERENCE, "bin/pingpong-client"), [
-    String(server.port), String(o.sessions), String(o.size), String(o.seconds),
-  ]);
-  const before = readProcess(server.pid).cpuTicks;
+  const client = (sec: number): [string, string[]] =>
+    pinned(o.cpus, path.join(REFERENCE, "bin/pingpong-client"), [String(server.port), String(o.sessions), String(o.size), String(sec)]);
+  if ((o.warmupSec ?? 0) > 0) execFileSync(...client(o.warmupSec ?? 0), { encoding: "utf8" });
+  const [cmd, args] = client(o.seconds);
+  const before = readProcess(server.pid);
   const out = execFileSync(cmd, args, { encoding: "utf8" });
-  const serverSec = (readProcess(server.pid).cpuTicks - before) / CLOCK_TICKS_PER_SEC;
+  const after = readProcess(server.pid);
+  const serverSec = (after.cpuTicks - before.cpuTicks) / CLOCK_TICKS_PER_SEC;
   const r = JSON.parse(out) as { messages: number; messagesPerSec: number; errors: number; cpuSeconds: number };
   return {
     messagesPerSec: r.messagesPerSec,
     serverCpuUsPerMessage: (serverSec * 1e6) / r.messages,
+    serverSwitchesPerMessage: switchesBetween(before, after) / r.messages,
     clientCpuUsPerMessage: (r.cpuSeconds * 1e6) / r.messages,
     clientSaturated: false,
     errors: r.errors,
   };
+}
+
+/** Context switches of the threads alive at both readings, between them. */
+function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): number {
+  let n = 0;
+  for (const [tid, a] of after.tasks) {
+    const b = before.tasks.get(tid);
+    if (b !== undefined) n += a.voluntary + a.involuntary - b.voluntary - b.involuntary;
+  }
+  return n;
+}
+
+/**
+ * Runs every configuration once per round, `rounds` times, starting each
+ * round one configuration further on, so the machine's drift spreads over
+ * all of them; returns each configuration's results, round by round.
+ */
+export async function interleaved<R>(names: readonly string[], rounds: number, runOne: (name: string, round: number) => Promise<R>): Promise<Map<string, R[]>> {
+  const results = new Map<string, R[]>(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length]!;
+      results.get(name)!.push(await runOne(name, r));
+    }
+  }
+  return results;
+}
+
+/** Per-round ratios a[i] / b[i]. */
+export function ratios(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => x / (b[i] ?? NaN));
+}
+
+/** "median (min–max)" of per-round values. */
+export function spread(xs: readonly number[], digits = 3): string {
+  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 }
 
 export function median(xs: readonly number[]): number {
