@@ -4,7 +4,7 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
-import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
+import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, type BenchOptions, type ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
@@ -81,9 +81,6 @@ export const BENCH_DEFAULTS = {
   host: "127.0.0.1",
   out: "results",
 } as const;
-
-/** Largest message the client supports. */
-const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 
 function str(description: string, defaultDescription?: string, alias?: string): Options {
   return {
@@ -193,11 +190,11 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
 
   const protocol = protocolFlag(given("protocol"));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
-  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, MAX_SESSIONS)))];
   // --size replaces the scenario's sizes, distribution included.
   const sizeFlag = list("size", args.size);
   const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
-  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
+  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_MESSAGE_BYTES)))];
   const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
   const opt = (name: string): string | undefined => scalar(given(name));
 
@@ -258,7 +255,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     serverCpus,
     clientCpus,
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
-    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
+    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES),
     accept,
     work,
     ...(protocol !== "echo" ? { protocol } : {}),

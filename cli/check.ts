@@ -18,9 +18,9 @@ import path from "node:path";
 import { baselineFromResults, baselinePath, baselineSamples, readBaseline, writeBaseline } from "../reports/baseline.js";
 import { CHECK_SCHEMA, CHECK_VERSION, renderCheckMarkdown, renderCheckTable } from "../reports/check-report.js";
 import type { CheckFile, CheckSide } from "../reports/check-report.js";
-import { createResultsDir, resultsPath, writeFileAtomic, writeResults } from "../reports/results-file.js";
+import { checkResults, createResultsDir, resultsPath, writeFileAtomic, writeResults } from "../reports/results-file.js";
 import { configLabel, groupRuns } from "../reports/samples.js";
-import { RESULTS_SCHEMA, type BenchOptions, type ResultsFile } from "../reports/schema.js";
+import type { BenchOptions, ResultsFile } from "../reports/schema.js";
 import { renderTable } from "../reports/table.js";
 import { judge, vet } from "../reports/verdict.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
@@ -112,18 +112,21 @@ function outRoot(args: Record<string, RawFlag>): string {
   return scalar(args.out) ?? BENCH_DEFAULTS.out;
 }
 
-/** A results directory (or a results.json) as a check reads it; usage error when it is not one. */
+/** A results directory (or a results.json) as a check reads it; usage error when it is not one, or breaks the schema. */
 function readResults(where: string): { file: string; results: ResultsFile } {
   const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? resultsPath(where) : where;
-  let results: ResultsFile;
+  let data: unknown;
   try {
-    results = JSON.parse(fs.readFileSync(file, "utf8")) as ResultsFile;
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`--compare ${where}: ${code === "ENOENT" ? "no results.json there" : code ?? "not valid JSON"}`);
   }
-  if (results.schema !== RESULTS_SCHEMA || !Array.isArray(results.runs)) throw new UsageError(`--compare ${where}: ${file} is not an iobench results file`);
-  return { file, results };
+  try {
+    return { file, results: checkResults(data, file) };
+  } catch (err) {
+    throw new UsageError(`--compare ${where}: ${oneLine(err)}`);
+  }
 }
 
 /** Judges, prints the table, writes check.json and check.md, returns the exit status. */

@@ -13,6 +13,7 @@ import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scal
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../reports/schema.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -52,10 +53,10 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
-  const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
+  const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, MAX_MESSAGE_BYTES);
   const protocol = protocolFlag(args.protocol);
-  const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
-  const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024);
+  const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, MAX_CHAT_FRAME_BYTES);
+  const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES);
   if (protocol === "chat" && work !== null) throw new UsageError("--work applies to --protocol echo or http, not chat");
   if (protocol === "chat" && bufferBytes < maxFrameBytes + HEADER_BYTES) {
     throw new UsageError(`--buffer ${bufferBytes} must hold one largest chat frame (--max-frame ${maxFrameBytes} + ${HEADER_BYTES})`);

@@ -11,6 +11,7 @@ import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
 import { checkMessageWork } from "../protocol/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES } from "../reports/schema.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
 const PROBE_ENTRIES = 8;
@@ -59,10 +60,10 @@ function checkOptions(info: ModelInfo, o: ServerOptions): void {
   if (typeof o.host !== "string" || isIP(o.host) === 0) throw new Error(`host must be a numeric IPv4 or IPv6 address, not ${JSON.stringify(o.host)}`);
   if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new Error(`port must be a whole number from 0 to 65535, not ${JSON.stringify(o.port)}`);
   if (!isPositiveInt(o.backlog, 1 << 20)) throw new Error(`backlog must be a positive whole number, not ${JSON.stringify(o.backlog)}`);
-  if (!isPositiveInt(o.bufferBytes, 64 << 20)) throw new Error(`bufferBytes must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`);
+  if (!isPositiveInt(o.bufferBytes, MAX_BUFFER_BYTES)) throw new Error(`bufferBytes must be a whole number from 1 to ${MAX_BUFFER_BYTES}, not ${JSON.stringify(o.bufferBytes)}`);
   if (o.accept !== "poll" && o.accept !== "ring") throw new Error(`accept must be "poll" or "ring", not ${JSON.stringify(o.accept)}`);
   if (o.protocol !== "echo" && o.protocol !== "http" && o.protocol !== "chat") throw new Error(`protocol must be "echo", "http" or "chat", not ${JSON.stringify(o.protocol)}`);
-  if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) throw new Error(`maxFrameBytes must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`);
+  if (!isPositiveInt(o.maxFrameBytes, MAX_CHAT_FRAME_BYTES)) throw new Error(`maxFrameBytes must be a whole number from 1 to ${MAX_CHAT_FRAME_BYTES}, not ${JSON.stringify(o.maxFrameBytes)}`);
   if (o.protocol === "chat" && o.work !== null && o.work !== undefined) throw new Error("work applies to the echo protocol only, not chat");
   if (o.protocol === "chat" && o.bufferBytes < o.maxFrameBytes + HEADER_BYTES) {
     throw new Error(`chat: bufferBytes (${o.bufferBytes}) must hold at least one largest frame (maxFrameBytes ${o.maxFrameBytes} + ${HEADER_BYTES})`);
