@@ -4,6 +4,7 @@
  * through the CLI, and the statistics of interleaved repeats.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { guarded } from "../native/guard.js";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import path from "node:path";
@@ -25,9 +26,9 @@ export function buildReference(): void {
   execFileSync("make", ["-s", "-C", REFERENCE], { stdio: "inherit" });
 }
 
-/** Pins a command to CPUs with taskset (util-linux, on every Debian). */
+/** Pins a command to CPUs with taskset (util-linux, on every Debian); it dies with this script (native/guard.ts). */
 export function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
-  return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
+  return cpus === "" ? guarded(command, args) : guarded("taskset", ["-c", cpus, command, ...args]);
 }
 
 async function firstLine(child: ChildProcess, what: string): Promise<string> {

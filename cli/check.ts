@@ -12,7 +12,6 @@
  * $GITHUB_STEP_SUMMARY when set). Exit 0 nothing regressed, 1 a figure
  * regressed, 2 usage errors or runs that cannot be judged.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { baselineFromResults, baselinePath, baselineSamples, readBaseline, writeBaseline } from "../reports/baseline.js";
@@ -23,6 +22,7 @@ import { configLabel, groupRuns } from "../reports/samples.js";
 import type { BenchOptions, ResultsFile } from "../reports/schema.js";
 import { renderTable } from "../reports/table.js";
 import { judge, vet } from "../reports/verdict.js";
+import { spawnGuarded } from "../native/guard.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
 import { buildRef } from "../runner/worktree.js";
@@ -185,14 +185,14 @@ function passThroughArgs(args: Record<string, RawFlag>, cores: number): string[]
 /** One round of one side: `node <cli> bench ... --repeats 1 --json`, its progress on our stderr. */
 function runRound(cli: string, benchArgs: string[], out: string, io: CheckIo): Promise<ResultsFile> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, "bench", ...benchArgs, "--repeats", "1", "--json", "--out", out], {
+    const child = spawnGuarded(process.execPath, [cli, "bench", ...benchArgs, "--repeats", "1", "--json", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
       signal: io.signal,
     });
     let stdout = "";
     let lastError = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => {
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => {
       const text = d.toString();
       io.stderr.write(text);
       const line = text.split("\n").find((l) => l.startsWith("iobench: ") && !l.startsWith("iobench: results in"));
