@@ -212,6 +212,12 @@ export class ServerProcess {
     return `server died mid-run (${describeExit(this.exitInfo.code, this.exitInfo.signal)})${why ? `: ${why}` : ""}`;
   }
 
+  /** SIGKILL now (and its process group under a profiler), for a run that is given up on. */
+  kill(): void {
+    this.killed = true;
+    killGroupOrChild(this.child, "SIGKILL");
+  }
+
   /** Resolves when the process has exited, for whatever reason. */
   whenExited(): Promise<void> {
     return this.exitedPromise;
@@ -226,6 +232,8 @@ export class ServerProcess {
     if (this.profile !== undefined) graceMs = this.profile.limitMs;
     if (this.exitInfo === null) {
       killGroupOrChild(this.child, this.profile !== undefined ? "SIGINT" : "SIGTERM");
+      // A stopped server (SIGSTOP) would take the signal only once continued.
+      killGroupOrChild(this.child, "SIGCONT");
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         this.exitedPromise.then(() => false),

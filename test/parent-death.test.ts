@@ -15,58 +15,12 @@ import { Worker } from "node:worker_threads";
 import { GUARD, spawnGuarded } from "../native/guard.js";
 import { wrkInstalled } from "../clients/wrk-client.js";
 import { MAIN } from "./fixtures/cli.js";
+import { alive, descendants, until } from "./fixtures/procs.js";
 
 const made: string[] = [];
 after(() => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** Alive, and not a zombie waiting to be reaped. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-/** Every process below `pid` (children, their children...), with its command line. */
-function descendants(pid: number): { pid: number; cmd: string }[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: { pid: number; cmd: string }[] = [];
-  const walk = (p: number): void => {
-    for (const [child, parent] of parentOf) {
-      if (parent !== p) continue;
-      let cmd = "";
-      try {
-        cmd = fs.readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").join(" ").trim();
-      } catch {
-        continue;
-      }
-      found.push({ pid: child, cmd });
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * Starts `iobench bench args` (a long run), waits until processes matching
