@@ -17,7 +17,6 @@ import { readResults } from "../reports/results-file.js";
 import { collectEnvironment } from "../runner/environment.js";
 import { runGraceMs, runOnce, type RunPlan } from "../runner/run.js";
 import { planSweep, runSweep, type SweepInput } from "../runner/sweep.js";
-import { BENCH_DEFAULTS } from "../cli/bench-options.js";
 import { SEED_LOAD, type BenchOptions } from "../reports/schema.js";
 import { startFixtureServer, type FixtureOptions } from "./fixtures/echo-server.js";
 import { MAIN } from "./fixtures/cli.js";
