@@ -4,7 +4,8 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
-import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, type BenchOptions, type ThreadsSetting } from "../reports/schema.js";
+import { MAX_BUFFER_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS } from "../reports/limits.js";
+import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
@@ -61,6 +62,16 @@ export const PROTOCOL_OPTION: Options = {
     "or chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout)",
   defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
 };
+
+export const HEADER_TIMEOUT_OPTION: Options = {
+  ...str("http: the server closes a connection whose request head is not complete within this, ms (counted)", String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs)),
+};
+
+/** Checks --header-timeout (http servers only). */
+export function headerTimeoutOption(text: string | undefined, protocol: ServerOptions["protocol"]): number {
+  if (text !== undefined && protocol !== "http") throw new UsageError("--header-timeout applies with --protocol http only");
+  return integer("header-timeout", text ?? String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs), 1, MAX_HEADER_TIMEOUT_MS);
+}
 
 /** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
 export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
@@ -133,6 +144,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "not pinned"),
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
     protocol: PROTOCOL_OPTION,
@@ -256,6 +268,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     clientCpus,
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES),
+    headerTimeoutMs: headerTimeoutOption(opt("header-timeout"), protocol),
     accept,
     work,
     ...(protocol !== "echo" ? { protocol } : {}),

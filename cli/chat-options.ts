@@ -4,7 +4,8 @@
  * options. A scenario's server.protocol and senders arrive as flag text.
  */
 import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
-import { MAX_CHAT_FRAME_BYTES, MAX_SESSIONS, type ChatLoad, type LoadOptions } from "../reports/schema.js";
+import { MAX_CHAT_FRAME_BYTES, MAX_SESSIONS } from "../reports/limits.js";
+import type { ChatLoad, LoadOptions } from "../reports/schema.js";
 import { UsageError } from "../runner/errors.js";
 import type { ServerOptions } from "../servers/model.js";
 import type { WorkSpec } from "../protocol/work.js";

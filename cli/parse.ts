@@ -4,7 +4,7 @@
  * never silently read as a default or as NaN.
  */
 import net from "node:net";
-import { MAX_THREADS, sizeValue } from "../reports/schema.js";
+import { MAX_THREADS, sizeValue } from "../reports/limits.js";
 import { UsageError } from "../runner/errors.js";
 import { MODELS, findModel } from "../servers/models.js";
 import type { ModelName } from "../servers/model.js";

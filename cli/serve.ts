@@ -11,9 +11,9 @@ import { findModel } from "../servers/models.js";
 import { formatWork } from "../protocol/work.js";
 import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
-import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
+import { ACCEPT_OPTION, BENCH_DEFAULTS, HEADER_TIMEOUT_OPTION, PROTOCOL_OPTION, WORK_OPTION, headerTimeoutOption, protocolFlag, workOption } from "./bench-options.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
-import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../reports/schema.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../reports/limits.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -33,6 +33,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     host: str("numeric address to listen on", SERVE_DEFAULTS.host),
     port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: ACCEPT_OPTION,
     work: WORK_OPTION,
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
@@ -72,6 +73,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     work: work === null ? null : { ...work, messageBytes },
     protocol,
     maxFrameBytes,
+    headerTimeoutMs: headerTimeoutOption(scalar(args["header-timeout"]), protocol),
   };
 }
 
@@ -105,6 +107,11 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
+  if (options.protocol === "http") {
+    const { httpCountsOfProcess } = await import("../protocol/choice.js");
+    const h = httpCountsOfProcess();
+    if (h !== null) io.stdout.write(`iobench: http: ${h.requests} requests answered; refused: ${h.badRequests} malformed, ${h.headsTooLong} heads too long; ${h.headerTimeouts} closed for a head not complete within ${options.headerTimeoutMs} ms\n`);
+  }
   const chat = server.chatCounts?.();
   if (chat !== undefined) {
     io.stdout.write(`iobench: chat: ${chat.frames} frames relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);

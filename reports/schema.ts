@@ -18,6 +18,7 @@ import type { MessageWork, WorkSpec } from "../protocol/work.js";
 import type { ChatMeasurement } from "../clients/chat-client.js";
 import type { ConfigKey, Repeat } from "./samples.js";
 import type { Spread } from "./stats.js";
+import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN } from "./limits.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
@@ -27,16 +28,7 @@ export const RESULTS_VERSION = 1;
 export const BASELINE_SCHEMA = "iobench.baseline";
 export const BASELINE_VERSION = 1;
 
-/** Largest message the client supports, bytes (--size, messageSize). */
-export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
-/** Largest per-connection pending-echo limit a server takes, bytes (--buffer, server.bufferBytes, ServerOptions.bufferBytes). */
-export const MAX_BUFFER_BYTES = 64 * 1024 * 1024;
-/** Largest chat frame payload a server takes, bytes (chat --size, --max-frame, ServerOptions.maxFrameBytes). */
-export const MAX_CHAT_FRAME_BYTES = 16 * 1024 * 1024;
-/** Most server threads (--threads, server.threads). */
-export const MAX_THREADS = 1024;
-/** Most sessions (--connections, sessions). */
-export const MAX_SESSIONS = 1_000_000;
+export { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN, sizeValue } from "./limits.js";
 
 // ---- building blocks ----------------------------------------------------------------------------
 
@@ -51,22 +43,6 @@ const Literals = <const L extends readonly string[]>(values: L, description?: st
   );
 /** A shared piece with a description of its own where it is used. */
 const described = <T extends TSchema>(t: T, description: string): T => CloneType(t, { description });
-
-/** A size as a file may give it: bytes (64), or a string with a unit ("4k", "1M", "1G"; k, M and G are powers of 1024). */
-export const SIZE_PATTERN = "^\\s*[0-9]+\\s*([bB]|[kKmMgG]([bB]|[iI][bB])?)?\\s*$";
-const SIZE_RE = new RegExp(SIZE_PATTERN);
-const SIZE_UNIT = /[kmg]/;
-
-/** A size given as a number or a string with a unit ("4k" = 4096, "1G" = 1073741824), in bytes; NaN when it is neither. */
-export function sizeValue(v: unknown): number {
-  if (typeof v === "number") return Number.isInteger(v) ? v : NaN;
-  if (typeof v !== "string" || !SIZE_RE.test(v)) return NaN;
-  const t = v.trim().toLowerCase();
-  const digits = /^[0-9]+/.exec(t)![0];
-  const unit = SIZE_UNIT.exec(t.slice(digits.length))?.[0];
-  const n = Number(digits) * (unit === undefined ? 1 : 1024 ** (" kmg".indexOf(unit)));
-  return Number.isSafeInteger(n) ? n : NaN;
-}
 
 // ---- pieces owned by other layers (their types are checked equal to these below) ---------------
 

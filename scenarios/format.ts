@@ -15,11 +15,12 @@
  */
 import { UsageError, oneLine } from "../runner/errors.js";
 import { parseWork } from "../protocol/work.js";
-import { MAX_MESSAGE_BYTES, MAX_BUFFER_BYTES, ScenarioSchema, sizeValue, type Scenario, type ScenarioServer } from "../reports/schema.js";
+import { MAX_MESSAGE_BYTES, MAX_BUFFER_BYTES, sizeValue } from "../reports/limits.js";
+import { ScenarioSchema, type Scenario, type ScenarioServer } from "../reports/schema.js";
 import { firstProblem, show } from "../reports/validate.js";
 
 export type { MessageSize, Scenario, ScenarioServer } from "../reports/schema.js";
-export { sizeValue } from "../reports/schema.js";
+export { sizeValue } from "../reports/limits.js";
 
 /** A size a unit put out of range ("1G" where the most is 256 MiB), which the schema's pattern cannot see. */
 function sizeProblem(v: unknown, max: number): boolean {

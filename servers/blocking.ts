@@ -30,7 +30,7 @@ import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
 import { workPerMessage, type MessageWork } from "../protocol/work.js";
-import { httpThread, protocolData, type HttpThread, type ProtocolData } from "../protocol/choice.js";
+import { httpThread, protocolData, stopProtocol, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */
@@ -92,6 +92,7 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   }
 
   const stopAll = async (): Promise<void> => {
+    stopProtocol(shared.protocol);
     stop.set();
     sys.shutdown(listenFd, C.SHUT_RDWR); // every blocked accept() now fails
     const fds = new Int32Array(serving);
@@ -152,22 +153,26 @@ function affordableThreads(fdsBeforeAcceptor: number): number {
 function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null, http: HttpThread | null): void {
   sys.setNoDelay(fd, true);
   let carried = 0; // bytes of a message not complete yet (--work)
-  const conn = http?.connection() ?? null;
-  for (;;) {
-    const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
-    if (n === 0) return; // the client closed its side (or stop() shut ours down)
-    if (n < 0) {
-      if (n === -C.EINTR) continue;
-      if (isPeerGone(n)) return;
-      throw ioFailure("recv", n);
+  const conn = http?.connection(fd) ?? null;
+  try {
+    for (;;) {
+      const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
+      if (n === 0) return; // the client closed its side (or stop(), or a late http head, shut ours down)
+      if (n < 0) {
+        if (n === -C.EINTR) continue;
+        if (isPeerGone(n)) return;
+        throw ioFailure("recv", n);
+      }
+      carried = workPerMessage(work, carried, n);
+      const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
+      if (r < 0) {
+        if (isPeerGone(r)) return;
+        throw ioFailure("send", r);
+      }
+      if (conn?.mustClose) return; // http: answered a refusal or a closing request
     }
-    carried = workPerMessage(work, carried, n);
-    const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
-    if (r < 0) {
-      if (isPeerGone(r)) return;
-      throw ioFailure("send", r);
-    }
-    if (conn?.mustClose) return; // http: answered a refusal or a closing request
+  } finally {
+    conn?.release(); // before the caller closes the fd
   }
 }
 

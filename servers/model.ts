@@ -4,6 +4,7 @@
  * thread, which owns signals; the model's own threads are worker threads.
  */
 import { DEFAULT_MAX_FRAME_BYTES, type ChatCounts } from "../protocol/chat.js";
+import { DEFAULT_HEADER_TIMEOUT_MS } from "../protocol/http.js";
 
 import type { MessageWork } from "../protocol/work.js";
 
@@ -39,6 +40,8 @@ export interface ServerOptions {
   protocol: "echo" | "http" | "chat";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. */
   maxFrameBytes: number;
+  /** http: a request head not complete within this closes its connection (counted), ms. */
+  headerTimeoutMs: number;
 }
 
 export interface RunningServer {
@@ -62,4 +65,5 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   work: null,
   protocol: "echo",
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  headerTimeoutMs: DEFAULT_HEADER_TIMEOUT_MS,
 };

@@ -22,7 +22,7 @@ import type { StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage, type MessageWork } from "../protocol/work.js";
-import { protocolData, type ProtocolData } from "../protocol/choice.js";
+import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
 import { serveHttpSocket } from "../protocol/http-node.js";
 import { startThreads, whenExited } from "./threads.js";
 
@@ -75,6 +75,7 @@ export const start: StartModel = async (options) => {
     host: options.host,
     port,
     async stop() {
+      stopProtocol(data.protocol);
       for (const w of workers) w.postMessage(STOP);
       await whenExited(workers);
     },

@@ -11,7 +11,7 @@ import { findModel, modelNames, type ModelInfo } from "./models.js";
 import { openListener } from "./listener.js";
 import { checkMessageWork } from "../protocol/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
-import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES } from "../reports/schema.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS } from "../reports/limits.js";
 
 /** Entries of the probe ring: the smallest io_uring worth asking for. */
 const PROBE_ENTRIES = 8;
@@ -68,5 +68,6 @@ function checkOptions(info: ModelInfo, o: ServerOptions): void {
   if (o.protocol === "chat" && o.bufferBytes < o.maxFrameBytes + HEADER_BYTES) {
     throw new Error(`chat: bufferBytes (${o.bufferBytes}) must hold at least one largest frame (maxFrameBytes ${o.maxFrameBytes} + ${HEADER_BYTES})`);
   }
+  if (!isPositiveInt(o.headerTimeoutMs, MAX_HEADER_TIMEOUT_MS)) throw new Error(`headerTimeoutMs must be a whole number from 1 to ${MAX_HEADER_TIMEOUT_MS}, not ${JSON.stringify(o.headerTimeoutMs)}`);
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) throw new Error(`maxConnectionThreads must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`);
 }
