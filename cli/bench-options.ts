@@ -4,19 +4,21 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
-import { MAX_BUFFER_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS } from "../reports/limits.js";
+import { MAX_BUFFER_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS } from "../contracts/limits.js";
 import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
-import { UsageError } from "../runner/errors.js";
+import { modelInfo } from "../servers/models.js";
+import { MAX_THREADS, threadsProblem } from "../servers/options.js";
+import { UsageError } from "../contracts/errors.js";
 import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
-import { CLIENT_ENGINES } from "../clients/types.js";
-import type { ClientEngine } from "../clients/types.js";
-import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../servers/model.js";
-import { parseWork, type WorkSpec } from "../protocol/work.js";
-import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import { CLIENT_ENGINES } from "../contracts/client.js";
+import type { ClientEngine } from "../contracts/client.js";
+import { DEFAULT_SERVER_OPTIONS, type ModelName, type ServerOptions } from "../contracts/server.js";
+import { parseWork, type WorkSpec } from "../contracts/work.js";
+import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
@@ -180,7 +182,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
 
-  let modelNames: string[];
+  let modelNames: string[]; // with --target, a label
   if (external) {
     const named = list("model", args.model);
     if (named !== undefined && named.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
@@ -195,8 +197,10 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
     if (threads.length === 0) threads = defaultThreads(cores);
-    if (threads.includes("per-connection") && !modelNames.includes("blocking")) {
-      throw new UsageError("--threads per-connection applies to the blocking model only");
+    const infos = (modelNames as ModelName[]).map(modelInfo);
+    for (const t of threads) {
+      const problem = threadsProblem(infos, t, { threads: "--threads" });
+      if (problem !== null) throw new UsageError(problem);
     }
   }
 

@@ -4,11 +4,11 @@
  * options. A scenario's server.protocol and senders arrive as flag text.
  */
 import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
-import { MAX_CHAT_FRAME_BYTES, MAX_SESSIONS } from "../reports/limits.js";
+import { MAX_CHAT_FRAME_BYTES, MAX_SESSIONS } from "../contracts/limits.js";
 import type { ChatLoad, LoadOptions } from "../reports/schema.js";
-import { UsageError } from "../runner/errors.js";
-import type { ServerOptions } from "../servers/model.js";
-import type { WorkSpec } from "../protocol/work.js";
+import { UsageError } from "../contracts/errors.js";
+import type { ServerOptions } from "../contracts/server.js";
+import type { WorkSpec } from "../contracts/work.js";
 import { integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 

@@ -24,7 +24,7 @@ import { renderTable } from "../reports/table.js";
 import { judge, vet } from "../reports/verdict.js";
 import { spawnGuarded } from "../native/guard.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
-import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { buildRef } from "../runner/worktree.js";
 import { loadScenario } from "../scenarios/load.js";
 import { BENCH_DEFAULTS, benchOptions, workOption } from "./bench-options.js";

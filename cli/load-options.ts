@@ -4,11 +4,10 @@
  * session, think time, open or closed loop. Scenario fields become flag
  * text, so one set of checks covers both.
  */
-import type { SizeSpec } from "../clients/types.js";
-import type { LoadOptions } from "../reports/schema.js";
-import { UsageError } from "../runner/errors.js";
+import type { SizeSpec } from "../contracts/client.js";
+import type { LoadOptions, MessageSize } from "../reports/schema.js";
+import { UsageError } from "../contracts/errors.js";
 import { sizeValue } from "../scenarios/format.js";
-import type { MessageSize } from "../scenarios/format.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { decimal, integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";

@@ -4,10 +4,11 @@
  * never silently read as a default or as NaN.
  */
 import net from "node:net";
-import { MAX_THREADS, sizeValue } from "../reports/limits.js";
-import { UsageError } from "../runner/errors.js";
+import { UsageError } from "../contracts/errors.js";
+import { sizeValue } from "../contracts/limits.js";
 import { MODELS, findModel } from "../servers/models.js";
-import type { ModelName } from "../servers/model.js";
+import { MAX_THREADS } from "../servers/options.js";
+import type { ModelName } from "../contracts/server.js";
 
 /** What yargs hands over for a string flag: absent, once, or repeated. */
 export type RawFlag = string | string[] | number | boolean | undefined;
@@ -79,8 +80,6 @@ export function models(raw: RawFlag): ModelName[] {
 export function modelList(): string {
   return MODELS.map((m) => (m.aliases.length > 0 ? `${m.name} (${m.aliases.join(", ")})` : m.name)).join(", ");
 }
-
-export { MAX_THREADS };
 
 /** One --threads item: a count or "per-connection". */
 export function threadsSetting(text: string): number | "per-connection" {

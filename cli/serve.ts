@@ -4,16 +4,16 @@
  * pointed at it.
  */
 import type { Options } from "yargs";
-import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
-import type { ServerOptions } from "../servers/model.js";
-import { findModel } from "../servers/models.js";
-import { formatWork } from "../protocol/work.js";
-import { MAX_THREADS, bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { ServerOptions } from "../contracts/server.js";
+import { modelInfo } from "../servers/models.js";
+import { checkServerOptions, MAX_THREADS, type OptionNames } from "../servers/options.js";
+import { formatWork } from "../contracts/work.js";
+import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, HEADER_TIMEOUT_OPTION, PROTOCOL_OPTION, WORK_OPTION, headerTimeoutOption, protocolFlag, workOption } from "./bench-options.js";
-import { HEADER_BYTES } from "../protocol/chat.js";
-import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../reports/limits.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../contracts/limits.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -42,6 +42,19 @@ export function serveFlags(cores: number): Record<string, Options> {
   };
 }
 
+/** The serve flag of each option, for checkServerOptions' messages. */
+const SERVE_FLAG_NAMES: OptionNames = {
+  threads: "--threads",
+  host: "--host",
+  port: "--port",
+  bufferBytes: "--buffer",
+  accept: "--accept",
+  work: "--work",
+  protocol: "--protocol",
+  maxFrameBytes: "--max-frame",
+  headerTimeoutMs: "--header-timeout",
+};
+
 /** Checks serve flags into ServerOptions. */
 export function serveOptions(args: Record<string, RawFlag>, cores: number): ServerOptions {
   const names = models(list("model", args.model) ?? [SERVE_DEFAULTS.model]);
@@ -50,7 +63,6 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   const threadItems = list("threads", args.threads) ?? [String(Math.min(cores, MAX_THREADS))];
   if (threadItems.length !== 1) throw new UsageError("serve runs one thread setting: give one --threads");
   const threads = threadsSetting(threadItems[0]!);
-  if (threads === "per-connection" && model !== "blocking") throw new UsageError("--threads per-connection applies to the blocking model only");
   const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
@@ -58,11 +70,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   const protocol = protocolFlag(args.protocol);
   const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, MAX_CHAT_FRAME_BYTES);
   const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES);
-  if (protocol === "chat" && work !== null) throw new UsageError("--work applies to --protocol echo or http, not chat");
-  if (protocol === "chat" && bufferBytes < maxFrameBytes + HEADER_BYTES) {
-    throw new UsageError(`--buffer ${bufferBytes} must hold one largest chat frame (--max-frame ${maxFrameBytes} + ${HEADER_BYTES})`);
-  }
-  return {
+  const options: ServerOptions = {
     ...DEFAULT_SERVER_OPTIONS,
     model,
     threads,
@@ -75,13 +83,15 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     maxFrameBytes,
     headerTimeoutMs: headerTimeoutOption(scalar(args["header-timeout"]), protocol),
   };
+  const problem = checkServerOptions(options, SERVE_FLAG_NAMES);
+  if (problem !== null) throw new UsageError(problem);
+  return options;
 }
 
 /** Serves until SIGINT/SIGTERM; resolves with the exit status. */
 export async function serve(options: ServerOptions, io: { stdout: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
-  const info = findModel(options.model);
   try {
-    await info?.load();
+    await modelInfo(options.model).load();
   } catch (err) {
     throw new RunFailure(`model ${options.model} is not available: ${oneLine(err)}`);
   }

@@ -15,12 +15,12 @@ import { spawnGuarded } from "../native/guard.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { LoadDriver } from "./driver.js";
+import type { LoadDriver } from "../contracts/client.js";
 import { outsideToolBody } from "./message.js";
-import { clampUs, createHistogram } from "./recorder.js";
+import { clampUs, createHistogram } from "../contracts/histogram.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
-import type { ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
-import { NO_ERRORS } from "./types.js";
+import type { ClientMeasurement, ClientOptions, LiveCounters } from "../contracts/client.js";
+import { NO_ERRORS } from "../contracts/client.js";
 import { HTTP_GET_BODY } from "../protocol/http.js";
 
 /** How to get wrk when it is missing. */

@@ -8,14 +8,13 @@
  * The http header timeout's sweeper runs here, on the supervisor's thread
  * (the server process's main thread), for every http server of the process.
  */
-import type { ServerOptions } from "../servers/model.js";
+import type { ServerOptions } from "../contracts/server.js";
 import { sys, C } from "../native/index.js";
 import {
   HttpDeadlines,
   HttpResponder,
   HTTP_STATE_INTS,
   HTTP_SWEEP_MS,
-  checkHttpCap,
   countHeaderTimeouts,
   httpCounterBuffer,
   httpCounts,
@@ -54,10 +53,9 @@ function sweepAll(): void {
   }
 }
 
-/** The supervisor's side: checks the options against the protocol and makes its thread data. */
+/** The supervisor's side: its thread data (servers/options.ts has checked the buffer holds an http answer). */
 export function protocolData(options: Pick<ServerOptions, "protocol" | "bufferBytes" | "headerTimeoutMs">): ProtocolData {
   if (options.protocol !== "http") return { name: "echo" };
-  checkHttpCap(options);
   const counters = httpCounterBuffer();
   const deadlines = HttpDeadlines.create(options.headerTimeoutMs, Math.min(sys.getNofileLimit()[0], MAX_TIMED_FDS));
   httpServers.push({ counters, buffer: deadlines, deadlines: new HttpDeadlines(deadlines) });

@@ -36,7 +36,6 @@
  * bytes always answers in at most cap - that many bytes (httpReplyBound), so a
  * model that reads no more until an answer is sent holds at most `cap`.
  */
-import type { ServerOptions } from "../servers/model.js";
 
 /** Int32 cells of one connection's parser state. */
 export const HTTP_STATE_INTS = 8;
@@ -235,8 +234,6 @@ export function countHeaderTimeouts(counters: SharedArrayBuffer, n: number): voi
 
 /** How often the sweeper looks at the deadlines (and the clock they count in advances), ms. */
 export const HTTP_SWEEP_MS = 100;
-/** The default header timeout, ms. */
-export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 
 /** Cells of a deadlines table before the one per fd. */
 const D_CLOCK = 0; // sweeps so far (the clock deadlines are in)
@@ -565,9 +562,4 @@ function writePostHead(out: Uint8Array, o: number, length: number, close: boolea
   }
   out.set(CRLFCRLF, o);
   return o + CRLFCRLF.length;
-}
-
-/** Rejects a cap too small for http answers, with the option's name. */
-export function checkHttpCap(options: Pick<ServerOptions, "bufferBytes">): void {
-  if (options.bufferBytes < HTTP_MIN_CAP_BYTES) throw new Error(`bufferBytes must be at least ${HTTP_MIN_CAP_BYTES} for the http protocol, not ${options.bufferBytes}`);
 }

@@ -13,8 +13,8 @@
  * The figures are still reported; the flag says they may understate the server.
  */
 import type { Histogram } from "hdr-histogram-js";
-import type { ClientMeasurement, ErrorCounts } from "../clients/types.js";
-import { encodeHistogram } from "../clients/recorder.js";
+import type { ErrorCounts } from "../contracts/client.js";
+import { encodeHistogram } from "../contracts/histogram.js";
 import type {
   ContextSwitches,
   EncodedHistogram,
@@ -24,62 +24,14 @@ import type {
   OpenLoopFigures,
   RunFlag,
 } from "./schema.js";
+import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
+import type { RawRun } from "../contracts/run.js";
 
 /** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
 export const TARGET_RATE_SHORTFALL = 0.9;
 
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
-
-/** Context-switch counters of one task (thread). */
-export interface TaskSwitches {
-  voluntary: number;
-  involuntary: number;
-}
-
-/** One reading of a process from /proc (runner/proc.ts takes it). */
-export interface ProcSnapshot {
-  /** utime + stime of the whole process (dead threads included), clock ticks. */
-  cpuTicks: number;
-  /** Context switches per live task, by kernel thread id. */
-  tasks: ReadonlyMap<number, TaskSwitches>;
-  /** VmRSS, bytes. */
-  rssBytes: number;
-  /** VmHWM (peak RSS), bytes. */
-  hwmBytes: number;
-  /** Threads alive. */
-  threads: number;
-}
-
-/** Client CPU at one edge of the window. */
-export interface ClientCpuSnapshot {
-  /** CPU time of the whole client process (process.cpuUsage user + system), µs. */
-  processCpuUs: number;
-  /** utime + stime per thread of the client process, clock ticks, by kernel thread id. */
-  threadTicks: ReadonlyMap<number, number>;
-}
-
-/** Everything a run collected, as handed to deriveFigures. */
-export interface RawRun {
-  measurement: ClientMeasurement;
-  /** Wall time between the two /proc readings, seconds (the CPU figures' denominator). */
-  sampledWindowSec: number;
-  /** Warm-up as timed by the runner, seconds. */
-  warmupSec: number;
-  /** Sessions the run asked for. */
-  connectionsRequested: number;
-  /** Sessions close and reconnect by design (messages per session): fewer connected at the end is no problem. */
-  sessionsChurn?: boolean;
-  /** Open loop: the target rate over all sessions, messages/s; null in closed loop. */
-  targetMessagesPerSec?: number | null;
-  /** Server readings; null when the server cannot be read (external server without --server-pid). */
-  server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
-  client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
-  /** Clock ticks per second of the /proc CPU fields. */
-  clockTicksPerSec: number;
-  /** false when the server process did not exit cleanly when stopped; undefined when not known. */
-  serverExitedCleanly?: boolean;
-}
 
 /** Sum of the error kinds. */
 export function errorFigures(e: ErrorCounts): ErrorFigures {

@@ -4,7 +4,9 @@
  * baselines/NAME.json and scenario files. Each is a TypeBox schema, which
  * is at once the TypeScript type (Static<...>), the check a file read back
  * must pass (reports/validate.ts) and the JSON Schema published under
- * schemas/ (npm run schemas; a test keeps the files up to date).
+ * schemas/ (npm run schemas; a test keeps the files up to date). The types
+ * other files declare for the same data are checked equal to these by the
+ * compiler (reports/schema-agreement.ts).
  *
  * results.json is plain data only: numbers carry their unit in their name, a
  * figure that cannot be measured is `null` (never 0, never NaN), and a
@@ -13,12 +15,7 @@
  * adding a field does not (readers accept fields they do not know).
  */
 import { CloneType, Type, type Static, type TLiteral, type TSchema } from "@sinclair/typebox";
-import type { ClientEngine, ErrorCounts, SizeSpec } from "../clients/types.js";
-import type { MessageWork, WorkSpec } from "../protocol/work.js";
-import type { ChatMeasurement } from "../clients/chat-client.js";
-import type { ConfigKey, Repeat } from "./samples.js";
-import type { Spread } from "./stats.js";
-import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN } from "./limits.js";
+import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN } from "../contracts/limits.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
@@ -28,7 +25,7 @@ export const RESULTS_VERSION = 1;
 export const BASELINE_SCHEMA = "iobench.baseline";
 export const BASELINE_VERSION = 1;
 
-export { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN, sizeValue } from "./limits.js";
+export { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN, sizeValue } from "../contracts/limits.js";
 
 // ---- building blocks ----------------------------------------------------------------------------
 
@@ -618,19 +615,3 @@ export const SEED_LOAD: Readonly<LoadOptions> = {
   rateTotalPerSec: null,
   protocol: "echo",
 };
-
-// ---- the types other layers declare must be these (a change there fails to compile here) ----------
-
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Holds<T extends true> = T;
-export type SchemaAgreement = [
-  Holds<Same<ClientEngine, Static<typeof ClientEngineSchema>>>,
-  Holds<Same<SizeSpec, Static<typeof SizeSpecSchema>>>,
-  Holds<Same<ErrorCounts, Static<typeof ErrorCountsSchema>>>,
-  Holds<Same<WorkSpec, Static<typeof WorkSpecSchema>>>,
-  Holds<Same<MessageWork, Static<typeof MessageWorkSchema>>>,
-  Holds<Same<ChatMeasurement, ChatFigures>>,
-  Holds<Same<Spread, Static<typeof SpreadSchema>>>,
-  Holds<Same<ConfigKey, Static<typeof ConfigKeySchema>>>,
-  Holds<Same<Repeat, Static<typeof RepeatSchema>>>,
-];

@@ -8,7 +8,7 @@
  * came back corrupted (MISMATCH) are counted but left out of every figure.
  */
 import type { Run, RunConfig, RunFlag, ResultsFile, ThreadsSetting } from "./schema.js";
-import { formatWork } from "../protocol/work.js";
+import { formatWork } from "../contracts/work.js";
 import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 

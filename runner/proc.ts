@@ -5,7 +5,7 @@
  * directory and reading it; such a thread is skipped, never an error.
  */
 import fs from "node:fs";
-import type { ClientCpuSnapshot, ProcSnapshot, TaskSwitches } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot, TaskSwitches } from "../contracts/proc.js";
 
 /**
  * Clock ticks per second of the CPU fields in /proc/<pid>/stat. Linux

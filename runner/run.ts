@@ -12,15 +12,17 @@
  * ended, recorded as failed ("overran") with what it had measured.
  */
 import path from "node:path";
-import { startDriver, type LoadDriver } from "../clients/driver.js";
-import type { ClientOptions, LoadScript } from "../clients/types.js";
+import { startDriver } from "../clients/driver.js";
+import type { LoadDriver } from "../contracts/client.js";
+import type { ClientOptions, LoadScript } from "../contracts/client.js";
 import { ChatLoadClient } from "../clients/chat-client.js";
 import { deriveFigures } from "../reports/derive.js";
-import type { ClientCpuSnapshot, ProcSnapshot, RawRun } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
+import type { RawRun } from "../contracts/run.js";
 import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
-import type { ServerOptions } from "../servers/model.js";
+import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
-import { oneLine } from "./errors.js";
+import { oneLine } from "../contracts/errors.js";
 import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readProcess, readRssBytes } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
 

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import { spawnGuarded } from "../native/guard.js";
-import type { ServerOptions } from "../servers/model.js";
+import type { ServerOptions } from "../contracts/server.js";
 import type { ServerExit } from "../reports/schema.js";
 
 /** dist/runner/server-process.js -> dist/servers/main.js */

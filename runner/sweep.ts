@@ -9,9 +9,11 @@ import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
 import type { BenchOptions, ChatLoad, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
-import type { ModelName, ServerOptions } from "../servers/model.js";
-import { HEADER_BYTES } from "../protocol/chat.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { ModelName, ServerOptions } from "../contracts/server.js";
+import { modelInfo } from "../servers/models.js";
+import { UsageError } from "../contracts/errors.js";
+import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
 
@@ -66,10 +68,10 @@ function chatRunLoad(load: LoadOptions, chat: ChatLoad, members: number, scenari
 /** A chat server for frames of `payloadBytes`: the largest frame at least that, and a backlog that holds it. */
 function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<ServerOptions, "protocol" | "maxFrameBytes" | "bufferBytes"> {
   const maxFrameBytes = Math.max(DEFAULT_SERVER_OPTIONS.maxFrameBytes, payloadBytes);
-  return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, maxFrameBytes + HEADER_BYTES) };
+  return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, chatBufferFloor(maxFrameBytes)) };
 }
 
-/** Every run of the sweep, in the order they will run. per-connection threads apply to the blocking model only. */
+/** Every run of the sweep, in the order they will run: each model with the thread settings it accepts (servers/models.ts capabilities). */
 export function planSweep(input: SweepInput): RunPlan[] {
   const o = input.options;
   const plans: RunPlan[] = [];
@@ -77,7 +79,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
   for (let repeat = 1; repeat <= o.repeats; repeat++) {
     for (const model of o.models) {
       for (const threads of threadSettings) {
-        if (threads === "per-connection" && model !== "blocking" && input.target === null) continue;
+        if (threads !== null && input.target === null && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
         for (const connections of o.connections) {
           for (const sizeBytes of o.sizesBytes) {
             for (const client of o.clients ?? ["iobench" as const]) {
@@ -123,7 +125,8 @@ export function planSweep(input: SweepInput): RunPlan[] {
                         port: 0,
                         bufferBytes: o.bufferBytes,
                         ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-                        accept: o.accept,
+                        // --accept is the completion-routine model's: the others get their default.
+                        accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
                         work,
                         protocol: o.protocol ?? "echo",
                         ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),
@@ -140,6 +143,10 @@ export function planSweep(input: SweepInput): RunPlan[] {
         }
       }
     }
+  }
+  for (const plan of plans) {
+    const problem = plan.server.kind === "spawn" ? checkServerOptions(plan.server.options) : null;
+    if (problem !== null) throw new UsageError(problem);
   }
   return plans;
 }

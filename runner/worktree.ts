@@ -17,7 +17,7 @@ import { guarded } from "../native/guard.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UsageError, RunFailure } from "./errors.js";
+import { UsageError, RunFailure } from "../contracts/errors.js";
 import { PACKAGE_ROOT } from "./environment.js";
 
 /** A built checkout of REF. */

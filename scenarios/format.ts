@@ -13,14 +13,14 @@
  * and throws one line naming the file, the field and what it may be.
  * Unknown fields are errors, so a misspelt field is never silently ignored.
  */
-import { UsageError, oneLine } from "../runner/errors.js";
-import { parseWork } from "../protocol/work.js";
-import { MAX_MESSAGE_BYTES, MAX_BUFFER_BYTES, sizeValue } from "../reports/limits.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
+import { parseWork } from "../contracts/work.js";
+import { MAX_MESSAGE_BYTES, MAX_BUFFER_BYTES, sizeValue } from "../contracts/limits.js";
 import { ScenarioSchema, type Scenario, type ScenarioServer } from "../reports/schema.js";
 import { firstProblem, show } from "../reports/validate.js";
 
 export type { MessageSize, Scenario, ScenarioServer } from "../reports/schema.js";
-export { sizeValue } from "../reports/limits.js";
+export { sizeValue } from "../contracts/limits.js";
 
 /** A size a unit put out of range ("1G" where the most is 256 MiB), which the schema's pattern cannot see. */
 function sizeProblem(v: unknown, max: number): boolean {

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { UsageError, oneLine } from "../runner/errors.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
 import { MODELS } from "../servers/models.js";
 import { validateScenario } from "./format.js";
 import type { Scenario } from "./format.js";

@@ -18,18 +18,19 @@
  * fail, and shutdown() on the connection a thread serves (each publishes
  * its fd in a shared Int32Array) makes recv() return 0 and send() fail.
  *
- * Chat (--protocol chat, chat/blocking.ts): the same threads; the thread
- * that reads a frame writes it itself to every member with blocking sends,
- * each member's socket guarded by a per-slot lock held for one frame.
+ * Chat (--protocol chat, chat/blocking.ts): the same threads, started from
+ * the chat file, whose thread class overrides serve(); the thread that reads
+ * a frame writes it itself to every member with blocking sends, each
+ * member's socket guarded by a per-slot lock held for one frame.
  */
 import { readdirSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
-import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, stopProtocol, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
@@ -41,21 +42,22 @@ const START_RETRY_MS = 1_000;
 const IDLE = -1;
 
 /** What every blocking thread shares: the listener, the stop flag, and where fds being served are published. */
-interface Shared {
-  model: "blocking";
+export interface Shared {
+  /** "blocking", or the tag of the chat file's threads. */
+  model: string;
+  /** The threads' entry file: this one, or the chat server's (its per-connection threads start it too). */
+  file: string;
   listenFd: number;
   cap: number;
   work: MessageWork | null;
   stop: SharedArrayBuffer;
   /** Int32Array: the fd each slot is serving, or IDLE. */
   serving: SharedArrayBuffer;
-  /** Set for --protocol chat: connections are served by chat/blocking.ts. */
-  chat?: ChatRoom;
   protocol: ProtocolData;
 }
 
 /** Per-thread data: a pool thread, the per-connection acceptor, or one connection's thread. */
-type ThreadData =
+export type ThreadData =
   | (Shared & { role: "pool"; slot: number })
   | (Shared & { role: "acceptor"; maxThreads: number; threadLimit: SharedArrayBuffer })
   | (Shared & { role: "connection"; slot: number; fd: number; started: SharedArrayBuffer });
@@ -66,10 +68,13 @@ function isThreadData(data: unknown): data is ThreadData {
 
 // ---- the supervisor ----------------------------------------------------------------
 
-export const start: StartModel = (options) => startBlocking(options);
+export const start: StartModel = (options) => startBlocking(options, import.meta.url);
 
-/** Starts the threads; with `chat` (given the slot count) each connection is served as a chat member. */
-export async function startBlocking(options: Parameters<StartModel>[0], chat?: (slots: number) => ChatRoom): Promise<RunningServer> {
+/**
+ * Starts the threads of `file` (this file, or the chat server's), with
+ * `extra` (given the slot count) added to every thread's data.
+ */
+export async function startBlocking(options: Parameters<StartModel>[0], file: string, extra: (slots: number) => Record<string, unknown> = () => ({})): Promise<RunningServer> {
   const perConnection = options.threads === "per-connection";
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
@@ -77,8 +82,7 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   const slots = options.threads === "per-connection" ? options.maxConnectionThreads : options.threads;
   const serving = new SharedArrayBuffer(4 * slots);
   new Int32Array(serving).fill(IDLE);
-  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving, protocol: protocolData(options) };
-  if (chat !== undefined) shared.chat = chat(slots);
+  const shared: Shared = { model: "blocking", file, listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving, protocol: protocolData(options), ...extra(slots) };
 
   let workers: Worker[];
   const threadLimit = new SharedArrayBuffer(4);
@@ -86,9 +90,9 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   if (perConnection) {
     // The acceptor starts the connection threads itself; a connection
     // thread's failure fails the acceptor, which startThreads reports.
-    workers = startThreads(import.meta.url, 1, () => ({ ...shared, role: "acceptor", maxThreads: slots, threadLimit }));
+    workers = startThreads(file, 1, () => ({ ...shared, role: "acceptor", maxThreads: slots, threadLimit }));
   } else {
-    workers = startThreads(import.meta.url, slots, (slot) => ({ ...shared, role: "pool", slot }));
+    workers = startThreads(file, slots, (slot) => ({ ...shared, role: "pool", slot }));
   }
 
   const stopAll = async (): Promise<void> => {
@@ -176,10 +180,25 @@ function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null, 
   }
 }
 
-/** Echo, or (--protocol chat) membership of the chat room for as long as the client stays. */
-function serve(d: Shared, slot: number, fd: number, buf: Uint8Array, http: HttpThread | null): void {
-  if (d.chat === undefined) serveConnection(fd, buf, d.work, http);
-  else serveChatMember(d.chat, slot, fd);
+/** Serves one connection (in its slot, with this thread's buffer) until the client leaves; the caller closes fd. */
+type Serve = (slot: number, fd: number, buf: Uint8Array, http: HttpThread | null) => void;
+
+/** One thread of the model, in its role; the chat server's threads extend it and override serve(). */
+export class BlockingThread {
+  constructor(protected readonly d: ThreadData) {}
+
+  /** Echo: the seed's recv/send loop. */
+  protected serve(_slot: number, fd: number, buf: Uint8Array, http: HttpThread | null): void {
+    serveConnection(fd, buf, this.d.work, http);
+  }
+
+  async run(): Promise<void> {
+    const d = this.d;
+    const serve: Serve = (slot, fd, buf, http) => this.serve(slot, fd, buf, http);
+    if (d.role === "pool") runPoolThread(d, serve);
+    else if (d.role === "acceptor") await runAcceptor(d);
+    else runConnectionThread(d, serve);
+  }
 }
 
 /** A cell nobody else sees: waiting on it is a plain sleep. */
@@ -208,7 +227,7 @@ function acceptOne(d: Shared, stop: StopFlag): number {
 
 // ---- --threads N: a pool thread --------------------------------------------------------
 
-function runPoolThread(d: Shared & { slot: number }): void {
+function runPoolThread(d: Shared & { slot: number }, serve: Serve): void {
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
   const buf = new Uint8Array(d.cap); // this thread serves one client at a time: one buffer
@@ -220,7 +239,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
     // Publish before checking the flag: either stop() sees this fd and
     // shuts it down, or this thread sees the flag (Atomics are ordered).
     Atomics.store(serving, d.slot, fd);
-    if (!stop.isSet) serve(d, d.slot, fd, buf, http);
+    if (!stop.isSet) serve(d.slot, fd, buf, http);
     Atomics.store(serving, d.slot, IDLE);
     sys.close(fd);
   }
@@ -264,7 +283,7 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
     const data: ThreadData = { ...d, role: "connection", slot, fd, started };
     let thread: Worker;
     try {
-      thread = new Worker(new URL(import.meta.url), { workerData: data, ...threadOptions() });
+      thread = new Worker(new URL(d.file), { workerData: data, ...threadOptions() });
     } catch {
       couldNotStart(fd, slot);
       return;
@@ -320,18 +339,13 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
   await whenExited([...alive]);
 }
 
-function runConnectionThread(d: Shared & { slot: number; fd: number; started: SharedArrayBuffer }): void {
+function runConnectionThread(d: Shared & { slot: number; fd: number; started: SharedArrayBuffer }, serve: Serve): void {
   Atomics.store(new Int32Array(d.started), d.slot, 1);
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
-  if (!stop.isSet) serve(d, d.slot, d.fd, new Uint8Array(d.cap), httpThread(d.protocol, d.cap));
+  if (!stop.isSet) serve(d.slot, d.fd, new Uint8Array(d.cap), httpThread(d.protocol, d.cap));
   Atomics.store(serving, d.slot, IDLE);
   sys.close(d.fd);
 }
 
-if (!isMainThread && isThreadData(workerData)) {
-  const d = workerData;
-  if (d.role === "pool") runPoolThread(d);
-  else if (d.role === "acceptor") await runAcceptor(d);
-  else runConnectionThread(d);
-}
+if (!isMainThread && isThreadData(workerData)) await new BlockingThread(workerData).run();

@@ -33,9 +33,10 @@ import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */
 const ALERTABLE_WAIT_MS = 100;
@@ -80,7 +81,7 @@ export async function startRoutines(
   file: string,
   extra: (ports: number[]) => Partial<RoutineThreadData> & Record<string, unknown> = () => ({}),
 ): Promise<RunningServer> {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   // The seed's ioctlsocket(FIONBIO): accept() must return at once when

@@ -19,9 +19,10 @@ import { sys, C } from "../native/index.js";
 import type { StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */
 const MAX_EVENTS = 256;
@@ -45,7 +46,7 @@ function isEpollThreadData(data: unknown): data is EpollThreadData {
 // ---- the supervisor ----------------------------------------------------------------
 
 export const start: StartModel = async (options) => {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   // Non-blocking: several loops are woken for one connection at times, and

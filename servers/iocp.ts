@@ -40,10 +40,11 @@ import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
 import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
 import { HttpDeadlines, HttpResponder, HTTP_STATE_INTS, httpMustClose, httpOpen, httpReadBytes } from "../protocol/http.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call. */
 const MAX_COMPLETIONS = 256;
@@ -157,7 +158,7 @@ export async function startIocp(
   file: string,
   extra: Partial<IocpThreadData> & Record<string, unknown> = {},
 ): Promise<RunningServer> {
-  const workers = options.threads === "per-connection" ? 1 : options.threads;
+  const workers = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const completionPort = sys.portCreate(PORT_ENTRIES);

@@ -15,8 +15,9 @@
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { RunningServer, ServerOptions } from "./model.js";
-import { DEFAULT_SERVER_OPTIONS } from "./model.js";
+import type { RunningServer } from "./model.js";
+import type { ServerOptions } from "../contracts/server.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 
 /** Longer than this to stop means a thread is stuck: exit 1 rather than hang the runner. */
 const STOP_LIMIT_MS = 5_000;

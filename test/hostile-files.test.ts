@@ -13,7 +13,7 @@ import path from "node:path";
 import { loadScenarioFile } from "../scenarios/load.js";
 import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES } from "../reports/schema.js";
 import { startServer } from "../servers/start.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import { cli } from "./fixtures/cli.js";
 
 const made: string[] = [];
