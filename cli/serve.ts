@@ -14,6 +14,7 @@ import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSe
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, HEADER_TIMEOUT_OPTION, PROTOCOL_OPTION, WORK_OPTION, headerTimeoutOption, protocolFlag, workOption } from "./bench-options.js";
 import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../contracts/limits.js";
+import { PORT_FLAGS, portChoice } from "./port-options.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -35,6 +36,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: ACCEPT_OPTION,
+    ...PORT_FLAGS,
     work: WORK_OPTION,
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
     protocol: PROTOCOL_OPTION,
@@ -66,6 +68,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
+  const port = portChoice(args, model === "iocp", work);
   const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, MAX_MESSAGE_BYTES);
   const protocol = protocolFlag(args.protocol);
   const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, MAX_CHAT_FRAME_BYTES);
@@ -82,6 +85,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     protocol,
     maxFrameBytes,
     headerTimeoutMs: headerTimeoutOption(scalar(args["header-timeout"]), protocol),
+    completionPort: port === null ? DEFAULT_SERVER_OPTIONS.completionPort : { ...port, concurrency: port.concurrency ?? 0 },
   };
   const problem = checkServerOptions(options, SERVE_FLAG_NAMES);
   if (problem !== null) throw new UsageError(problem);
@@ -114,7 +118,9 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
   const speaks = options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : "";
   const http = options.protocol === "http" ? " (http)" : "";
-  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
+  const stats = server.portStats?.() ?? null;
+  const port = stats === null ? "" : options.completionPort.wake === "all" ? ", port wakes all waiters (no concurrency limit)" : `, port concurrency ${stats.concurrency}`;
+  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${port}${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   if (options.protocol === "http") {

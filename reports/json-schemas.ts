@@ -29,6 +29,7 @@ const SHARED: Record<string, TSchema> = {
   SizeSpec: S.SizeSpecSchema,
   WorkSpec: S.WorkSpecSchema,
   ChatLoad: S.ChatLoadSchema,
+  CompletionPortConfig: S.CompletionPortConfigSchema,
   ThreadsSetting: S.ThreadsSettingSchema,
   Spread: S.SpreadSchema,
 };

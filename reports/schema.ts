@@ -196,6 +196,18 @@ export const EnvironmentSchema = Type.Object(
   text("The machine and software the sweep ran on."),
 );
 
+export const CompletionPortConfigSchema = Type.Object(
+  {
+    concurrency: Nullable(
+      Type.Integer({ minimum: 0 }),
+      "The most worker threads running completions at once; in BenchOptions null = the server's usable CPUs, resolved per run; in a run, null with wake \"all\" (no limit).",
+    ),
+    wake: Literals(["lifo", "all"], '"lifo": a completion port (one waiter released per completion batch, newest first); "all": every waiter wakes on each completion (the herd).'),
+    blockNotice: Type.Boolean(text("With block: work, workers told the port when they blocked (standing in for the Windows kernel).")),
+  },
+  text("The iocp model's completion port (contracts/server.ts PortSettings, native/port.c)."),
+);
+
 export const ThreadsSettingSchema = Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("per-connection")], text("Thread setting of a server: a count, or a thread per connection (blocking model only)."));
 
 export const ChatLoadSchema = Type.Object(
@@ -251,6 +263,9 @@ export const BenchOptionsSchema = Type.Object(
     bufferBytes: Type.Integer({ minimum: 1, description: "Server's per-connection pending-echo limit, bytes." }),
     headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: a request head not complete within this closes its connection, ms. Absent in files written before it existed." })),
     accept: Literals(["poll", "ring"], "completion-routine accept style: poll (the seed's) or ring."),
+    completionPort: Type.Optional(
+      described(CompletionPortConfigSchema, "The iocp model's completion port (--concurrency, --port-wake, --block-notice); absent when no iocp server is started (and in files written before it existed)."),
+    ),
     work: Type.Optional(Nullable(WorkSpecSchema, "Server work per message (--work), or null for none. Absent in files written before it existed.")),
     chat: Type.Optional(ChatLoadSchema),
     protocol: Type.Optional(described(ProtocolSchema, "What server and client speak (absent: echo; chat also sets `chat`).")),
@@ -308,6 +323,12 @@ export const RunConfigSchema = Type.Object(
     bufferBytes: Nullable(Type.Integer({ minimum: 1 }), "Server's pending-echo limit, bytes (null for an external server)."),
     headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: the server's request-head timeout, ms (absent: not an http run, or an external server)." })),
     accept: Nullable(Literals(["poll", "ring"]), "completion-routine accept style (null for an external server)."),
+    completionPort: Type.Optional(
+      described(
+        CompletionPortConfigSchema,
+        "iocp runs of a server iobench started: how its completion port behaved (concurrency: the value the port had, null with wake \"all\"). Absent for other models and in files written before it existed (those iocp runs had the \"all\" behaviour).",
+      ),
+    ),
     work: Type.Optional(Nullable(MessageWorkSchema, "Server work per message (messageBytes = sizeBytes); null = none. Absent in files written before it existed.")),
     protocol: Type.Optional(described(ProtocolSchema, "What server and client spoke; absent = echo (results written before http existed); chat runs also carry `chat`.")),
     httpMethod: Type.Optional(Literals(["GET", "POST"], 'http: the method of every request; a "message" is then one request and its answer.')),
@@ -577,6 +598,7 @@ export type MessageSize = Static<typeof MessageSizeSchema>;
 export type ResultsFile = Static<typeof ResultsFileSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;
 export type ThreadsSetting = Static<typeof ThreadsSettingSchema>;
+export type CompletionPortConfig = Static<typeof CompletionPortConfigSchema>;
 export type BenchOptions = Static<typeof BenchOptionsSchema>;
 export type LoadOptions = Static<typeof LoadOptionsSchema>;
 export type ScenarioRecord = Static<typeof ScenarioRecordSchema>;

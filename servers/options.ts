@@ -7,8 +7,8 @@
  * capabilities in models.ts.
  */
 import { isIP } from "node:net";
-import type { ServerOptions } from "../contracts/server.js";
-import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { PortSettings, ServerOptions } from "../contracts/server.js";
+import { DEFAULT_SERVER_OPTIONS, MAX_CONCURRENCY } from "../contracts/server.js";
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
@@ -54,6 +54,23 @@ function isPositiveInt(n: unknown, max: number): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
 }
 
+/** Whether `o` gives `option` its default value. */
+function isDefault(o: ServerOptions, option: "accept" | "maxConnectionThreads" | "completionPort"): boolean {
+  const [a, b] = [o[option], DEFAULT_SERVER_OPTIONS[option]];
+  return typeof a === "object" ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+}
+
+/** What is wrong with the iocp model's port settings, or null. */
+function portProblem(p: PortSettings, name: string): string | null {
+  if (typeof p !== "object" || p === null) return `${name} must be {concurrency, wake, blockNotice}, not ${JSON.stringify(p)}`;
+  if (!(p.concurrency === 0 || isPositiveInt(p.concurrency, MAX_CONCURRENCY))) {
+    return `${name}.concurrency must be a whole number from 0 (the usable CPUs) to ${MAX_CONCURRENCY}, not ${JSON.stringify(p.concurrency)}`;
+  }
+  if (p.wake !== "lifo" && p.wake !== "all") return `${name}.wake must be "lifo" or "all", not ${JSON.stringify(p.wake)}`;
+  if (typeof p.blockNotice !== "boolean") return `${name}.blockNotice must be true or false, not ${JSON.stringify(p.blockNotice)}`;
+  return null;
+}
+
 /**
  * The first thing wrong with `o` (one line naming the option), or null.
  * `o.model` must be a canonical name: a name is resolved once, where it
@@ -75,8 +92,10 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): s
   if (!isPositiveInt(o.maxFrameBytes, MAX_CHAT_FRAME_BYTES)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${MAX_CHAT_FRAME_BYTES}, not ${JSON.stringify(o.maxFrameBytes)}`;
   if (!isPositiveInt(o.headerTimeoutMs, MAX_HEADER_TIMEOUT_MS)) return `${n("headerTimeoutMs")} must be a whole number from 1 to ${MAX_HEADER_TIMEOUT_MS}, not ${JSON.stringify(o.headerTimeoutMs)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
-  for (const option of ["accept", "maxConnectionThreads"] as const) {
-    if (o[option] !== DEFAULT_SERVER_OPTIONS[option] && !honours(info, option)) {
+  const port = portProblem(o.completionPort, n("completionPort"));
+  if (port !== null) return port;
+  for (const option of ["accept", "maxConnectionThreads", "completionPort"] as const) {
+    if (!isDefault(o, option) && !honours(info, option)) {
       return `${n(option)} applies to ${modelsThat((m) => honours(m, option))} only, not ${info.name}`;
     }
   }
