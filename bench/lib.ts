@@ -77,10 +77,11 @@ export async function startModelServer(
   cpus: string,
   protocol: "echo" | "http" | "chat" = "echo",
   main = path.join(ROOT, "dist/servers/main.js"),
+  more: Record<string, unknown> = {},
 ): Promise<StartedServer> {
   const options = {
     model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
-    accept: "poll", maxConnectionThreads: 1024, protocol,
+    accept: "poll", maxConnectionThreads: 1024, protocol, ...more,
   };
   const [cmd, args] = pinned(cpus, process.execPath, [main, JSON.stringify(options)]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });

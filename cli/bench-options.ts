@@ -232,6 +232,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
   load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
+  // An http session sends every request at one size (its Content-Length): a distribution would be ignored, not drawn.
+  if (protocol === "http" && load.sizeDistribution !== null) throw new UsageError("--protocol http sends every request at one size: give --size (a list sweeps sizes), not a message-size distribution");
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }

@@ -133,6 +133,9 @@ test("--buffer and --size: one limit in the CLI, the scenario loader and the ser
   await oneLineExit2(["--size", "1T", "--model", "epoll"], /--size must be a byte count like 64, 4k, 1M or 1G, got '1T'/);
 
   const dir = tmpDir();
+  // A size distribution http sessions would ignore (every request at the largest size) is refused, not silently changed.
+  const mixed = write(dir, "mixed.json", JSON.stringify({ name: "mixed", sessions: 2, messageSize: { uniform: { minBytes: 1, maxBytes: "64k" } }, server: { protocol: "http" } }));
+  await oneLineExit2(["--scenario", mixed, "--model", "epoll"], /--protocol http sends every request at one size: give --size/);
   const scenario = write(dir, "big.json", JSON.stringify({ name: "big", sessions: 1, messageSize: 64, server: { bufferBytes: "100M" } }));
   await oneLineExit2(["--scenario", scenario, "--model", "epoll"], new RegExp(`scenario ${scenario}: field "server.bufferBytes" must be a size in bytes from 1 to ${MAX_BUFFER_BYTES}`));
   await assert.rejects(startServer({ ...DEFAULT_SERVER_OPTIONS, model: "epoll", threads: 1, bufferBytes: MAX_BUFFER_BYTES + 1 }), new RegExp(`bufferBytes must be a whole number from 1 to ${MAX_BUFFER_BYTES}`));
