@@ -94,7 +94,8 @@ export class EpollBackend implements Backend {
     const core = this.core;
     const events = this.events;
     const state = core.state;
-    const k = epollWait(this.epfd, events, MAX_EVENTS, ms);
+    // epoll_wait counts whole ms: a timer is up to 1 ms late here (the uring backend waits to the µs).
+    const k = epollWait(this.epfd, events, MAX_EVENTS, Math.ceil(ms));
     core.now = performance.now();
     if (k < 0 && k !== EINTR) throw new Error(`client worker: epoll_wait failed: ${errname(k)}`);
     for (let i = 0; i < k; i++) {
