@@ -32,6 +32,7 @@ import { C, errname, sys } from "../native/index.js";
 import type { UringHandle } from "../native/index.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
+import { FirstEchoRecorder } from "./first-echo.js";
 import { FastRecorder } from "./recorder.js";
 import {
   E_CLOSED_EARLY,
@@ -187,6 +188,7 @@ export class UringEngine {
 
   private readonly latency = new FastRecorder();
   private readonly connectLatency = new FastRecorder();
+  private readonly firstEcho: FirstEchoRecorder;
   private measuring = false;
   private windowStarted = false;
   private winMessages = 0;
@@ -226,6 +228,7 @@ export class UringEngine {
     this.t0 = new Float64Array(n);
     this.retryAt = new Float64Array(n);
     this.served = new Uint8Array(n);
+    this.firstEcho = new FirstEchoRecorder(n);
     this.timedOut = new Uint8Array(n);
     this.queue = new Int32Array(Math.max(1, n));
     for (let s = 0; s < n; s++) this.enqueue(s);
@@ -300,6 +303,7 @@ export class UringEngine {
     if (p >= Phase.Measure && !this.windowStarted) {
       this.windowStarted = true;
       this.latency.reset();
+      this.firstEcho.reset();
       this.winMessages = 0;
       this.winBytes = 0;
       this.winErrors.fill(0);
@@ -377,6 +381,7 @@ export class UringEngine {
   /** The whole echo is back and verified: record it and send the next message. */
   private complete(s: number): void {
     const t = this.now;
+    this.firstEcho.echoed(s, t, this.measuring);
     if (this.measuring) {
       this.latency.record((t - (this.t0[s] as number)) * 1000);
       this.winMessages++;
@@ -432,6 +437,7 @@ export class UringEngine {
     this.fd[s] = fd;
     this.state[s] = CONNECTING;
     this.t0[s] = t;
+    this.firstEcho.connecting(s, t);
     this.connecting++;
     this.op(UK_POLLOUT, fd, s, g, 0, 0); // the non-blocking connect ends when the socket turns writable
   }
@@ -561,6 +567,7 @@ export class UringEngine {
       connects: this.winConnects,
       connectsTotal: this.totalConnects,
       connectLatency: this.connectLatency.encode(),
+      firstEcho: this.firstEcho.encode(),
       messages: this.winMessages,
       bytes: this.winBytes,
       errors: toErrorCounts(this.winErrors),

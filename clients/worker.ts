@@ -31,6 +31,7 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { C, errname, sys } from "../native/index.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "./message.js";
 import type { ByteView } from "./message.js";
+import { FirstEchoRecorder } from "./first-echo.js";
 import { FastRecorder } from "./recorder.js";
 import { TimerHeap } from "./timer-heap.js";
 import { HTTP_CLOSED, HTTP_DONE, HTTP_MISMATCH, HTTP_MORE, HttpSessions } from "./http-session.js";
@@ -144,6 +145,7 @@ export class SessionEngine {
   private readonly latency = new FastRecorder();
   private readonly uncorrected: FastRecorder | null;
   private readonly connectLatency = new FastRecorder();
+  private readonly firstEcho: FirstEchoRecorder;
   private measuring = false;
   private windowStarted = false;
   private winMessages = 0;
@@ -198,6 +200,7 @@ export class SessionEngine {
     this.due = new Float64Array(this.intervalMs > 0 ? n : 0);
     this.left = new Int32Array(n);
     this.served = new Uint8Array(n);
+    this.firstEcho = new FirstEchoRecorder(n);
     this.timedOut = new Uint8Array(n);
     this.rng = (0x2545f491 ^ Math.imul(cfg.index + 1, 0x9e3779b1)) | 0 || 1;
 
@@ -268,6 +271,7 @@ export class SessionEngine {
       // Whatever was counted during warm-up is not part of the window.
       this.windowStarted = true;
       this.latency.reset();
+      this.firstEcho.reset();
       this.uncorrected?.reset();
       this.served.fill(0);
       this.timedOut.fill(0);
@@ -324,6 +328,7 @@ export class SessionEngine {
   /** The whole echo is back and verified: record it and send the next message. */
   private complete(s: number): void {
     const t = this.now;
+    this.firstEcho.echoed(s, t, this.measuring);
     if (this.measuring) {
       this.latency.record((t - (this.t0[s] as number)) * 1000);
       this.winMessages++;
@@ -532,6 +537,7 @@ export class SessionEngine {
     this.fd[s] = fd;
     this.state[s] = CONNECTING;
     this.t0[s] = t;
+    this.firstEcho.connecting(s, t);
     this.connecting++;
   }
 
@@ -634,6 +640,7 @@ export class SessionEngine {
       connects: this.winConnects,
       connectsTotal: this.totalConnects,
       connectLatency: this.connectLatency.encode(),
+      firstEcho: this.firstEcho.encode(),
       messages: this.winMessages,
       bytes: this.winBytes,
       errors: toErrorCounts(this.winErrors),

@@ -3,11 +3,13 @@
  * committed next to the code it measured. It holds the configuration (the
  * bench options, so `check --baseline NAME` re-runs exactly that), the
  * machine it ran on, and per configuration a summary (median, min–max and
- * 95 % interval of each judged figure) and every repeat's raw figures, which
- * are what a later check resamples. Histograms and timelines are left out:
+ * the order-statistic interval of the median of each judged figure, with
+ * its confidence) and every repeat's raw figures, which are what a later
+ * check compares with. Histograms and timelines are left out:
  * the file stays small enough to review in a diff.
  *
- * Version 1. Renaming or removing a field, or changing a unit, bumps
+ * Version 2 (the configuration key covers the whole setup: work, load,
+ * pinning...). Renaming or removing a field, or changing a unit, bumps
  * BASELINE_VERSION; adding a field does not.
  */
 import fs from "node:fs";
@@ -19,12 +21,12 @@ import type { BenchOptions, Environment, ResultsFile } from "./schema.js";
 import { spread, type Spread } from "./stats.js";
 
 export const BASELINE_SCHEMA = "iobench.baseline";
-export const BASELINE_VERSION = 1;
+export const BASELINE_VERSION = 2;
 
 /** One configuration of a baseline. */
 export interface BaselineConfig {
   key: ConfigKey;
-  /** Per figure over the repeats: median, min, max, 95 % bootstrap interval of the median (null: not measured). */
+  /** Per figure over the repeats: median, min, max, the median's interval and its confidence (null: not measured). */
   summary: Record<FigureName, Spread | null>;
   /** Every repeat, raw: what a check compares against. */
   repeats: Repeat[];

@@ -98,12 +98,21 @@ export interface BenchOptions {
   serverCpus: number[] | null;
   /** CPUs the client threads are pinned to, or null (not pinned). */
   clientCpus: number[] | null;
+  /**
+   * How the CPU sets were chosen: "default" (iobench split the usable CPUs
+   * between server and client, as it does with 2 or more), "given"
+   * (--server-cpus / --client-cpus), "none" (--no-pin, a single CPU, or an
+   * external server). Absent in results written before it existed.
+   */
+  pinning?: "default" | "given" | "none";
   /** Numeric address the server binds and the client connects to. */
   host: string;
   /** Server's per-connection pending-echo limit, bytes. */
   bufferBytes: number;
-  /** completion-routine accept style: poll (the seed's) or ring. */
+  /** completion-routine accept style: poll (the seed's) or ring; the first of `accepts`. */
   accept: "poll" | "ring";
+  /** completion-routine accept styles swept (--accept poll,ring), in sweep order; other models run once, with the first. Absent in results written before it existed (= [accept]). */
+  accepts?: ("poll" | "ring")[];
   /** Server work per message (--work), or null for none (see protocol/work.ts). Absent in files written before it existed. */
   work?: WorkSpec | null;
   /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
@@ -124,6 +133,33 @@ export interface BenchOptions {
   load: LoadOptions;
   /** The scenario the options started from (--scenario), or null. */
   scenario: ScenarioRecord | null;
+  /**
+   * More groups of configurations, each with its own load, run in the same
+   * rounds as the sweep's own (interleaved): what the chapter's claims need
+   * beyond the main sweep (--claims, on by default for the default sweep).
+   * Absent or [] = none.
+   */
+  parts?: SweepPart[];
+}
+
+/** A group of configurations with its own load, run interleaved with the rest of the sweep (see BenchOptions.parts). */
+export interface SweepPart {
+  /** What the part is for, e.g. "claim 3"; each of its runs carries it as config.part. */
+  name: string;
+  /** Canonical model names. */
+  models: string[];
+  threads: ThreadsSetting[];
+  connections: number[];
+  /** Accept styles (they matter to completion-routine only). */
+  accepts: ("poll" | "ring")[];
+  /** Server work per message, or null. */
+  work: WorkSpec | null;
+  /** The load script of every run of the part. */
+  load: LoadOptions;
+  /** A name for that load (the built-in scenario it follows, e.g. "connect-storm"), or null. */
+  loadName: string | null;
+  /** Warm-up of the part's runs, seconds (a thread per connection needs longer to start). */
+  warmupSec: number;
 }
 
 /**
@@ -190,8 +226,10 @@ export interface RunLoad extends Pick<LoadOptions, "rampUpSec" | "connectRatePer
 export interface RunConfig {
   /** 0-based position of the run in the sweep (run order). */
   index: number;
-  /** 1-based repeat (round) this run belongs to. */
+  /** 1-based repeat (round) this run belongs to: runs of one round ran back to back, so claims and checks pair them by it. */
   repeat: number;
+  /** The sweep part the run belongs to (BenchOptions.parts: "claim 3"...); absent for the sweep's own configurations. */
+  part?: string;
   /** Canonical model name, or the --model label (or "external") with --target. */
   model: string;
   /** Server threads; null with --target when not given. */
@@ -318,6 +356,10 @@ export interface OpenLoopFigures {
 export type RunFlag =
   /** The client, not the server, may have been the bottleneck (see derive.ts for the rule). */
   | "CLIENT-SATURATED"
+  /** A client worker thread waited for a CPU (run queue) for 10% of the window or more, 50 µs or more each time: throughput is a floor (derive.ts). */
+  | "CLIENT-STARVED"
+  /** Other processes used 10% or more of the run's CPUs during the window (derive.ts). */
+  | "MACHINE-BUSY"
   /** At least one echo came back different from what was sent (errorsTotal.mismatch > 0). */
   | "MISMATCH"
   /** Errors other than mismatches inside the measured window. */
@@ -359,10 +401,22 @@ export interface Figures {
   openLoop: OpenLoopFigures | null;
   /** connect() to established, µs, over the whole run (warm-up included). null when nothing connected. */
   connectLatencyUs: LatencySummaryUs | null;
+  /**
+   * connect() to the first echo of that connection, µs, for first echoes
+   * inside the window: what a new client waits before it is served (the
+   * kernel completes the handshake from the listen backlog whether or not
+   * the server has called accept(), so connect latency alone cannot show a
+   * slow accept). null when no connection got its first echo in the window
+   * (long-lived sessions), for outside clients and chat. Absent in results
+   * written before it existed.
+   */
+  firstEchoLatencyUs?: LatencySummaryUs | null;
   /** The merged round-trip histogram of the window. */
   latencyHistogram: EncodedHistogram;
   /** The merged connect-latency histogram of the whole run. */
   connectLatencyHistogram: EncodedHistogram;
+  /** The merged first-echo histogram of the window (see firstEchoLatencyUs); null when not recorded. */
+  firstEchoLatencyHistogram?: EncodedHistogram | null;
   /** Errors inside the window, by kind. */
   errors: ErrorFigures;
   /** Errors over the whole run, warm-up included, by kind. */
@@ -381,7 +435,7 @@ export interface Figures {
   /** Connections established over the whole run, warm-up included. */
   connectsTotal: number;
 
-  /** Server process CPU time (user + system) inside the window, seconds. */
+  /** Server process CPU time (user + system) inside the window, seconds: its threads' schedstat ns (see derive.ts). */
   serverCpuSeconds: number | null;
   /** serverCpuSeconds per message, µs; null when no message completed or the server was not measured. */
   serverCpuUsPerMessage: number | null;
@@ -395,6 +449,8 @@ export interface Figures {
   serverPeakRssBytes: number | null;
   /** Server threads (tasks) at the window's end. */
   serverThreadCount: number | null;
+  /** Time the server's threads spent runnable but waiting for a CPU inside the window, summed over threads, seconds (schedstat). Absent in results written before it existed. */
+  serverRunQueueWaitSec?: number | null;
 
   /** Client process CPU time (all threads, user + system) inside the window, seconds. */
   clientCpuSeconds: number;
@@ -402,12 +458,18 @@ export interface Figures {
   clientUsableCores: number;
   /** clientCpuSeconds / (window × clientUsableCores), 0..1. */
   clientCpuUtilisation: number;
-  /** Busiest client worker thread's CPU time / window, 0..1 (null if no worker thread could be read). */
+  /** Busiest client worker thread's CPU time (schedstat) / window, 0..1 (null if no worker thread could be read). */
   clientThreadMaxUtilisation: number | null;
   /** The client may have limited the run (see derive.ts for the rule). */
   clientSaturated: boolean;
   /** Why clientSaturated is true, in words; null when false. */
   clientSaturatedReason: string | null;
+  /** Largest share of the window a client worker thread waited for a CPU (schedstat run-queue time), 0..1; null if none could be read. Absent in results written before it existed. */
+  clientRunQueueWaitMaxShare?: number | null;
+  /** That thread's mean run-queue wait each time it got a CPU, µs (schedstat wait ÷ timeslices); null if unknown. Absent in results written before it existed. */
+  clientRunQueueWaitPerSliceUs?: number | null;
+  /** Share of the run's CPUs (pinned sets, else all) other processes used in the window, 0..1 (/proc/stat; see derive.ts); null when not read. Absent in results written before it existed. */
+  otherCpuShare?: number | null;
 
   timeline: Timeline;
   /** Warnings, in a fixed order; [] when none. */

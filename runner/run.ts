@@ -15,7 +15,7 @@ import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunCo
 import type { ServerOptions } from "../servers/model.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "./errors.js";
-import { CLOCK_TICKS_PER_SEC, processExists, readClientCpu, readProcess, readRssBytes } from "./proc.js";
+import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, readClientCpu, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
 
 /** Where the server of a run comes from. */
@@ -97,6 +97,13 @@ function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDri
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
+}
+
+/** The CPUs a run's processes may use: the pinned sets when both are pinned, else every CPU this process may use. */
+function runCpus(plan: RunPlan): number[] {
+  const server = plan.server.kind === "spawn" ? plan.server.cpus : null;
+  if (server === null || plan.clientCpus === null) return allowedCpus();
+  return [...new Set([...server, ...plan.clientCpus])].sort((a, b) => a - b);
 }
 
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
@@ -246,6 +253,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       }
     }
     const clientBefore: ClientCpuSnapshot = readClientCpu();
+    const systemBefore = readSystemCpu();
     running.beginMeasure();
     const windowStart = performance.now();
     const rssSamples: number[] = [];
@@ -261,6 +269,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       }
     }
     const clientAfter = readClientCpu();
+    const systemAfter = readSystemCpu();
     const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
     const deathText = died ? deathMessage() : "";
 
@@ -283,6 +292,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
       server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
+      system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
     };
