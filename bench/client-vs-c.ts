@@ -14,7 +14,7 @@
  */
 import { spread } from "../reports/stats.js";
 import type { Spread } from "../reports/stats.js";
-import { CLIENT_ENGINES } from "../clients/types.js";
+import { CLIENT_ENGINES } from "../contracts/client.js";
 import { arg, buildReference, cpuPair, runIobenchClient, runReferenceClient, startReferenceServer } from "./lib.js";
 import type { ClientRun } from "./lib.js";
 

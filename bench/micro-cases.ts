@@ -3,7 +3,8 @@
  * exactly as the client or a server performs them per message.
  */
 import { byteView, makePattern, messageShift, verifyChunk } from "../clients/message.js";
-import { FastRecorder, createHistogram, recordUs } from "../clients/recorder.js";
+import { FastRecorder } from "../clients/recorder.js";
+import { createHistogram, recordUs } from "../contracts/histogram.js";
 import { HTTP_DONE, HttpSessions } from "../clients/http-session.js";
 import { HTTP_GET_BODY, HTTP_STATE_INTS, HttpResponder, httpCounterBuffer, httpReplyBound, httpReset } from "../protocol/http.js";
 

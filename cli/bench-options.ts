@@ -4,23 +4,27 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
+import { MAX_BUFFER_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS } from "../contracts/limits.js";
 import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
 import { allowedCpus } from "../runner/proc.js";
 import { claimParts } from "./claims-sweep.js";
-import { UsageError } from "../runner/errors.js";
+import { modelInfo } from "../servers/models.js";
+import { MAX_THREADS, threadsProblem } from "../servers/options.js";
+import { UsageError } from "../contracts/errors.js";
 import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
-import { CLIENT_ENGINES } from "../clients/types.js";
-import type { ClientEngine } from "../clients/types.js";
-import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../servers/model.js";
-import { parseWork, type WorkSpec } from "../protocol/work.js";
-import { MAX_THREADS, bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import { CLIENT_ENGINES } from "../contracts/client.js";
+import type { ClientEngine } from "../contracts/client.js";
+import { DEFAULT_SERVER_OPTIONS, type ModelName, type ServerOptions } from "../contracts/server.js";
+import { parseWork, type WorkSpec } from "../contracts/work.js";
+import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
+import { PORT_FLAGS, portChoice } from "./port-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -64,6 +68,16 @@ export const PROTOCOL_OPTION: Options = {
   defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
 };
 
+export const HEADER_TIMEOUT_OPTION: Options = {
+  ...str("http: the server closes a connection whose request head is not complete within this, ms (counted)", String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs)),
+};
+
+/** Checks --header-timeout (http servers only). */
+export function headerTimeoutOption(text: string | undefined, protocol: ServerOptions["protocol"]): number {
+  if (text !== undefined && protocol !== "http") throw new UsageError("--header-timeout applies with --protocol http only");
+  return integer("header-timeout", text ?? String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs), 1, MAX_HEADER_TIMEOUT_MS);
+}
+
 /** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
 export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
   const p = scalar(raw) ?? DEFAULT_SERVER_OPTIONS.protocol;
@@ -84,9 +98,6 @@ export const BENCH_DEFAULTS = {
   host: "127.0.0.1",
   out: "results",
 } as const;
-
-/** Largest message the client supports. */
-const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 
 function str(description: string, defaultDescription?: string, alias?: string): Options {
   return {
@@ -154,10 +165,12 @@ export function benchFlags(cores: number): Record<string, Options> {
     },
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: str(
       `${String(ACCEPT_OPTION.description)}; a comma list (poll,ring) runs completion-routine once per style (other models once)`,
       DEFAULT_SERVER_OPTIONS.accept,
     ),
+    ...PORT_FLAGS,
     work: WORK_OPTION,
     protocol: PROTOCOL_OPTION,
     senders: str("chat: members that send (their rate: --rate-per-session each, or --rate over all of them)", `${CHAT_DEFAULTS.senders} (at most --connections)`),
@@ -203,7 +216,7 @@ export function benchOptions(
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
 
-  let modelNames: string[];
+  let modelNames: string[]; // with --target, a label
   if (external) {
     const named = list("model", args.model);
     if (named !== undefined && named.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
@@ -239,28 +252,33 @@ export function benchOptions(
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
     if (threads.length === 0) threads = defaultThreads(serverCpus?.length ?? cores);
-    if (threads.includes("per-connection") && !modelNames.includes("blocking")) {
-      throw new UsageError("--threads per-connection applies to the blocking model only");
+    const infos = (modelNames as ModelName[]).map(modelInfo);
+    for (const t of threads) {
+      const problem = threadsProblem(infos, t, { threads: "--threads" });
+      if (problem !== null) throw new UsageError(problem);
     }
   }
 
   const protocol = protocolFlag(given("protocol"));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
-  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, MAX_SESSIONS)))];
   // --size replaces the scenario's sizes, distribution included.
   const sizeFlag = list("size", args.size);
   const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
-  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
+  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_MESSAGE_BYTES)))];
   const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
 
   let load = loadOptions(args, given, loaded, distribution);
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
   load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
+  // An http session sends every request at one size (its Content-Length): a distribution would be ignored, not drawn.
+  if (protocol === "http" && load.sizeDistribution !== null) throw new UsageError("--protocol http sends every request at one size: give --size (a list sweeps sizes), not a message-size distribution");
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
+  const completionPort = portChoice(args, !external && modelNames.includes("iocp"), work);
   const clientThreadsText = opt("client-threads");
   const accepts = [...new Set(list("accept", given("accept")) ?? [DEFAULT_SERVER_OPTIONS.accept])];
   const clientEngine = opt("client-engine") ?? null;
@@ -298,10 +316,12 @@ export function benchOptions(
     serverCpus,
     clientCpus,
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
-    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
+    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES),
+    headerTimeoutMs: headerTimeoutOption(opt("header-timeout"), protocol),
     pinning,
     accept: accepts[0] as "poll" | "ring",
     accepts: accepts as ("poll" | "ring")[],
+    ...(completionPort !== null ? { completionPort } : {}),
     work,
     ...(protocol !== "echo" ? { protocol } : {}),
     ...(protocol === "http" ? { httpMethod: httpMethod ?? "GET" } : {}),

@@ -11,12 +11,13 @@ import { renderTable } from "../reports/table.js";
 import { serialiseResults } from "../reports/results-file.js";
 import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
 import { collectEnvironment, toolVersion } from "../runner/environment.js";
-import { RunFailure, UsageError, oneLine } from "../runner/errors.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { ensureOpenFileLimit } from "../runner/limits.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
-import { findModel } from "../servers/models.js";
+import { modelInfo } from "../servers/models.js";
+import type { ModelName } from "../contracts/server.js";
 import { hostPort } from "./parse.js";
 import { Progress } from "./progress.js";
 import { writeReportFiles } from "./report.js";
@@ -30,10 +31,9 @@ const CONNECT_CONCURRENCY = 64;
 export const EXIT_INTERRUPTED = 130;
 
 /** Imports every model's file now, so a missing one is one line before anything runs. */
-async function checkModelsLoad(models: readonly string[]): Promise<void> {
+async function checkModelsLoad(models: readonly ModelName[]): Promise<void> {
   for (const name of models) {
-    const info = findModel(name);
-    if (info === undefined) throw new UsageError(`unknown model '${name}'`);
+    const info = modelInfo(name);
     try {
       await info.load();
     } catch (err) {
@@ -88,7 +88,7 @@ export async function runBenchSweep(
 ): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress; report: { path: string | null; error: string | null } }> {
   const target = options.target === null ? null : await resolveTarget(options.target);
   if (target === null) {
-    await checkModelsLoad(options.models);
+    await checkModelsLoad(options.models as ModelName[]); // without --target, canonical names (cli/parse.ts)
     await checkBindable(options.host);
   } else if (options.serverPid !== null && !processExists(options.serverPid)) {
     throw new UsageError(`--server-pid ${options.serverPid}: no such process`);

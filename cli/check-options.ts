@@ -9,7 +9,7 @@ import { checkBaselineName } from "../reports/baseline.js";
 import { FIGURES } from "../reports/samples.js";
 import type { FigureName } from "../reports/samples.js";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../reports/verdict.js";
-import { UsageError, oneLine } from "../runner/errors.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
 import { benchFlags } from "./bench-options.js";
 import { list, scalar, type RawFlag } from "./parse.js";
 

@@ -18,8 +18,8 @@
 import connectStorm from "../scenarios/builtin/connect-storm.js";
 import dbWork from "../scenarios/builtin/db-work.js";
 import type { BenchOptions, SweepPart } from "../reports/schema.js";
-import { parseWork } from "../protocol/work.js";
-import { MAX_THREADS } from "./parse.js";
+import { parseWork } from "../contracts/work.js";
+import { MAX_THREADS } from "../contracts/limits.js";
 
 /** Sessions of claim 1's runs (see the file comment). */
 export const CLAIM1_SESSIONS = 64;

@@ -11,7 +11,7 @@ import os from "node:os";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { usableCores, toolVersion } from "../runner/environment.js";
-import { UsageError, oneLine } from "../runner/errors.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
 import { listLines, loadBuiltins, loadScenario } from "../scenarios/load.js";
 import { bench } from "./bench.js";
 import { check } from "./check.js";

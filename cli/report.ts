@@ -7,7 +7,7 @@ import { readResults } from "../reports/results-file.js";
 import { writeReport } from "../reports/write-report.js";
 import type { ReportFiles } from "../reports/write-report.js";
 import type { ResultsFile } from "../reports/schema.js";
-import { UsageError, oneLine } from "../runner/errors.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
 
 /** Writes the report of `results` into `dir`; a failure to write is a one-line error naming the directory. */
 export function writeReportFiles(dir: string, results: ResultsFile, options: { png?: boolean } = {}): ReportFiles {

@@ -10,12 +10,12 @@
  */
 import autocannon from "autocannon";
 import { sys } from "../native/index.js";
-import type { LoadDriver } from "./driver.js";
-import { createHistogram } from "./recorder.js";
+import type { LoadDriver } from "../contracts/client.js";
+import { createHistogram } from "../contracts/histogram.js";
 import { FastRecorder } from "./recorder.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
-import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters } from "./types.js";
-import { NO_ERRORS } from "./types.js";
+import type { ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters } from "../contracts/client.js";
+import { NO_ERRORS } from "../contracts/client.js";
 import { HTTP_GET_BODY } from "../protocol/http.js";
 import { outsideToolBody } from "./message.js";
 

@@ -18,46 +18,10 @@ import net from "node:net";
 import { sys } from "../native/index.js";
 import { FrameReader } from "../protocol/chat.js";
 import { CHAT_FIELDS_BYTES, SenderOrder, chatFrame, nowUs, readChatFrame } from "./chat-message.js";
-import { createHistogram, recordUs } from "./recorder.js";
+import { createHistogram, recordUs } from "../contracts/histogram.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
-import type { ClientMeasurement, ErrorCounts, LiveCounters } from "./types.js";
-
-/** What a chat-fanout run asks of the client. */
-export interface ChatClientOptions {
-  host: string;
-  port: number;
-  /** Members of the room (one TCP connection each). */
-  members: number;
-  /** How many of them send (the first ones). */
-  senders: number;
-  /** Frames per second each sender sends. */
-  rateHz: number;
-  /** Payload bytes per frame (at least CHAT_FIELDS_BYTES). */
-  payloadBytes: number;
-  /** How long finish() waits for frames still on their way; also the connect and join limit, ms. */
-  timeoutMs: number;
-}
-
-/** The chat part of a run's figures (reports/schema.ts Figures.chat). */
-export interface ChatMeasurement {
-  members: number;
-  senders: number;
-  rateHz: number;
-  /** Frames the senders sent over the whole run. */
-  framesSent: number;
-  /** Deliveries owed to the members still in the room at the end (frames sent × those members). */
-  deliveriesExpected: number;
-  /** Deliveries they received (whole and in order or not). */
-  deliveriesReceived: number;
-  /** Deliveries owed and never received. */
-  missing: number;
-  /** Frames that repeated or stepped back in their sender's order at a member. */
-  outOfOrder: number;
-  /** Frames that were not whole chat frames. */
-  broken: number;
-  /** Members the server closed (dropped as slow, or a failure). */
-  membersClosed: number;
-}
+import type { ClientMeasurement, ErrorCounts, LiveCounters } from "../contracts/client.js";
+import type { ChatClientOptions, ChatMeasurement } from "../contracts/client.js";
 
 /** Sender id of the join probes. */
 const PROBE = 0xffffffff;

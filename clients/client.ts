@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { errname, sys } from "../native/index.js";
-import { mergeEncoded } from "./recorder.js";
+import { mergeEncoded } from "../contracts/histogram.js";
 import {
   LIVE_CONNECTED,
   LIVE_CONNECTS,
@@ -19,8 +19,8 @@ import {
   WORKER_TAG,
 } from "./shared.js";
 import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
-import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "./types.js";
-import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "./types.js";
+import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../contracts/client.js";
+import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "../contracts/client.js";
 import { maxSize } from "./script.js";
 import { uringProbe, uringRefusal } from "./uring-engine.js";
 

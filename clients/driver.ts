@@ -7,26 +7,7 @@
  * results.json in the very same shape as iobench's.
  */
 import { isScripted } from "./script.js";
-import type { ClientEngine, ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
-
-/** Which program generates the load. */
-export type ClientKind = "iobench" | "autocannon" | "wrk";
-
-export const CLIENT_KINDS: readonly ClientKind[] = ["iobench", "autocannon", "wrk"];
-
-/** A running load generator. */
-export interface LoadDriver {
-  /** iobench's client: the session engine its threads run (outside tools: absent). */
-  readonly engine?: ClientEngine;
-  /** Counters for progress (an outside tool that reports only at its end shows zeros). */
-  live(): LiveCounters;
-  beginMeasure(): void;
-  endMeasure(): void;
-  /** Ends the window if open, stops the load and reports the window. */
-  finish(): Promise<ClientMeasurement>;
-  /** Stops the load on an error path. */
-  stop(): Promise<void>;
-}
+import type { ClientKind, ClientOptions, LoadDriver } from "../contracts/client.js";
 
 /** Starts the load generator `kind` with `opts` (outside tools need opts.http: they speak HTTP only). */
 export async function startDriver(kind: ClientKind, opts: ClientOptions): Promise<LoadDriver> {

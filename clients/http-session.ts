@@ -11,9 +11,7 @@
  * buffer, and the answer's head is parsed byte by byte without keeping it.
  */
 import { type ByteView, byteView, verifyChunk } from "./message.js";
-
-/** What a session sends: GET (a fixed answer body is expected) or POST of `sizeBytes` (echoed). */
-export type HttpMethod = "GET" | "POST";
+import type { HttpMethod } from "../contracts/client.js";
 
 /** readable(): the answer is complete and verified. */
 export const HTTP_DONE = 1;

@@ -1,5 +1,5 @@
 /** Small pure helpers about a LoadScript, shared by the client's main thread and its workers. */
-import type { LoadScript, SizeSpec } from "./types.js";
+import type { LoadScript, SizeSpec } from "../contracts/client.js";
 
 /** True when the script departs from the seed's plain closed loop anywhere on the message path. */
 export function isScripted(script: LoadScript): boolean {

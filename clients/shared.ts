@@ -4,8 +4,8 @@
  * A worker busy in its loop never sees postMessage, so control goes through
  * shared memory that it reads on every loop iteration.
  */
-import type { HttpMethod } from "./http-session.js";
-import type { ClientEngine, ErrorCounts, LoadScript } from "./types.js";
+import type { HttpMethod } from "../contracts/client.js";
+import type { ClientEngine, ErrorCounts, LoadScript } from "../contracts/client.js";
 
 /** Values of the phase word (Int32 slot 0 of the control buffer). They only ever increase. */
 export const Phase = {

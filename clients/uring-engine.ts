@@ -50,8 +50,8 @@ import {
   toErrorCounts,
 } from "./shared.js";
 import type { WorkerConfig, WorkerResult } from "./shared.js";
-import { DEFAULT_SCRIPT } from "./types.js";
-import type { LoadScript } from "./types.js";
+import { DEFAULT_SCRIPT } from "../contracts/client.js";
+import type { LoadScript } from "../contracts/client.js";
 
 /** Session states (as in worker.ts). */
 const QUEUED = 0;

@@ -53,7 +53,7 @@ import {
 } from "./shared.js";
 import type { WorkerConfig, WorkerReady, WorkerResult } from "./shared.js";
 import { isScripted } from "./script.js";
-import type { SizeSpec } from "./types.js";
+import type { SizeSpec } from "../contracts/client.js";
 import { UringEngine } from "./uring-engine.js";
 
 /** Session states. */

@@ -10,16 +10,17 @@
  * wrk runs in another process: the client CPU figures of results.json do
  * not include it, and progress shows no live counts.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawnGuarded } from "../native/guard.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { LoadDriver } from "./driver.js";
+import type { LoadDriver } from "../contracts/client.js";
 import { outsideToolBody } from "./message.js";
-import { clampUs, createHistogram } from "./recorder.js";
+import { clampUs, createHistogram } from "../contracts/histogram.js";
 import { TIMELINE_INTERVAL_MS } from "./shared.js";
-import type { ClientMeasurement, ClientOptions, LiveCounters } from "./types.js";
-import { NO_ERRORS } from "./types.js";
+import type { ClientMeasurement, ClientOptions, LiveCounters } from "../contracts/client.js";
+import { NO_ERRORS } from "../contracts/client.js";
 import { HTTP_GET_BODY } from "../protocol/http.js";
 
 /** How to get wrk when it is missing. */
@@ -96,7 +97,7 @@ export class WrkClient implements LoadDriver {
   private launch(): { child: ChildProcess; out: Promise<string> } {
     const o = this.opts;
     const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-    const child = spawn("wrk", [
+    const child = spawnGuarded("wrk", [
       "-t1", `-c${o.sessions}`, "-d86400s", `--timeout`, `${Math.max(1, Math.ceil(o.timeoutMs / 1000))}s`,
       "-s", this.script, `http://${host}:${o.port}/`,
     ], { stdio: ["ignore", "pipe", "pipe"] });

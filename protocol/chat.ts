@@ -25,11 +25,10 @@
  * output ring, the counters); how a frame reaches sockets other threads own
  * is each model's own idiom and lives in its chat section.
  */
+import { DEFAULT_MAX_FRAME_BYTES } from "../contracts/server.js";
 
 /** Bytes of the length prefix. */
 export const HEADER_BYTES = 4;
-/** Default largest payload, bytes. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 /** What is wrong with a frame that closes its connection. */
 export type FrameError = "oversized" | "malformed";
 

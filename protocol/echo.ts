@@ -10,7 +10,7 @@
  * protocol/chat.ts and protocol/http.ts.
  */
 import { sys, C, errname } from "../native/index.js";
-import type { ServerOptions } from "../servers/model.js";
+import type { ServerOptions } from "../contracts/server.js";
 
 /**
  * The most one read takes for one connection. Every model reads no more on

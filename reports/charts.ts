@@ -2,7 +2,7 @@
  * Which charts a report has, as plain ChartSpecs drawn from results.json
  * (pure: no I/O). The HTML page and the PNG renderer draw the same specs.
  */
-import { mergeEncoded } from "../clients/recorder.js";
+import { mergeEncoded } from "../contracts/histogram.js";
 import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import { medianInterval, percent } from "./stats.js";

@@ -24,7 +24,7 @@
  * what the client cannot distort: the server's CPU time and context
  * switches per message. Each verdict names the figure it rests on.
  */
-import { parseWork } from "../protocol/work.js";
+import { parseWork } from "../contracts/work.js";
 import { CLIENT_BOUND_FLAGS, MARGIN, MIN_ROUNDS, NOISE_FLAGS } from "./rules.js";
 import type { Figures, ResultsFile } from "./schema.js";
 import { percent, pairedChange } from "./stats.js";

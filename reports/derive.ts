@@ -24,8 +24,8 @@
  * /proc/<pid>/stat's clock ticks (10 ms each, about 1 % of a 2 s window).
  */
 import type { Histogram } from "hdr-histogram-js";
-import type { ClientMeasurement, ErrorCounts } from "../clients/types.js";
-import { encodeHistogram } from "../clients/recorder.js";
+import type { ErrorCounts } from "../contracts/client.js";
+import { encodeHistogram } from "../contracts/histogram.js";
 import { BUSY_THRESHOLD, STARVED_THRESHOLD, STARVED_WAIT_PER_SLICE_US } from "./rules.js";
 import type {
   ContextSwitches,
@@ -36,89 +36,14 @@ import type {
   OpenLoopFigures,
   RunFlag,
 } from "./schema.js";
+import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
+import type { RawRun } from "../contracts/run.js";
 
 /** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
 export const TARGET_RATE_SHORTFALL = 0.9;
 
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
-
-/** A thread's scheduler times (schedstat), ns. */
-export interface ThreadTimes {
-  /** On a CPU. */
-  runNs: number;
-  /** Runnable, waiting on a run queue for a CPU. */
-  waitNs: number;
-  /** Times it was put on a CPU (timeslices run). */
-  slices: number;
-}
-
-/** Context-switch counters and scheduler times of one task (thread). */
-export interface TaskSample extends ThreadTimes {
-  voluntary: number;
-  involuntary: number;
-}
-
-/** One reading of a process from /proc (runner/proc.ts takes it). */
-export interface ProcSnapshot {
-  /** utime + stime of the whole process (dead threads included), clock ticks. */
-  cpuTicks: number;
-  /** Context switches and scheduler times per live task, by kernel thread id. */
-  tasks: ReadonlyMap<number, TaskSample>;
-  /** VmRSS, bytes. */
-  rssBytes: number;
-  /** VmHWM (peak RSS), bytes. */
-  hwmBytes: number;
-  /** Threads alive. */
-  threads: number;
-}
-
-/** Client CPU at one edge of the window. */
-export interface ClientCpuSnapshot {
-  /** CPU time of the whole client process (process.cpuUsage user + system), µs. */
-  processCpuUs: number;
-  /** Scheduler times per thread of the client process, by kernel thread id. */
-  threads: ReadonlyMap<number, ThreadTimes>;
-}
-
-/** One CPU's line of /proc/stat, clock ticks. */
-export interface CpuTimes {
-  /** user + nice + system + steal. */
-  busyTicks: number;
-  /** Every field (busy, idle, iowait, irq, softirq). */
-  totalTicks: number;
-}
-
-/** The machine's CPUs at one edge of the window. */
-export interface SystemCpuSnapshot {
-  cpus: ReadonlyMap<number, CpuTimes>;
-  /** On-CPU time of each CPU's ksoftirqd thread, ns, by CPU. */
-  softirqThreadNs: ReadonlyMap<number, number>;
-}
-
-/** Everything a run collected, as handed to deriveFigures. */
-export interface RawRun {
-  measurement: ClientMeasurement;
-  /** Wall time between the two /proc readings, seconds (the CPU figures' denominator). */
-  sampledWindowSec: number;
-  /** Warm-up as timed by the runner, seconds. */
-  warmupSec: number;
-  /** Sessions the run asked for. */
-  connectionsRequested: number;
-  /** Sessions close and reconnect by design (messages per session): fewer connected at the end is no problem. */
-  sessionsChurn?: boolean;
-  /** Open loop: the target rate over all sessions, messages/s; null in closed loop. */
-  targetMessagesPerSec?: number | null;
-  /** Server readings; null when the server cannot be read (external server without --server-pid). */
-  server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
-  client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
-  /** /proc/stat at both edges and the CPUs the run ran on (pinned sets, else every usable CPU); absent when not read. */
-  system?: { before: SystemCpuSnapshot; after: SystemCpuSnapshot; cpus: readonly number[] };
-  /** Clock ticks per second of the /proc CPU fields. */
-  clockTicksPerSec: number;
-  /** false when the server process did not exit cleanly when stopped; undefined when not known. */
-  serverExitedCleanly?: boolean;
-}
 
 /** Sum of the error kinds. */
 export function errorFigures(e: ErrorCounts): ErrorFigures {

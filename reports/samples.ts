@@ -12,7 +12,7 @@
  * field added to RunConfig later joins the key by itself.
  */
 import type { Run, RunConfig, ThreadsSetting } from "./schema.js";
-import { formatWork } from "../protocol/work.js";
+import { formatWork } from "../contracts/work.js";
 
 /** The figures a check judges. */
 export type FigureName = "rate" | "p99" | "cpu";

@@ -11,7 +11,7 @@
  * figures shown, counted apart; the claims leave them out (claims.ts).
  */
 import type { Figures, Run, RunConfig, RunFlag, ResultsFile, ThreadsSetting } from "./schema.js";
-import { formatWork } from "../protocol/work.js";
+import { formatWork } from "../contracts/work.js";
 import { sortedJson } from "./samples.js";
 import { NOISE_FLAGS, NOISY_DISPERSION } from "./rules.js";
 import { spread } from "./stats.js";

@@ -1,7 +1,7 @@
 /**
  * CPU sets for pinning, written as Linux cpuset lists: "0", "0-1", "0,2-3".
  */
-import { UsageError } from "./errors.js";
+import { UsageError } from "../contracts/errors.js";
 
 /** Parses a CPU list; throws UsageError naming the flag on anything else or a CPU >= cpuCount. */
 export function parseCpuList(flag: string, text: string, cpuCount: number): number[] {

@@ -5,7 +5,7 @@
  * server process inherits the limit, so this runs before it is spawned.
  */
 import type * as Native from "../native/index.js";
-import { UsageError, oneLine } from "./errors.js";
+import { UsageError, oneLine } from "../contracts/errors.js";
 
 /** Fds a process needs beyond one per session (Node itself, epoll sets, stdio, files). */
 export const FD_MARGIN = 128;

@@ -7,7 +7,7 @@
  * task directory and reading it; such a thread is skipped, never an error.
  */
 import fs from "node:fs";
-import type { ClientCpuSnapshot, CpuTimes, ProcSnapshot, SystemCpuSnapshot, TaskSample, ThreadTimes } from "../reports/derive.js";
+import type { ClientCpuSnapshot, CpuTimes, ProcSnapshot, SystemCpuSnapshot, TaskSample, ThreadTimes } from "../contracts/proc.js";
 
 /**
  * Clock ticks per second of the CPU fields in /proc/<pid>/stat. Linux
@@ -71,6 +71,13 @@ export function processExists(pid: number): boolean {
   const stat = readIfThere(`/proc/${pid}/stat`);
   if (stat === undefined) return false;
   return statFields(stat)[0] !== "Z";
+}
+
+/** True when the process is stopped (SIGSTOP, a tracer's stop): it answers nothing until continued. */
+export function processStopped(pid: number): boolean {
+  const stat = readIfThere(`/proc/${pid}/stat`);
+  const state = stat === undefined ? undefined : statFields(stat)[0];
+  return state === "T" || state === "t";
 }
 
 /**

@@ -10,10 +10,12 @@
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, ChatLoad, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, SweepPart, ThreadsSetting } from "../reports/schema.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
-import type { ModelName, ServerOptions } from "../servers/model.js";
-import { HEADER_BYTES } from "../protocol/chat.js";
+import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, SweepPart, ThreadsSetting } from "../reports/schema.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { ModelName, ServerOptions } from "../contracts/server.js";
+import { modelInfo } from "../servers/models.js";
+import { UsageError } from "../contracts/errors.js";
+import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
 
@@ -68,7 +70,7 @@ function chatRunLoad(load: LoadOptions, chat: ChatLoad, members: number, scenari
 /** A chat server for frames of `payloadBytes`: the largest frame at least that, and a backlog that holds it. */
 function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<ServerOptions, "protocol" | "maxFrameBytes" | "bufferBytes"> {
   const maxFrameBytes = Math.max(DEFAULT_SERVER_OPTIONS.maxFrameBytes, payloadBytes);
-  return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, maxFrameBytes + HEADER_BYTES) };
+  return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, chatBufferFloor(maxFrameBytes)) };
 }
 
 /** The sweep's own configurations as a part: the options' models, threads, accepts, work and load. */
@@ -86,28 +88,42 @@ function mainPart(o: BenchOptions): SweepPart {
   };
 }
 
-/** The accept styles a model runs with: every one for completion-routine (the only model that polls), else the first. */
-function acceptsFor(model: string, accepts: readonly ("poll" | "ring")[]): ("poll" | "ring")[] {
-  return model === "completion-routine" ? [...accepts] : accepts.slice(0, 1);
+/**
+ * An iocp run's completion port: the concurrency value resolved here, the
+ * server's CPUs unless --concurrency was given (the server process sees the
+ * same affinity: it is this process's child, pinned to --server-cpus if
+ * given), so results.json says what the port had; null with wake "all".
+ */
+function portConfig(o: BenchOptions, usableCores: number): CompletionPortConfig {
+  const asked = o.completionPort ?? { concurrency: null, wake: "lifo", blockNotice: true };
+  if (asked.wake === "all") return { ...asked, concurrency: null };
+  return { ...asked, concurrency: asked.concurrency ?? o.serverCpus?.length ?? usableCores };
 }
 
 /** One configuration of a part, not yet numbered into a round. */
 type Template = Omit<RunPlan, "config"> & { config: Omit<RunConfig, "index" | "repeat"> };
 
-/** The configurations of one part, in sweep order. per-connection threads apply to the blocking model only. */
+/**
+ * The configurations of one part, in sweep order: each model with the
+ * thread settings it accepts (servers/models.ts capabilities), and with
+ * every accept style if it honours --accept (completion-routine), else once
+ * with the first.
+ */
 function partTemplates(input: SweepInput, part: SweepPart): Template[] {
   const o = input.options;
   const out: Template[] = [];
   const external = input.target !== null;
   const threadSettings: (ThreadsSetting | null)[] = part.threads.length > 0 ? part.threads : [null];
   for (const model of part.models) {
+    const acceptHonoured = !external && honours(modelInfo(model as ModelName), "accept");
     for (const threads of threadSettings) {
-      if (threads === "per-connection" && model !== "blocking" && !external) continue;
-      for (const accept of acceptsFor(model, part.accepts)) {
+      if (threads !== null && !external && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
+      for (const accept of acceptHonoured ? part.accepts : part.accepts.slice(0, 1)) {
         for (const connections of part.connections) {
           for (const sizeBytes of o.sizesBytes) {
             for (const client of o.clients ?? ["iobench" as const]) {
               const work = part.work === null ? null : { ...part.work, messageBytes: sizeBytes };
+              const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
               const config: Template["config"] = {
                 ...(part.name !== "" ? { part: part.name } : {}),
                 model,
@@ -124,7 +140,9 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
                 bufferBytes: external ? null : o.bufferBytes,
+                ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                 accept: external ? null : accept,
+                ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
                 ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
@@ -145,7 +163,10 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                         host: o.host,
                         port: 0,
                         bufferBytes: o.bufferBytes,
-                        accept,
+                        ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
+                        // --accept is the completion-routine model's: the others get their default.
+                        accept: acceptHonoured ? accept : DEFAULT_SERVER_OPTIONS.accept,
+                        ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),
                         work,
                         protocol: o.protocol ?? "echo",
                         ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),
@@ -174,6 +195,10 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
 export function planSweep(input: SweepInput): RunPlan[] {
   const o = input.options;
   const templates = [mainPart(o), ...(o.parts ?? [])].flatMap((part) => partTemplates(input, part));
+  for (const t of templates) {
+    const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options) : null;
+    if (problem !== null) throw new UsageError(problem);
+  }
   const plans: RunPlan[] = [];
   for (let repeat = 1; repeat <= o.repeats; repeat++) {
     for (const t of templates) {

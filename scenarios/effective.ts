@@ -4,9 +4,9 @@
  * format so results.json says exactly what load was applied and a file
  * holding it repeats the run.
  */
-import type { SizeSpec } from "../clients/types.js";
+import type { SizeSpec } from "../contracts/client.js";
 import type { BenchOptions } from "../reports/schema.js";
-import { formatWork } from "../protocol/work.js";
+import { formatWork } from "../contracts/work.js";
 import type { MessageSize, Scenario, ScenarioServer } from "./format.js";
 
 /** A SizeSpec (or fixed sizes) in the file format's messageSize shape. */

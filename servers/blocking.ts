@@ -18,44 +18,56 @@
  * fail, and shutdown() on the connection a thread serves (each publishes
  * its fd in a shared Int32Array) makes recv() return 0 and send() fail.
  *
- * Chat (--protocol chat, chat/blocking.ts): the same threads; the thread
- * that reads a frame writes it itself to every member with blocking sends,
- * each member's socket guarded by a per-slot lock held for one frame.
+ * Chat (--protocol chat, chat/blocking.ts): the same threads, started from
+ * the chat file, whose thread class overrides serve(); the thread that reads
+ * a frame writes it itself to every member with blocking sends, each
+ * member's socket guarded by a per-slot lock held for one frame.
  */
 import { readdirSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
-import { serveChatMember, type ChatRoom } from "./chat/blocking.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
-import { httpThread, protocolData, type HttpThread, type ProtocolData } from "../protocol/choice.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
+import { httpThread, protocolData, stopProtocol, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */
 const SWEEP_MS = 50;
 /** per-connection: after a thread could not start, the longest wait before trying again. */
 const START_RETRY_MS = 1_000;
+/**
+ * A connection thread's V8 limits: the smallest heap and stack that serve
+ * (an old generation of 4 MB does not even start a thread; 5 MB does, 6
+ * leaves room for http and chat). They take a thread from about 9 MB to
+ * about 7.4 MB of the server's memory; the rest is what any Node.js worker
+ * costs (an isolate and a Node.js environment: an empty worker is 7 MB),
+ * where a C server's thread costs about 13 KB. docs/blocking-threads.md has
+ * the figures and how they were measured.
+ */
+const CONNECTION_THREAD_LIMITS = { maxOldGenerationSizeMb: 6, maxYoungGenerationSizeMb: 1, stackSizeMb: 0.5 };
 /** A slot of the shared `serving` array that serves nothing. */
 const IDLE = -1;
 
 /** What every blocking thread shares: the listener, the stop flag, and where fds being served are published. */
-interface Shared {
-  model: "blocking";
+export interface Shared {
+  /** "blocking", or the tag of the chat file's threads. */
+  model: string;
+  /** The threads' entry file: this one, or the chat server's (its per-connection threads start it too). */
+  file: string;
   listenFd: number;
   cap: number;
   work: MessageWork | null;
   stop: SharedArrayBuffer;
   /** Int32Array: the fd each slot is serving, or IDLE. */
   serving: SharedArrayBuffer;
-  /** Set for --protocol chat: connections are served by chat/blocking.ts. */
-  chat?: ChatRoom;
   protocol: ProtocolData;
 }
 
 /** Per-thread data: a pool thread, the per-connection acceptor, or one connection's thread. */
-type ThreadData =
+export type ThreadData =
   | (Shared & { role: "pool"; slot: number })
   | (Shared & { role: "acceptor"; maxThreads: number; threadLimit: SharedArrayBuffer })
   | (Shared & { role: "connection"; slot: number; fd: number; started: SharedArrayBuffer });
@@ -66,10 +78,13 @@ function isThreadData(data: unknown): data is ThreadData {
 
 // ---- the supervisor ----------------------------------------------------------------
 
-export const start: StartModel = (options) => startBlocking(options);
+export const start: StartModel = (options) => startBlocking(options, import.meta.url);
 
-/** Starts the threads; with `chat` (given the slot count) each connection is served as a chat member. */
-export async function startBlocking(options: Parameters<StartModel>[0], chat?: (slots: number) => ChatRoom): Promise<RunningServer> {
+/**
+ * Starts the threads of `file` (this file, or the chat server's), with
+ * `extra` (given the slot count) added to every thread's data.
+ */
+export async function startBlocking(options: Parameters<StartModel>[0], file: string, extra: (slots: number) => Record<string, unknown> = () => ({})): Promise<RunningServer> {
   const perConnection = options.threads === "per-connection";
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
@@ -77,8 +92,7 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   const slots = options.threads === "per-connection" ? options.maxConnectionThreads : options.threads;
   const serving = new SharedArrayBuffer(4 * slots);
   new Int32Array(serving).fill(IDLE);
-  const shared: Shared = { model: "blocking", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving, protocol: protocolData(options) };
-  if (chat !== undefined) shared.chat = chat(slots);
+  const shared: Shared = { model: "blocking", file, listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, serving, protocol: protocolData(options), ...extra(slots) };
 
   let workers: Worker[];
   const threadLimit = new SharedArrayBuffer(4);
@@ -86,12 +100,13 @@ export async function startBlocking(options: Parameters<StartModel>[0], chat?: (
   if (perConnection) {
     // The acceptor starts the connection threads itself; a connection
     // thread's failure fails the acceptor, which startThreads reports.
-    workers = startThreads(import.meta.url, 1, () => ({ ...shared, role: "acceptor", maxThreads: slots, threadLimit }));
+    workers = startThreads(file, 1, () => ({ ...shared, role: "acceptor", maxThreads: slots, threadLimit }));
   } else {
-    workers = startThreads(import.meta.url, slots, (slot) => ({ ...shared, role: "pool", slot }));
+    workers = startThreads(file, slots, (slot) => ({ ...shared, role: "pool", slot }));
   }
 
   const stopAll = async (): Promise<void> => {
+    stopProtocol(shared.protocol);
     stop.set();
     sys.shutdown(listenFd, C.SHUT_RDWR); // every blocked accept() now fails
     const fds = new Int32Array(serving);
@@ -152,29 +167,48 @@ function affordableThreads(fdsBeforeAcceptor: number): number {
 function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null, http: HttpThread | null): void {
   sys.setNoDelay(fd, true);
   let carried = 0; // bytes of a message not complete yet (--work)
-  const conn = http?.connection() ?? null;
-  for (;;) {
-    const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
-    if (n === 0) return; // the client closed its side (or stop() shut ours down)
-    if (n < 0) {
-      if (n === -C.EINTR) continue;
-      if (isPeerGone(n)) return;
-      throw ioFailure("recv", n);
+  const conn = http?.connection(fd) ?? null;
+  try {
+    for (;;) {
+      const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
+      if (n === 0) return; // the client closed its side (or stop(), or a late http head, shut ours down)
+      if (n < 0) {
+        if (n === -C.EINTR) continue;
+        if (isPeerGone(n)) return;
+        throw ioFailure("recv", n);
+      }
+      carried = workPerMessage(work, carried, n);
+      const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
+      if (r < 0) {
+        if (isPeerGone(r)) return;
+        throw ioFailure("send", r);
+      }
+      if (conn?.mustClose) return; // http: answered a refusal or a closing request
     }
-    carried = workPerMessage(work, carried, n);
-    const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
-    if (r < 0) {
-      if (isPeerGone(r)) return;
-      throw ioFailure("send", r);
-    }
-    if (conn?.mustClose) return; // http: answered a refusal or a closing request
+  } finally {
+    conn?.release(); // before the caller closes the fd
   }
 }
 
-/** Echo, or (--protocol chat) membership of the chat room for as long as the client stays. */
-function serve(d: Shared, slot: number, fd: number, buf: Uint8Array, http: HttpThread | null): void {
-  if (d.chat === undefined) serveConnection(fd, buf, d.work, http);
-  else serveChatMember(d.chat, slot, fd);
+/** Serves one connection (in its slot, with this thread's buffer) until the client leaves; the caller closes fd. */
+type Serve = (slot: number, fd: number, buf: Uint8Array, http: HttpThread | null) => void;
+
+/** One thread of the model, in its role; the chat server's threads extend it and override serve(). */
+export class BlockingThread {
+  constructor(protected readonly d: ThreadData) {}
+
+  /** Echo: the seed's recv/send loop. */
+  protected serve(_slot: number, fd: number, buf: Uint8Array, http: HttpThread | null): void {
+    serveConnection(fd, buf, this.d.work, http);
+  }
+
+  async run(): Promise<void> {
+    const d = this.d;
+    const serve: Serve = (slot, fd, buf, http) => this.serve(slot, fd, buf, http);
+    if (d.role === "pool") runPoolThread(d, serve);
+    else if (d.role === "acceptor") await runAcceptor(d);
+    else runConnectionThread(d, serve);
+  }
 }
 
 /** A cell nobody else sees: waiting on it is a plain sleep. */
@@ -203,7 +237,7 @@ function acceptOne(d: Shared, stop: StopFlag): number {
 
 // ---- --threads N: a pool thread --------------------------------------------------------
 
-function runPoolThread(d: Shared & { slot: number }): void {
+function runPoolThread(d: Shared & { slot: number }, serve: Serve): void {
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
   const buf = new Uint8Array(d.cap); // this thread serves one client at a time: one buffer
@@ -215,7 +249,7 @@ function runPoolThread(d: Shared & { slot: number }): void {
     // Publish before checking the flag: either stop() sees this fd and
     // shuts it down, or this thread sees the flag (Atomics are ordered).
     Atomics.store(serving, d.slot, fd);
-    if (!stop.isSet) serve(d, d.slot, fd, buf, http);
+    if (!stop.isSet) serve(d.slot, fd, buf, http);
     Atomics.store(serving, d.slot, IDLE);
     sys.close(fd);
   }
@@ -259,7 +293,7 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
     const data: ThreadData = { ...d, role: "connection", slot, fd, started };
     let thread: Worker;
     try {
-      thread = new Worker(new URL(import.meta.url), { workerData: data, ...threadOptions() });
+      thread = new Worker(new URL(d.file), { workerData: data, resourceLimits: CONNECTION_THREAD_LIMITS, ...threadOptions() });
     } catch {
       couldNotStart(fd, slot);
       return;
@@ -315,18 +349,13 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
   await whenExited([...alive]);
 }
 
-function runConnectionThread(d: Shared & { slot: number; fd: number; started: SharedArrayBuffer }): void {
+function runConnectionThread(d: Shared & { slot: number; fd: number; started: SharedArrayBuffer }, serve: Serve): void {
   Atomics.store(new Int32Array(d.started), d.slot, 1);
   const stop = new StopFlag(d.stop);
   const serving = new Int32Array(d.serving);
-  if (!stop.isSet) serve(d, d.slot, d.fd, new Uint8Array(d.cap), httpThread(d.protocol, d.cap));
+  if (!stop.isSet) serve(d.slot, d.fd, new Uint8Array(d.cap), httpThread(d.protocol, d.cap));
   Atomics.store(serving, d.slot, IDLE);
   sys.close(d.fd);
 }
 
-if (!isMainThread && isThreadData(workerData)) {
-  const d = workerData;
-  if (d.role === "pool") runPoolThread(d);
-  else if (d.role === "acceptor") await runAcceptor(d);
-  else runConnectionThread(d);
-}
+if (!isMainThread && isThreadData(workerData)) await new BlockingThread(workerData).run();

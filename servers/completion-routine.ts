@@ -33,9 +33,10 @@ import { sys, C, errname } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
+import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */
 const ALERTABLE_WAIT_MS = 100;
@@ -80,7 +81,7 @@ export async function startRoutines(
   file: string,
   extra: (ports: number[]) => Partial<RoutineThreadData> & Record<string, unknown> = () => ({}),
 ): Promise<RunningServer> {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   // The seed's ioctlsocket(FIONBIO): accept() must return at once when
@@ -117,6 +118,7 @@ export async function startRoutines(
     host: options.host,
     port,
     async stop() {
+      stopProtocol(protocol);
       stop.set(); // each thread sees it within one alertable wait
       sys.shutdown(listenFd, C.SHUT_RDWR); // ends the accepts posted on rings
       await whenExited(workers); // each closed its connections and its port
@@ -305,7 +307,7 @@ export class RoutineThread {
     }
     io.fd = fd;
     io.carried = 0;
-    io.http = this.http?.connection() ?? null;
+    io.http = this.http?.connection(fd) ?? null;
     this.postRecv(io);
   }
 
@@ -322,6 +324,7 @@ export class RoutineThread {
 
   /** closesocket and free: nothing is in flight on io any more. */
   close(io: PerIoData): void {
+    io.http?.release();
     sys.close(io.fd);
     io.fd = -1;
     this.pool.push(io);

@@ -5,7 +5,7 @@
  * them five ways.
  */
 import { sys, C, errname } from "../native/index.js";
-import type { ServerOptions } from "./model.js";
+import type { ServerOptions } from "../contracts/server.js";
 
 /** "127.0.0.1:9000", or "[::1]:9000" for IPv6. */
 export function addressText(host: string, port: number): string {

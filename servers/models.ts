@@ -1,16 +1,35 @@
 /**
- * The model table of DESIGN.md as data: the CLI resolves names and aliases
- * here, the README table and `--help` are drawn from it, and the server
- * process imports a model's file only when that model is asked for.
+ * The model table of DESIGN.md as data: names and aliases, what each model
+ * accepts (its capabilities: servers/options.ts checks every request
+ * against them), the README table and `--help`. The server process
+ * imports a model's file only when that model is asked for.
  */
-import type { ModelName, StartModel } from "./model.js";
+import type { ModelName, ServerOptions } from "../contracts/server.js";
+import type { StartModel } from "./model.js";
+
+/** What a model accepts beyond what every model honours. */
+export interface ModelCapabilities {
+  /** `--threads per-connection` (a thread per connection) besides a thread count. */
+  perConnection: boolean;
+  /** Protocols it speaks (ServerOptions.protocol). */
+  protocols: readonly ServerOptions["protocol"][];
+  /** Options only some models honour that this one does: any other model must get them at their default. */
+  options: readonly ModelOption[];
+}
+
+/** Options that only some models honour. */
+export type ModelOption = "accept" | "maxConnectionThreads" | "completionPort";
+
+const ALL_PROTOCOLS: readonly ServerOptions["protocol"][] = ["echo", "http", "chat"];
 
 export interface ModelInfo {
   name: ModelName;
   aliases: string[];
   seed: string;
   primitive: string;
+  /** What `--threads N` means for this model (prose for the README and --help; the rule is `capabilities`). */
   threadsMeaning: string;
+  capabilities: ModelCapabilities;
   /** Source file, relative to the package root. */
   file: string;
   /** Needs io_uring (fails at start with one line where it is unavailable). */
@@ -27,6 +46,7 @@ export const MODELS: readonly ModelInfo[] = [
     seed: "classic thread-per-connection echo",
     primitive: "blocking accept/recv/send",
     threadsMeaning: "N threads, each serving one connection at a time (per-connection: a thread per connection)",
+    capabilities: { perConnection: true, protocols: ALL_PROTOCOLS, options: ["maxConnectionThreads"] },
     file: "servers/blocking.ts",
     usesIoUring: false,
     load: async () => (await import("./blocking.js")).start,
@@ -38,6 +58,7 @@ export const MODELS: readonly ModelInfo[] = [
     seed: "CmplRouEchoServ_win.cpp",
     primitive: "io_uring ring per thread, completions run as callbacks during an alertable wait; non-blocking accept polled between waits",
     threadsMeaning: "N independent threads, each with its own ring",
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: ["accept"] },
     file: "servers/completion-routine.ts",
     usesIoUring: true,
     load: async () => (await import("./completion-routine.js")).start,
@@ -47,8 +68,9 @@ export const MODELS: readonly ModelInfo[] = [
     name: "iocp",
     aliases: ["completion-port"],
     seed: "IOCPEchoServ_win.cpp",
-    primitive: "one io_uring completion queue dequeued by N worker threads; an acceptor thread accepts",
+    primitive: "a completion port on one io_uring: at most --concurrency workers run at once (default: the CPUs), waiters released newest first, one per completion batch; an acceptor thread accepts",
     threadsMeaning: "N worker threads on one port",
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: ["completionPort"] },
     file: "servers/iocp.ts",
     usesIoUring: true,
     load: async () => (await import("./iocp.js")).start,
@@ -60,6 +82,7 @@ export const MODELS: readonly ModelInfo[] = [
     seed: "the Linux counterpart",
     primitive: "readiness: one epoll set per thread (EPOLLEXCLUSIVE listener), non-blocking recv/send",
     threadsMeaning: "N event loops sharing the listening socket",
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: [] },
     file: "servers/epoll.ts",
     usesIoUring: false,
     load: async () => (await import("./epoll.js")).start,
@@ -71,6 +94,7 @@ export const MODELS: readonly ModelInfo[] = [
     seed: "what a Node.js developer would write",
     primitive: "net.Server (libuv) in N worker threads sharing one listening fd",
     threadsMeaning: "N event loops",
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: [] },
     file: "servers/node.ts",
     usesIoUring: false,
     load: async () => (await import("./node.js")).start,
@@ -82,6 +106,13 @@ export const MODELS: readonly ModelInfo[] = [
 export function findModel(name: string): ModelInfo | undefined {
   const n = name.toLowerCase();
   return MODELS.find((m) => m.name === n || m.aliases.includes(n));
+}
+
+/** The entry of a canonical model name (resolved once, where the name came in). */
+export function modelInfo(name: ModelName): ModelInfo {
+  const info = MODELS.find((m) => m.name === name);
+  if (info === undefined) throw new Error(`unknown model "${String(name)}" (one of: ${modelNames().join(", ")})`);
+  return info;
 }
 
 /** Every accepted spelling, for error messages and --help. */

@@ -21,10 +21,11 @@ import { sys } from "../native/index.js";
 import type { StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage, type MessageWork } from "../protocol/work.js";
-import { protocolData, type ProtocolData } from "../protocol/choice.js";
+import { workPerMessage } from "../protocol/work.js";
+import type { MessageWork } from "../contracts/work.js";
+import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
 import { serveHttpSocket } from "../protocol/http-node.js";
-import { startThreads, whenExited } from "./threads.js";
+import { poolThreads, startThreads, whenExited } from "./threads.js";
 
 /** What the supervisor gives each thread. */
 interface NodeThreadData {
@@ -52,7 +53,7 @@ function isNodeThreadData(data: unknown): data is NodeThreadData {
 // ---- the supervisor (the server process's main thread) -------------------------
 
 export const start: StartModel = async (options) => {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const connections = new SharedArrayBuffer(8);
@@ -75,6 +76,7 @@ export const start: StartModel = async (options) => {
     host: options.host,
     port,
     async stop() {
+      stopProtocol(data.protocol);
       for (const w of workers) w.postMessage(STOP);
       await whenExited(workers);
     },

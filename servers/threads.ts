@@ -123,3 +123,9 @@ export function unlockCell(cells: Int32Array, i: number): void {
   Atomics.store(cells, i, 0);
   Atomics.notify(cells, i, 1);
 }
+
+/** A model's thread count: per-connection never reaches a model without it (servers/options.ts refuses it first). */
+export function poolThreads(o: { model: string; threads: number | "per-connection" }): number {
+  if (o.threads === "per-connection") throw new Error(`threads per-connection reached the ${o.model} model, which has no such setting`);
+  return o.threads;
+}

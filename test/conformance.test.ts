@@ -278,7 +278,7 @@ describe("the server process", { concurrency: true }, () => {
   const cases: [string, string, RegExp][] = [
     ["options that are not JSON", "{model", /^server options are not valid JSON/],
     ["an unknown model", '{"model":"select"}', /^unknown model "select" \(one of: /],
-    ["per-connection threads for a model other than blocking", '{"model":"epoll","threads":"per-connection"}', /only for the blocking model/],
+    ["per-connection threads for a model other than blocking", '{"model":"epoll","threads":"per-connection"}', /^threads per-connection applies to the blocking model only \(not epoll\)/],
     ["a host name instead of an address", '{"model":"epoll","threads":1,"host":"localhost"}', /^host must be a numeric IPv4 or IPv6 address/],
   ];
   for (const [what, json, expected] of cases) {

@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHistogram, decodeHistogram } from "../clients/recorder.js";
-import type { ClientMeasurement, ErrorCounts } from "../clients/types.js";
-import { NO_ERRORS } from "../clients/types.js";
+import { createHistogram, decodeHistogram } from "../contracts/histogram.js";
+import type { ClientMeasurement, ErrorCounts } from "../contracts/client.js";
+import { NO_ERRORS } from "../contracts/client.js";
 import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween } from "../reports/derive.js";
-import type { ClientCpuSnapshot, ProcSnapshot, RawRun, SystemCpuSnapshot } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "../contracts/proc.js";
+import type { RawRun } from "../contracts/run.js";
 import { parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
 
 const CLIENT_TIDS = [501, 502];

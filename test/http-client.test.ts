@@ -6,9 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { LoadClient } from "../clients/client.js";
-import type { ClientMeasurement, ClientOptions } from "../clients/types.js";
+import type { ClientMeasurement, ClientOptions } from "../contracts/client.js";
 import { startServer } from "../servers/start.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

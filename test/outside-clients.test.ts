@@ -5,10 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startDriver, type ClientKind } from "../clients/driver.js";
-import type { ClientMeasurement, ClientOptions } from "../clients/types.js";
+import { startDriver } from "../clients/driver.js";
+import type { ClientKind } from "../contracts/client.js";
+import type { ClientMeasurement, ClientOptions } from "../contracts/client.js";
 import { WRK_INSTALL_HINT, measurementOf, wrkInstalled } from "../clients/wrk-client.js";
-import { DEFAULT_SERVER_OPTIONS } from "../servers/model.js";
+import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import { startServer } from "../servers/start.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

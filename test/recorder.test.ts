@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FastRecorder, HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordUs } from "../clients/recorder.js";
+import { FastRecorder } from "../clients/recorder.js";
+import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordUs } from "../contracts/histogram.js";
 
 /** A reproducible spread of µs values: mostly small, a long tail past the flat-array range. */
 function values(seed: number, n: number): number[] {

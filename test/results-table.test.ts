@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHistogram } from "../clients/recorder.js";
-import { NO_ERRORS } from "../clients/types.js";
+import { createHistogram } from "../contracts/histogram.js";
+import { NO_ERRORS } from "../contracts/client.js";
 import { deriveFigures } from "../reports/derive.js";
 import { renderTable } from "../reports/table.js";
 import type { Figures, ResultsFile, Run, RunConfig } from "../reports/schema.js";

@@ -6,8 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LoadClient } from "../clients/client.js";
-import { DEFAULT_SCRIPT } from "../clients/types.js";
-import type { ClientMeasurement, ClientOptions, LoadScript } from "../clients/types.js";
+import { DEFAULT_SCRIPT } from "../contracts/client.js";
+import type { ClientMeasurement, ClientOptions, LoadScript } from "../contracts/client.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
 import type { FixtureOptions, FixtureServer } from "./fixtures/echo-server.js";
 

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sys } from "../native/index.js";
-import { formatWork, parseWork, workPerMessage } from "../protocol/work.js";
+import { formatWork, parseWork } from "../contracts/work.js";
+import { workPerMessage } from "../protocol/work.js";
 import type { ResultsFile } from "../reports/schema.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));

@@ -18,9 +18,10 @@
  * down) instead of being written. So a blocking send never waits on a
  * client that stopped reading, and neither does any other member.
  */
+import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
-import { startBlocking } from "../blocking.js";
+import { BlockingThread, startBlocking, type ThreadData } from "../blocking.js";
 import { ioFailure, isPeerGone, sendAll } from "../../protocol/echo.js";
 import { ChatCounters, FrameReader } from "../../protocol/chat.js";
 import { lockCell, unlockCell } from "../threads.js";
@@ -31,7 +32,7 @@ const NONE = -1;
 const RECV_BYTES = 16 * 1024;
 
 /** The room as every thread sees it: shared memory only. */
-export interface ChatRoom {
+interface ChatRoom {
   /** Int32Array by slot: the member's fd, or NONE. Changed only under the slot's lock. */
   members: SharedArrayBuffer;
   /** Int32Array by slot: 0 free, 1 held. */
@@ -43,16 +44,26 @@ export interface ChatRoom {
 
 export const start: StartModel = async (options) => {
   const counters = new ChatCounters();
-  const server = await startBlocking(options, (slots) => {
+  const server = await startBlocking(options, import.meta.url, (slots) => {
     const members = new SharedArrayBuffer(4 * slots);
     new Int32Array(members).fill(NONE);
-    return { members, locks: new SharedArrayBuffer(4 * slots), cap: options.bufferBytes, maxFrameBytes: options.maxFrameBytes, counters: counters.buffer };
+    const room: ChatRoom = { members, locks: new SharedArrayBuffer(4 * slots), cap: options.bufferBytes, maxFrameBytes: options.maxFrameBytes, counters: counters.buffer };
+    return { model: "blocking-chat", room };
   });
   return { ...server, chatCounts: () => counters.read() };
 };
 
+type ChatThreadData = ThreadData & { model: "blocking-chat"; room: ChatRoom };
+
+/** blocking.ts's thread, in any role, serving each client as a member of the room. */
+class ChatThread extends BlockingThread {
+  protected override serve(slot: number, fd: number): void {
+    serveChatMember((this.d as ChatThreadData).room, slot, fd);
+  }
+}
+
 /** Serves one member until it leaves, is dropped, or sends a bad frame; the caller closes fd. */
-export function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
+function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
   const members = new Int32Array(room.members);
   const locks = new Int32Array(room.locks);
   const counters = new ChatCounters(room.counters);
@@ -115,3 +126,5 @@ export function serveChatMember(room: ChatRoom, slot: number, fd: number): void 
   Atomics.store(members, slot, NONE); // no writer can touch fd after this
   unlockCell(locks, slot);
 }
+
+if (!isMainThread && (workerData as { model?: unknown } | null)?.model === "blocking-chat") await new ChatThread(workerData as ChatThreadData).run();

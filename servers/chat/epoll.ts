@@ -26,7 +26,7 @@ import type { StartModel } from "../model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "../listener.js";
 import { ioFailure, isPeerGone } from "../../protocol/echo.js";
 import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
-import { StopFlag, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
+import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 const MAX_EVENTS = 256;
 /** epoll_wait's timeout: how soon an idle loop notices stop(). */
@@ -55,7 +55,7 @@ interface EpollChatThreadData {
 let serverCount = 0;
 
 export const start: StartModel = async (options) => {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   sys.setNonBlocking(listenFd, true); // several loops may be woken for one connection

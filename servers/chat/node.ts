@@ -20,7 +20,7 @@ import { BroadcastChannel, isMainThread, parentPort, workerData } from "node:wor
 import type { StartModel } from "../model.js";
 import { boundPort, openListener } from "../listener.js";
 import { ChatCounters, FrameReader } from "../../protocol/chat.js";
-import { signalReady, startThreads, whenExited, whenReady } from "../threads.js";
+import { poolThreads, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 /** What the supervisor gives each thread. */
 interface NodeChatThreadData {
@@ -41,7 +41,7 @@ const STOP = "stop";
 let serverCount = 0;
 
 export const start: StartModel = async (options) => {
-  const threads = options.threads === "per-connection" ? 1 : options.threads;
+  const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const counters = new ChatCounters();

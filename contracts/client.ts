@@ -4,8 +4,9 @@
  * byte is back, compare, record the round trip, repeat.
  */
 import type { Histogram } from "hdr-histogram-js";
-import type { ChatMeasurement } from "./chat-client.js";
-import type { HttpMethod } from "./http-session.js";
+
+/** What a session sends in http mode: GET (a fixed answer body is expected) or POST of `sizeBytes` (echoed). */
+export type HttpMethod = "GET" | "POST";
 
 /**
  * How a client worker thread drives its sessions: `epoll` (readiness, a
@@ -155,3 +156,59 @@ export interface ClientMeasurement {
 }
 
 export const NO_ERRORS: Readonly<ErrorCounts> = { connect: 0, reset: 0, timeout: 0, mismatch: 0, closedEarly: 0 };
+
+/** What a chat-fanout run asks of the client. */
+export interface ChatClientOptions {
+  host: string;
+  port: number;
+  /** Members of the room (one TCP connection each). */
+  members: number;
+  /** How many of them send (the first ones). */
+  senders: number;
+  /** Frames per second each sender sends. */
+  rateHz: number;
+  /** Payload bytes per frame (at least CHAT_FIELDS_BYTES). */
+  payloadBytes: number;
+  /** How long finish() waits for frames still on their way; also the connect and join limit, ms. */
+  timeoutMs: number;
+}
+
+/** The chat part of a run's figures (reports/schema.ts Figures.chat). */
+export interface ChatMeasurement {
+  members: number;
+  senders: number;
+  rateHz: number;
+  /** Frames the senders sent over the whole run. */
+  framesSent: number;
+  /** Deliveries owed to the members still in the room at the end (frames sent × those members). */
+  deliveriesExpected: number;
+  /** Deliveries they received (whole and in order or not). */
+  deliveriesReceived: number;
+  /** Deliveries owed and never received. */
+  missing: number;
+  /** Frames that repeated or stepped back in their sender's order at a member. */
+  outOfOrder: number;
+  /** Frames that were not whole chat frames. */
+  broken: number;
+  /** Members the server closed (dropped as slow, or a failure). */
+  membersClosed: number;
+}
+
+/** Which program generates the load. */
+export type ClientKind = "iobench" | "autocannon" | "wrk";
+
+export const CLIENT_KINDS: readonly ClientKind[] = ["iobench", "autocannon", "wrk"];
+
+/** A running load generator. */
+export interface LoadDriver {
+  /** iobench's client: the session engine its threads run (outside tools: absent). */
+  readonly engine?: ClientEngine;
+  /** Counters for progress (an outside tool that reports only at its end shows zeros). */
+  live(): LiveCounters;
+  beginMeasure(): void;
+  endMeasure(): void;
+  /** Ends the window if open, stops the load and reports the window. */
+  finish(): Promise<ClientMeasurement>;
+  /** Stops the load on an error path. */
+  stop(): Promise<void>;
+}
