@@ -258,7 +258,8 @@ function served(s: ConfigSummary): string {
  */
 export function claim2(summaries: readonly ConfigSummary[], cores: number, pinned: boolean, rounds: number): ClaimResult {
   const command = (r: number): string => `npm run bench -- --model iocp --threads ${cores},${2 * cores},${4 * cores} --repeats ${r}`;
-  const iocp = summaries.filter((s) => s.model === "iocp" && usable(s) && s.part === null);
+  // Without per-message work: a thread blocked in slow work is claim 4's case, where more threads do help.
+  const iocp = summaries.filter((s) => s.model === "iocp" && usable(s) && s.part === null && s.work === null);
   const pairs = iocp
     .filter((s) => s.threads === cores)
     .flatMap((base) => iocp.filter((s) => typeof s.threads === "number" && s.threads > cores && sameLoad(s, base)).map((more) => ({ base, more })))
