@@ -337,7 +337,9 @@ function effectBounds(c: ChangeInterval): { min: number; max: number } {
 function bound(s: ConfigSummary): string | null {
   const w = s.work === null ? null : parseWork(s.work);
   if (w === null || w.kind !== "block" || typeof s.threads !== "number") return null;
-  return `${s.threads} ÷ ${s.work!.slice(6)} = ${fmt((s.threads * 1e6) / w.durationUs)} msg/s`;
+  const most = (s.threads * 1e6) / w.durationUs;
+  const reached = s.messagesPerSec === null ? "" : ` (measured ${Math.round((100 * s.messagesPerSec.median) / most)}% of it)`;
+  return `${s.threads} ÷ ${s.work!.slice(6)} = ${fmt(most)} msg/s${reached}`;
 }
 
 /**

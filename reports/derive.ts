@@ -15,7 +15,7 @@
  * The noise rules. Saturation measures CPU the client USED; a client that
  * wanted a CPU and did not get it looks idle. So, from schedstat:
  *   - CLIENT-STARVED: a client worker thread waited on a run queue (runnable,
- *     not running) for >= 10% of the window, >= 50 µs each time it got a CPU
+ *     not running) for >= 15% of the window, >= 200 µs each time it got a CPU
  *     (clientStarved): its throughput is a floor, as a saturated client's is;
  *   - MACHINE-BUSY: other processes (the CPUs' busy time in /proc/stat minus
  *     the server's, the client's and the kernel's softirq threads') used

@@ -6,9 +6,9 @@
  */
 
 /** A client worker thread waiting on a run queue for this share of the window flags the run CLIENT-STARVED... */
-export const STARVED_THRESHOLD = 0.1;
+export const STARVED_THRESHOLD = 0.15;
 /** ...when its waits averaged this long each time it got a CPU (µs): shorter is wake-up latency, not competition (derive.clientStarved). */
-export const STARVED_WAIT_PER_SLICE_US = 50;
+export const STARVED_WAIT_PER_SLICE_US = 200;
 
 /** Other processes using this share of the run's CPUs flag the run MACHINE-BUSY. */
 export const BUSY_THRESHOLD = 0.1;

@@ -444,7 +444,7 @@ export const RUN_FLAGS = [
 
 export const RunFlagSchema = Literals(
   RUN_FLAGS,
-  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 10 % of the window or more, 50 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
 );
 
 const NullableLatency = (description: string) => Nullable(LatencySummaryUsSchema, description);

@@ -136,7 +136,7 @@ export function renderNotes(runs: readonly Run[]): string[] {
     }
     if (f.flags.includes("CLIENT-STARVED")) {
       notes.push(
-        `CLIENT-STARVED ${id}: a client thread waited for a CPU ${pctOf(f.clientRunQueueWaitMaxShare)} of the window (run queue): its throughput is a floor; the claims leave it out`,
+        `CLIENT-STARVED ${id}: a client thread waited for a CPU ${pctOf(f.clientRunQueueWaitMaxShare)} of the window (run queue, ${Math.round(f.clientRunQueueWaitPerSliceUs ?? 0)} µs each time): its throughput is a floor; the claims leave it out`,
       );
     }
     if (f.flags.includes("MACHINE-BUSY")) {

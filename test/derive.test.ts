@@ -274,7 +274,7 @@ test("server CPU: its threads' schedstat ns; the clock ticks when a thread ended
   assert.deepEqual(parseSchedstat("123456789 2345 17\n"), { runNs: 123456789, waitNs: 2345, slices: 17 });
 });
 
-test("CLIENT-STARVED: a worker waited on a run queue 10% of the window, 50 µs or more each time it got a CPU", () => {
+test("CLIENT-STARVED: a worker waited on a run queue 15% of the window, 200 µs or more each time it got a CPU", () => {
   // 2 s window: thread 501 waited 400 ms over 1,000 slices (400 µs each): starved.
   const starved = deriveFigures(raw({ client: { before: clientCpu(0, [[501, 0, 0, 0], [502, 0]]), after: clientCpu(1_000_000, [[501, 100, 400, 1000], [502, 10]]), usableCores: 2 } }));
   assert.ok(starved.flags.includes("CLIENT-STARVED"), JSON.stringify(starved.flags));
@@ -283,8 +283,9 @@ test("CLIENT-STARVED: a worker waited on a run queue 10% of the window, 50 µs o
   // The same wait spread over 200,000 wake-ups (2 µs each) is an idle vCPU waking, not competition.
   const waking = deriveFigures(raw({ client: { before: clientCpu(0, [[501, 0, 0, 0]]), after: clientCpu(1_000_000, [[501, 100, 400, 200_000]]), usableCores: 2 } }));
   assert.ok(!waking.flags.includes("CLIENT-STARVED"));
-  assert.equal(clientStarved(0.099, 1000), false);
-  assert.equal(clientStarved(0.1, 50), true);
+  assert.equal(clientStarved(0.149, 1000), false);
+  assert.equal(clientStarved(0.15, 199), false);
+  assert.equal(clientStarved(0.15, 200), true);
   assert.equal(clientStarved(null, null), false);
 });
 
