@@ -11,7 +11,11 @@
  *   64 start within CLAIM1_WARMUP_SEC.
  * - claim 3: completion-routine with the seed's polling accept vs accepting
  *   on its ring, under connect-storm's reconnecting load (a session connects,
- *   echoes one message, closes, reconnects), timed to each first echo.
+ *   echoes one message, closes, reconnects), timed to each first echo. The
+ *   connects are paced (CLAIM3_CONNECTS_PER_SEC): unpaced, 64 sessions
+ *   reconnecting as fast as they can saturate the one client CPU of a
+ *   2-core machine, and a saturated client times its own queue; paced, both
+ *   servers get the same offered load and the first echo shows the accept.
  * - claim 4: epoll and iocp under db-work's blocking 2 ms per message, at
  *   the server's CPU count of threads and at four times it.
  */
@@ -20,6 +24,7 @@ import dbWork from "../scenarios/builtin/db-work.js";
 import type { BenchOptions, SweepPart } from "../reports/schema.js";
 import { parseWork } from "../contracts/work.js";
 import { MAX_THREADS } from "../contracts/limits.js";
+import { CLAIM3_CONNECTS_PER_SEC } from "../reports/rules.js";
 
 /** Sessions of claim 1's runs (see the file comment). */
 export const CLAIM1_SESSIONS = 64;
@@ -47,8 +52,8 @@ export function claimParts(o: Pick<BenchOptions, "load" | "warmupSec">, serverCp
       threads: [1],
       connections: sessions(connectStorm.sessions),
       accepts: ["poll", "ring"],
-      load: { ...seedLoad, messagesPerSession: connectStorm.messagesPerSession },
-      loadName: connectStorm.name,
+      load: { ...seedLoad, messagesPerSession: connectStorm.messagesPerSession, connectRatePerSec: CLAIM3_CONNECTS_PER_SEC },
+      loadName: `${connectStorm.name} at ${CLAIM3_CONNECTS_PER_SEC} connects/s`,
     }),
     part({
       name: "claim 4",

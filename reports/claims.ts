@@ -25,7 +25,7 @@
  * switches per message. Each verdict names the figure it rests on.
  */
 import { parseWork } from "../contracts/work.js";
-import { CLIENT_BOUND_FLAGS, MARGIN, MIN_ROUNDS, NOISE_FLAGS } from "./rules.js";
+import { CLAIM3_CONNECTS_PER_SEC, CLIENT_BOUND_FLAGS, MARGIN, MIN_ROUNDS, NOISE_FLAGS } from "./rules.js";
 import type { Figures, ResultsFile } from "./schema.js";
 import { percent, pairedChange } from "./stats.js";
 import type { ChangeInterval, Spread } from "./stats.js";
@@ -297,7 +297,8 @@ export function claim2(summaries: readonly ConfigSummary[], cores: number, pinne
  * MARGIN; not supported when it surely costs less (equivalence).
  */
 export function claim3(summaries: readonly ConfigSummary[], rounds: number): ClaimResult {
-  const command = (r: number): string => `npm run bench -- --model completion-routine --threads 1 --accept poll,ring --scenario connect-storm --repeats ${r}`;
+  const command = (r: number): string =>
+    `npm run bench -- --model completion-routine --threads 1 --accept poll,ring --scenario connect-storm --connect-rate ${CLAIM3_CONNECTS_PER_SEC} --repeats ${r}`;
   const cr = summaries.filter((s) => s.model === "completion-routine" && usable(s));
   const pairs = cr
     .filter((s) => s.accept === "ring")

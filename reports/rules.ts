@@ -36,3 +36,6 @@ export const MARGIN = 0.1;
 
 /** Usable paired rounds a claim's comparison needs: fewer give a t interval too wide to decide anything. */
 export const MIN_ROUNDS = 3;
+
+/** Claim 3's connects per second, whole client (cli/claims-sweep.ts): well below what either accept style serves, and what one client CPU makes. */
+export const CLAIM3_CONNECTS_PER_SEC = 2000;

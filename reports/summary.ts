@@ -19,8 +19,8 @@ import type { Spread } from "./stats.js";
 
 /** Fields of a run's config that differ between repeats of one configuration. */
 const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid"]);
-/** Fields that are not the load: what the claims vary (model, threads, accept style) or what follows from them. */
-const NOT_LOAD_FIELDS = new Set([...PER_RUN_FIELDS, "model", "threads", "accept", "clientThreads", "clientEngine", "part", "warmupSec"]);
+/** Fields that are not the load: what the claims vary (model, threads, and a model's own settings) or what follows from them. */
+const NOT_LOAD_FIELDS = new Set([...PER_RUN_FIELDS, "model", "threads", "accept", "completionPort", "clientThreads", "clientEngine", "part", "warmupSec"]);
 
 /** A valid run of a configuration, for comparisons round by round. */
 export interface RoundRun {

@@ -23,8 +23,8 @@ test("the default sweep pins the server and the client apart and adds the claims
   assert.deepEqual(parts, [
     `claim 1 iocp 1 ${CLAIM1_SESSIONS} poll - -`,
     `claim 1 blocking per-connection ${CLAIM1_SESSIONS} poll - -`,
-    "claim 3 completion-routine 1 64 poll connect-storm -",
-    "claim 3 completion-routine 1 64 ring connect-storm -",
+    "claim 3 completion-routine 1 64 poll connect-storm at 2000 connects/s -",
+    "claim 3 completion-routine 1 64 ring connect-storm at 2000 connects/s -",
     "claim 4 epoll 1 64 poll db-work block",
     "claim 4 epoll 4 64 poll db-work block",
     "claim 4 iocp 1 64 poll db-work block",
@@ -35,6 +35,7 @@ test("the default sweep pins the server and the client apart and adds the claims
   assert.equal(plans[round.length]!.config.part, undefined);
   const storm = round.find((p) => p.config.part === "claim 3")!;
   assert.equal(storm.config.load?.messagesPerSession, 1, "connect-storm reconnects after each message");
+  assert.equal(storm.config.load?.connectRatePerSec, 2000, "at a pace one client CPU keeps");
   assert.ok(round.every((p) => p.server.kind === "spawn" && p.server.cpus?.join() === "1" && p.clientCpus?.join() === "0"));
   assert.equal(round.find((p) => p.config.threads === "per-connection")!.config.warmupSec, 3, "threads per connection get time to start");
 });
