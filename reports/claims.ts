@@ -210,7 +210,12 @@ export function claim1(summaries: readonly ConfigSummary[], cores: number, round
   const command = (r: number): string => `npm run bench -- --model iocp,blocking --threads ${cores},per-connection --connections 64 --warmup 3 --repeats ${r}`;
   const few = (s: ConfigSummary): boolean => s.model === "iocp" && typeof s.threads === "number" && s.threads <= cores && usable(s);
   const perConnection = summaries.filter((s) => s.model === "blocking" && s.threads === "per-connection" && usable(s));
-  const pairs = perConnection.flatMap((pc) => summaries.filter((s) => few(s) && sameLoad(s, pc)).map((iocp) => ({ iocp, pc })));
+  const pairs = perConnection.flatMap((pc) => {
+    const alike = summaries.filter((s) => few(s) && sameLoad(s, pc));
+    // The claims sweep runs iocp beside the thread-per-connection server in its own part: that one, when there.
+    const mate = alike.filter((s) => s.part === pc.part);
+    return (mate.length > 0 ? mate : alike).map((iocp) => ({ iocp, pc }));
+  });
   const pools = summaries.flatMap((iocp) => {
     const pool = few(iocp) ? summaries.find((b) => b.model === "blocking" && b.threads === iocp.threads && sameLoad(b, iocp) && usable(b)) : undefined;
     return pool === undefined ? [] : [compare(pool, iocp, SWITCHES)];
