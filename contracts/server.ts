@@ -8,6 +8,8 @@ import type { MessageWork } from "./work.js";
 
 /** Default largest chat payload, bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
+/** Default http header timeout, ms. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
@@ -41,7 +43,36 @@ export interface ServerOptions {
   protocol: "echo" | "http" | "chat";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. */
   maxFrameBytes: number;
+  /** http: a request head not complete within this closes its connection (counted), ms. */
+  headerTimeoutMs: number;
+  /** iocp only: how its completion port behaves. */
+  completionPort: PortSettings;
 }
+
+/**
+ * The iocp model's completion port (native/port.c). "lifo" is a Windows
+ * completion port: at most `concurrency` threads run completions at once,
+ * waiters are released newest first, one per completion batch. "all" is
+ * the shared queue without either (every waiter wakes on each completion:
+ * the thundering herd), kept to be measured beside it.
+ */
+export interface PortSettings {
+  /** CreateIoCompletionPort's NumberOfConcurrentThreads; 0 = the CPUs the server may run on (sched_getaffinity). Ignored by "all". */
+  concurrency: number;
+  wake: "lifo" | "all";
+  /**
+   * With `block:` work: a worker tells the port it is about to block and
+   * when it is done, standing in for the Windows kernel, which sees it by
+   * itself and releases another waiter meanwhile. false = the port is not
+   * told (what the limit does to blocking work without that).
+   */
+  blockNotice: boolean;
+}
+
+/** The largest concurrency value accepted: as many as the most threads. */
+export const MAX_CONCURRENCY = 1024;
+
+export const DEFAULT_PORT_SETTINGS: PortSettings = { concurrency: 0, wake: "lifo", blockNotice: true };
 
 export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = {
   host: "127.0.0.1",
@@ -53,4 +84,6 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   work: null,
   protocol: "echo",
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  headerTimeoutMs: DEFAULT_HEADER_TIMEOUT_MS,
+  completionPort: DEFAULT_PORT_SETTINGS,
 };

@@ -22,7 +22,7 @@ import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./lis
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
+import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */
@@ -78,6 +78,7 @@ export async function startEpoll(options: Parameters<StartModel>[0], file: strin
   const data = { model: "epoll", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, protocol: protocolData(options), ...more.data };
   const workers = startThreads(file, threads, (index) => ({ ...data, index }));
   const stopAll = async (): Promise<void> => {
+    stopProtocol(data.protocol);
     stop.set();
     await whenExited(workers); // each loop sees the flag within WAIT_MS and closes its connections
     more.release?.();
@@ -202,8 +203,7 @@ export abstract class EventLoop<H extends { readonly fd: number }> {
         else this.onEvent(c, mask);
       }
     }
-    for (const c of this.connections.values()) sys.close(c.fd);
-    this.connections.clear();
+    for (const c of this.connections.values()) this.close(c);
     sys.close(this.ep);
   }
 }
@@ -242,7 +242,12 @@ class EchoLoop extends EventLoop<Connection> {
   }
 
   protected open(fd: number): Connection {
-    return new Connection(fd, this.http?.connection() ?? null);
+    return new Connection(fd, this.http?.connection(fd) ?? null);
+  }
+
+  protected override close(c: Connection): void {
+    c.http?.release();
+    super.close(c);
   }
 
   protected onEvent(c: Connection, mask: number): void {

@@ -18,7 +18,7 @@ export interface ModelCapabilities {
 }
 
 /** Options that only some models honour. */
-export type ModelOption = "accept" | "maxConnectionThreads";
+export type ModelOption = "accept" | "maxConnectionThreads" | "completionPort";
 
 const ALL_PROTOCOLS: readonly ServerOptions["protocol"][] = ["echo", "http", "chat"];
 
@@ -68,9 +68,9 @@ export const MODELS: readonly ModelInfo[] = [
     name: "iocp",
     aliases: ["completion-port"],
     seed: "IOCPEchoServ_win.cpp",
-    primitive: "one io_uring completion queue dequeued by N worker threads; an acceptor thread accepts",
+    primitive: "a completion port on one io_uring: at most --concurrency workers run at once (default: the CPUs), waiters released newest first, one per completion batch; an acceptor thread accepts",
     threadsMeaning: "N worker threads on one port",
-    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: [] },
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: ["completionPort"] },
     file: "servers/iocp.ts",
     usesIoUring: true,
     load: async () => (await import("./iocp.js")).start,

@@ -7,15 +7,15 @@
  * capabilities in models.ts.
  */
 import { isIP } from "node:net";
-import type { ServerOptions } from "../contracts/server.js";
-import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { PortSettings, ServerOptions } from "../contracts/server.js";
+import { DEFAULT_SERVER_OPTIONS, MAX_CONCURRENCY } from "../contracts/server.js";
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_THREADS } from "../contracts/limits.js";
 import { MODELS, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
 
-/** Most threads a server may be asked for. */
-export const MAX_THREADS = 1024;
+export { MAX_THREADS };
 
 /** How a caller names each option in its messages: `--buffer` on the command line, `bufferBytes` in JSON. */
 export type OptionNames = Partial<Record<keyof ServerOptions, string>>;
@@ -54,6 +54,23 @@ function isPositiveInt(n: unknown, max: number): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
 }
 
+/** Whether `o` gives `option` its default value. */
+function isDefault(o: ServerOptions, option: "accept" | "maxConnectionThreads" | "completionPort"): boolean {
+  const [a, b] = [o[option], DEFAULT_SERVER_OPTIONS[option]];
+  return typeof a === "object" ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+}
+
+/** What is wrong with the iocp model's port settings, or null. */
+function portProblem(p: PortSettings, name: string): string | null {
+  if (typeof p !== "object" || p === null) return `${name} must be {concurrency, wake, blockNotice}, not ${JSON.stringify(p)}`;
+  if (!(p.concurrency === 0 || isPositiveInt(p.concurrency, MAX_CONCURRENCY))) {
+    return `${name}.concurrency must be a whole number from 0 (the usable CPUs) to ${MAX_CONCURRENCY}, not ${JSON.stringify(p.concurrency)}`;
+  }
+  if (p.wake !== "lifo" && p.wake !== "all") return `${name}.wake must be "lifo" or "all", not ${JSON.stringify(p.wake)}`;
+  if (typeof p.blockNotice !== "boolean") return `${name}.blockNotice must be true or false, not ${JSON.stringify(p.blockNotice)}`;
+  return null;
+}
+
 /**
  * The first thing wrong with `o` (one line naming the option), or null.
  * `o.model` must be a canonical name: a name is resolved once, where it
@@ -68,14 +85,17 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): s
   if (typeof o.host !== "string" || isIP(o.host) === 0) return `${n("host")} must be a numeric IPv4 or IPv6 address, not ${JSON.stringify(o.host)}`;
   if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) return `${n("port")} must be a whole number from 0 to 65535, not ${JSON.stringify(o.port)}`;
   if (!isPositiveInt(o.backlog, 1 << 20)) return `${n("backlog")} must be a positive whole number, not ${JSON.stringify(o.backlog)}`;
-  if (!isPositiveInt(o.bufferBytes, 64 << 20)) return `${n("bufferBytes")} must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`;
+  if (!isPositiveInt(o.bufferBytes, MAX_BUFFER_BYTES)) return `${n("bufferBytes")} must be a whole number from 1 to ${MAX_BUFFER_BYTES}, not ${JSON.stringify(o.bufferBytes)}`;
   if (o.accept !== "poll" && o.accept !== "ring") return `${n("accept")} must be "poll" or "ring", not ${JSON.stringify(o.accept)}`;
   if (o.protocol !== "echo" && o.protocol !== "http" && o.protocol !== "chat") return `${n("protocol")} must be "echo", "http" or "chat", not ${JSON.stringify(o.protocol)}`;
   if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model`;
-  if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`;
+  if (!isPositiveInt(o.maxFrameBytes, MAX_CHAT_FRAME_BYTES)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${MAX_CHAT_FRAME_BYTES}, not ${JSON.stringify(o.maxFrameBytes)}`;
+  if (!isPositiveInt(o.headerTimeoutMs, MAX_HEADER_TIMEOUT_MS)) return `${n("headerTimeoutMs")} must be a whole number from 1 to ${MAX_HEADER_TIMEOUT_MS}, not ${JSON.stringify(o.headerTimeoutMs)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
-  for (const option of ["accept", "maxConnectionThreads"] as const) {
-    if (o[option] !== DEFAULT_SERVER_OPTIONS[option] && !honours(info, option)) {
+  const port = portProblem(o.completionPort, n("completionPort"));
+  if (port !== null) return port;
+  for (const option of ["accept", "maxConnectionThreads", "completionPort"] as const) {
+    if (!isDefault(o, option) && !honours(info, option)) {
       return `${n(option)} applies to ${modelsThat((m) => honours(m, option))} only, not ${info.name}`;
     }
   }

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { MODELS } from "../servers/models.js";
 import { chatFrame } from "../clients/chat-message.js";
 import { ChatClient, joinRoom, waitUntil, writeInPieces } from "./conformance/chat-clients.js";
-import { startServerProcess, type ServerProcess } from "./conformance/server.js";
+import { startCountingServer, type ServerProcess } from "./conformance/server.js";
 
 const CASE_TIMEOUT_MS = 60_000;
 /** Models tested at once, as in conformance.test.ts. */
@@ -47,19 +47,8 @@ async function withChatServer(model: string, extra: Record<string, unknown>, bod
 async function chatServer(model: string, extra: Record<string, unknown>): Promise<{ server: ServerProcess; stopped: () => Promise<Counted> }> {
   // A blocking pool of 2 would let only 2 clients in at once: give each its thread.
   const threads = model === "blocking" ? "per-connection" : 2;
-  const server = await startServerProcess({ model, threads, protocol: "chat", ...extra });
-  let out = "";
-  // The listening line was read; what follows is the stopped line.
-  server.child.stdout?.setEncoding("utf8").on("data", (s: string) => (out += s));
-  const stopped = async (): Promise<Counted> => {
-    const exit = await server.stop();
-    assert.equal(server.stderr(), "", "the server wrote on stderr");
-    assert.deepEqual(exit, { code: 0, signal: null }, "the server did not stop cleanly");
-    const line = out.split("\n").find((l) => l.includes('"stopped"'));
-    assert.ok(line !== undefined, `no stopped line in ${JSON.stringify(out)}`);
-    return (JSON.parse(line) as { chat: Counted }).chat;
-  };
-  return { server, stopped };
+  const { server, stopped } = await startCountingServer({ model, threads, protocol: "chat", ...extra });
+  return { server, stopped: async () => (await stopped())["chat"] as Counted };
 }
 
 function chatCases(model: string): void {
