@@ -14,6 +14,7 @@ import { claimParts } from "./claims-sweep.js";
 import { modelInfo } from "../servers/models.js";
 import { MAX_THREADS, threadsProblem } from "../servers/options.js";
 import { UsageError } from "../contracts/errors.js";
+import { missingPackage, optionalPackageDir } from "../contracts/optional.js";
 import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
 import { CLIENT_ENGINES } from "../contracts/client.js";
@@ -295,9 +296,11 @@ export function benchOptions(
   if (profile === "bubbleprof") throw new UsageError("--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20 (use doctor or flame)");
   if (profile !== undefined && profile !== "doctor" && profile !== "flame") throw new UsageError(`--profile must be doctor or flame, got '${profile}'`);
   if (profile !== undefined && external) throw new UsageError("--profile runs the server under clinic: it cannot profile an external server (--target)");
+  if (profile !== undefined && optionalPackageDir("clinic") === null) throw new UsageError(missingPackage("clinic"));
   const clients = [...new Set(list("client", args.client) ?? ["iobench"])].map((c) => {
     if (c !== "iobench" && c !== "autocannon" && c !== "wrk") throw new UsageError(`--client must be iobench, autocannon or wrk, got '${c}'`);
     if (c !== "iobench" && protocol !== "http") throw new UsageError(`--client ${c} speaks HTTP only: add --protocol http`);
+    if (c === "autocannon" && optionalPackageDir("autocannon") === null) throw new UsageError(missingPackage("autocannon"));
     return c;
   });
   const options: BenchOptions = {

@@ -269,7 +269,7 @@ export const BenchOptionsSchema = Type.Object(
     warmupSec: Num("Warm-up before each window (load applied, nothing recorded), seconds."),
     repeats: Type.Integer({ minimum: 1, description: "Times every configuration is run (rounds)." }),
     clientThreads: Nullable(Type.Integer({ minimum: 1 }), "Client worker threads; null = chosen per run by defaultClientThreads."),
-    clientEngine: Nullable(ClientEngineSchema, "Client session engine asked for; null = per run (uring where allowed and the load is the plain closed loop, else epoll)."),
+    clientEngine: Nullable(ClientEngineSchema, "Client session engine asked for; null = per run (uring where io_uring is allowed and the sessions are echo, else epoll)."),
     timeoutMs: Type.Integer({ minimum: 1, description: "An echo (or a connect) not complete within this is a timeout (connect) error, ms." }),
     target: Nullable(Type.String(), '"host:port" of an external server to measure instead of starting one, or null.'),
     serverPid: Nullable(Type.Integer(), "Pid of the external server, for its /proc figures, or null."),
