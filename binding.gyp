@@ -5,6 +5,12 @@
       "sources": ["native/iobench.c", "native/napi-args.c", "native/port.c", "native/ring.c", "native/uring-client.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "iobench-guard",
+      "type": "executable",
+      "sources": ["native/guard.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]
 }

@@ -4,6 +4,7 @@
  * through the CLI, and the statistics of interleaved repeats.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { guarded } from "../native/guard.js";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import path from "node:path";
@@ -27,20 +28,22 @@ export function buildReference(): void {
   execFileSync("make", ["-s", "-C", REFERENCE], { stdio: "inherit" });
 }
 
-/** Pins a command to CPUs with taskset (util-linux, on every Debian). */
+/** Pins a command to CPUs with taskset (util-linux, on every Debian); it dies with this script (native/guard.ts). */
 export function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
-  return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
+  return cpus === "" ? guarded(command, args) : guarded("taskset", ["-c", cpus, command, ...args]);
 }
 
 /** A child's stdout lines: the first (awaited), and the last once it has exited. */
 function watchLines(child: ChildProcess, what: string): { first: Promise<string>; last: () => string | undefined } {
   if (child.stdout === null) throw new Error(`${what}: no stdout`);
-  const lines: string[] = [];
+  let count = 0;
+  let latest: string | undefined;
   const read = createInterface({ input: child.stdout });
   const first = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     read.on("line", (line) => {
-      lines.push(line);
+      count++;
+      latest = line;
       clearTimeout(timer);
       resolve(line);
     });
@@ -49,10 +52,10 @@ function watchLines(child: ChildProcess, what: string): { first: Promise<string>
       reject(new Error(`${what} exited before it listened`));
     });
   });
-  return { first, last: () => (lines.length > 1 ? lines.at(-1) : undefined) };
+  return { first, last: () => (count > 1 ? latest : undefined) };
 }
 
-/** Stops a child (SIGTERM, SIGKILL after 5 s); resolves with its stopped line, if it wrote one. */
+/** Stops a child (SIGTERM, SIGKILL after 5 s); resolves with its last line as JSON when it wrote one after the first. */
 async function stopChild(child: ChildProcess, last: () => string | undefined): Promise<Record<string, unknown> | null> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = once(child, "exit");
@@ -62,35 +65,50 @@ async function stopChild(child: ChildProcess, last: () => string | undefined): P
     clearTimeout(timer);
   }
   await new Promise((resolve) => setImmediate(resolve)); // the last line's event
-  const line = last();
-  return line === undefined ? null : (JSON.parse(line) as Record<string, unknown>);
+  try {
+    return JSON.parse(last() ?? "null") as Record<string, unknown> | null;
+  } catch {
+    return null; // not a JSON line: a C yardstick's, or cut short by SIGKILL
+  }
+}
+
+/** A program that prints "{"event":"listening","port":N}" (or "listening N") first, pinned to `cpus`. */
+export async function startListeningProgram(cpus: string, command: string, args: string[]): Promise<StartedServer> {
+  const [cmd, all] = pinned(cpus, command, args);
+  const child = spawn(cmd, all, { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = watchLines(child, path.basename(command));
+  const line = await lines.first;
+  const event = line.startsWith("{") ? (JSON.parse(line) as { event?: string; port?: number; message?: string }) : { event: "listening", port: Number(line.split(" ")[1]) };
+  if (event.event !== "listening" || event.port === undefined) {
+    await stopChild(child, lines.last);
+    throw new Error(`${path.basename(command)}: ${event.message ?? "did not start"}`);
+  }
+  return { pid: child.pid ?? -1, port: event.port, stop: () => stopChild(child, lines.last) };
 }
 
 /** The C yardsticks: the epoll echo server (`threads` loops) and the io_uring one (one thread, one ring). */
 export type Yardstick = "c-epoll" | "c-uring";
 
 /** A C yardstick, pinned to `cpus`. */
-export async function startReferenceServer(cpus: string, kind: Yardstick = "c-epoll", threads = 1): Promise<StartedServer> {
+export function startReferenceServer(cpus: string, kind: Yardstick = "c-epoll", threads = 1): Promise<StartedServer> {
   const binary = kind === "c-epoll" ? "bin/echo-server" : "bin/uring-echo-server";
-  const [cmd, args] = pinned(cpus, path.join(REFERENCE, binary), ["0", String(threads)]);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = watchLines(child, kind);
-  const port = Number((await lines.first).split(" ")[1]);
-  return { pid: child.pid ?? -1, port, stop: () => stopChild(child, () => undefined) };
+  return startListeningProgram(cpus, path.join(REFERENCE, binary), ["0", String(threads)]);
 }
 
-/** An iobench model in its own server process, pinned to `cpus`; `extra` adds or replaces server options. */
-export async function startModelServer(model: string, threads: number, cpus: string, protocol: "echo" | "http" = "echo", extra: Record<string, unknown> = {}): Promise<StartedServer> {
+/** An iobench model in its own server process, pinned to `cpus`; `main` is another build's dist/servers/main.js to compare with, `more` adds or replaces server options. */
+export function startModelServer(
+  model: string,
+  threads: number | "per-connection",
+  cpus: string,
+  protocol: "echo" | "http" | "chat" = "echo",
+  main = path.join(ROOT, "dist/servers/main.js"),
+  more: Record<string, unknown> = {},
+): Promise<StartedServer> {
   const options = {
     model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
-    accept: "poll", maxConnectionThreads: 1024, protocol, ...extra,
+    accept: "poll", maxConnectionThreads: 1024, protocol, ...more,
   };
-  const [cmd, args] = pinned(cpus, process.execPath, [path.join(ROOT, "dist/servers/main.js"), JSON.stringify(options)]);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = watchLines(child, model);
-  const event = JSON.parse(await lines.first) as { event: string; port?: number; message?: string };
-  if (event.event !== "listening" || event.port === undefined) throw new Error(`${model}: ${event.message ?? "did not start"}`);
-  return { pid: child.pid ?? -1, port: event.port, stop: () => stopChild(child, lines.last) };
+  return startListeningProgram(cpus, process.execPath, [main, JSON.stringify(options)]);
 }
 
 /** The figures the benchmarks read from one iobench run. */
@@ -245,7 +263,8 @@ export function arg(name: string, fallback: number): number {
  * within noise, and still far below the injected regression (cpu:200us,
  * about +2000 % CPU per message).
  */
-export const CHECK_LOAD_ARGS = ["--model", "epoll", "--threads", "1", "--connections", "16", "--duration", "1", "--warmup", "0.3", "--repeats", "4"];
+// 5 repeats: a check needs 3 usable ones per side, and a run flagged MACHINE-BUSY (another job's compile) is left out.
+export const CHECK_LOAD_ARGS = ["--model", "epoll", "--threads", "1", "--connections", "16", "--duration", "1", "--warmup", "0.3", "--repeats", "5"];
 export const CHECK_THRESHOLDS = "cpu=20%,rate=30%,p99=60%";
 /** The injected regression: a real cost per message in the candidate's server. */
 export const CHECK_INJECTED_WORK = "cpu:200us";

@@ -53,7 +53,7 @@ interface Measured extends ClientRun {
 type Driver = "iobench" | "pingpong";
 
 async function measureIocp(c: Config, sessions: number, driver: Driver = "iobench"): Promise<Measured> {
-  const server = await startModelServer(c.model ?? "iocp", c.threads, cpus.server, "echo", {
+  const server = await startModelServer(c.model ?? "iocp", c.threads, cpus.server, "echo", undefined, {
     ...(c.completionPort !== undefined ? { completionPort: c.completionPort } : {}),
     ...(c.work !== undefined ? { work: c.work } : {}),
   });

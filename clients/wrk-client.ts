@@ -10,7 +10,8 @@
  * wrk runs in another process: the client CPU figures of results.json do
  * not include it, and progress shows no live counts.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawnGuarded } from "../native/guard.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -96,7 +97,7 @@ export class WrkClient implements LoadDriver {
   private launch(): { child: ChildProcess; out: Promise<string> } {
     const o = this.opts;
     const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-    const child = spawn("wrk", [
+    const child = spawnGuarded("wrk", [
       "-t1", `-c${o.sessions}`, "-d86400s", `--timeout`, `${Math.max(1, Math.ceil(o.timeoutMs / 1000))}s`,
       "-s", this.script, `http://${host}:${o.port}/`,
     ], { stdio: ["ignore", "pipe", "pipe"] });
@@ -186,6 +187,7 @@ export function measurementOf(r: WrkReport, sessions: number): ClientMeasurement
     latencyUs: latency,
     uncorrectedLatencyUs: null, // wrk runs a closed loop
     connectLatencyUs: createHistogram(), // wrk does not time its connects
+    firstEchoUs: null,
     errors,
     errorsTotal: { ...errors },
     sessionsConnected: r.errors.connect === 0 ? sessions : 0,
