@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
 import type { ProcSnapshot } from "../contracts/proc.js";
+import { percent, spread } from "../reports/stats.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const REFERENCE = path.join(ROOT, "bench/reference");
@@ -231,9 +232,26 @@ export function ratios(a: readonly number[], b: readonly number[]): number[] {
   return a.map((x, i) => x / (b[i] ?? NaN));
 }
 
-/** "median (min–max)" of per-round values. */
-export function spread(xs: readonly number[], digits = 3): string {
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+/** "median [low–high, 94%]": per-round values with the order-statistic interval of their median and its true coverage (reports/stats.ts). */
+export function interval(xs: readonly number[], digits = 3): string {
+  const s = spread(xs);
+  if (s === null) return "-";
+  return `${s.median.toFixed(digits)} [${s.ciLow.toFixed(digits)}–${s.ciHigh.toFixed(digits)}, ${percent(s.ciConfidence)}]`;
+}
+
+/**
+ * A goal on per-round values, judged by their median's interval: "met" when
+ * the whole interval is on the goal's side, "NOT met" when the whole of it
+ * is past it, "inconclusive" when it straddles the bound.
+ */
+export function goal(xs: readonly number[], op: "<=" | ">=", bound: number): string {
+  const s = spread(xs);
+  if (s === null) return "inconclusive (no figure)";
+  const good = (v: number): boolean => (op === "<=" ? v <= bound : v >= bound);
+  const text = `goal ${op} ${bound}: `;
+  if (good(s.ciLow) && good(s.ciHigh)) return `${text}met`;
+  if (!good(s.ciLow) && !good(s.ciHigh)) return `${text}NOT met`;
+  return `${text}inconclusive (the interval straddles ${bound})`;
 }
 
 export function median(xs: readonly number[]): number {
