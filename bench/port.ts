@@ -107,7 +107,7 @@ async function threadsPart(): Promise<void> {
     note(`round ${round + 1} ${name}`, r);
     return r;
   });
-  console.log(`iocp, 256 sessions of 64 B, ${seconds} s, server on CPU ${cpus.server} (concurrency default = its CPUs = 1), client on CPU ${cpus.client}; median (min–max) of ${rounds} rounds`);
+  console.log(`iocp, 256 sessions of 64 B, ${seconds} s, server on CPU ${cpus.server} (concurrency default = its CPUs = 1), client on CPU ${cpus.client}; median [interval of the median, its coverage] of ${rounds} rounds`);
   for (const d of drivers) {
     const switches = (n: string): number[] => column(results, `${n} / ${d}`, (r) => r.serverSwitchesPerMessage);
     const rate = (n: string): number[] => column(results, `${n} / ${d}`, (r) => r.messagesPerSec);
@@ -145,7 +145,7 @@ async function dbWorkPart(): Promise<void> {
     return r;
   });
   const bound = 16 / 0.002;
-  console.log(`db-work: block:2ms per message, iocp 16 workers, concurrency = the server's CPUs (1), ${sessions} sessions, ${seconds} s; median (min–max) of ${rounds} rounds; bound 16 / 2 ms = ${bound} msg/s`);
+  console.log(`db-work: block:2ms per message, iocp 16 workers, concurrency = the server's CPUs (1), ${sessions} sessions, ${seconds} s; median [interval of the median, its coverage] of ${rounds} rounds; bound 16 / 2 ms = ${bound} msg/s`);
   console.log("| configuration | msg/s | of the bound | most running |");
   console.log("|---|---|---|---|");
   for (const n of Object.keys(configs)) {
@@ -177,7 +177,7 @@ async function cpuPart(): Promise<void> {
     }
   });
   const cpu = (n: string): number[] => column(results, n, (r) => r.serverCpuUsPerMessage);
-  console.log(`server CPU µs per message, one server thread on CPU ${cpus.server}, 256 sessions of 64 B, ${seconds} s, client on CPU ${cpus.client}; median (min–max) of ${rounds} rounds`);
+  console.log(`server CPU µs per message, one server thread on CPU ${cpus.server}, 256 sessions of 64 B, ${seconds} s, client on CPU ${cpus.client}; median [interval of the median, its coverage] of ${rounds} rounds`);
   console.log("| driver | C epoll | C io_uring | iocp | C io_uring / C epoll | iocp / C epoll | iocp / C io_uring |");
   console.log("|---|---|---|---|---|---|---|");
   for (const d of drivers) {
