@@ -28,6 +28,7 @@ import {
   arg, buildReference, cpuPair, goal, interleaved, interval, median, ratios, runIobenchClient, runReferenceClient,
   startModelServer, startReferenceServer, type ClientRun, type StartedServer, type Yardstick,
 } from "./lib.js";
+import type { PortStats } from "../native/index.js";
 
 const rounds = arg("rounds", 5);
 const seconds = arg("seconds", 5);
@@ -50,6 +51,9 @@ const herd: Config["completionPort"] = { concurrency: 0, wake: "all", blockNotic
 /** One measured run of an iocp configuration, and the port's counters from its stopped line. */
 interface Measured extends ClientRun {
   maxRunning: number | null;
+  /** Over the server's life (warm-up too): its waits (io_uring_enter and futex) per completion, and the parked waiters it released. */
+  sleepsPerCompletion: number | null;
+  released: number | null;
 }
 
 /** The load generators: iobench's own client, or the C ping-pong client (cheaper per message, so the server stays the limit). */
@@ -69,8 +73,9 @@ async function measureIocp(c: Config, sessions: number, driver: Driver = "iobenc
     throw err;
   }
   const stopped = await server.stop();
-  const port = stopped?.["port"] as { maxRunning?: number } | undefined;
-  return { ...run, maxRunning: port?.maxRunning ?? null };
+  const port = stopped?.["port"] as Partial<PortStats> | undefined;
+  const sleeps = port === undefined ? null : ((port.enterWaits ?? NaN) + (port.futexWaits ?? NaN)) / (port.completions ?? NaN);
+  return { ...run, maxRunning: port?.maxRunning ?? null, sleepsPerCompletion: sleeps, released: port?.released ?? null };
 }
 
 function note(name: string, r: ClientRun & { maxRunning?: number | null }): void {
@@ -112,18 +117,21 @@ async function threadsPart(): Promise<void> {
     const switches = (n: string): number[] => column(results, `${n} / ${d}`, (r) => r.serverSwitchesPerMessage);
     const rate = (n: string): number[] => column(results, `${n} / ${d}`, (r) => r.messagesPerSec);
     console.log(`\n${d} client:\n`);
-    console.log("| configuration | msg/s | server switches/msg | server µs/msg | most running | client saturated |");
-    console.log("|---|---|---|---|---|---|");
+    console.log("| configuration | msg/s | server switches/msg | server µs/msg | most running | port waits/completion | released | client saturated |");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const n of Object.keys(configs)) {
       const rs = results.get(`${n} / ${d}`) ?? [];
       const cpu = median(column(results, `${n} / ${d}`, (r) => r.serverCpuUsPerMessage)).toFixed(2);
-      console.log(`| ${n} | ${median(rate(n)).toFixed(0)} | ${interval(switches(n), 4)} | ${cpu} | ${mostRunning(rs)} | ${rs.filter((r) => r.clientSaturated).length} of ${rs.length} |`);
+      console.log(`| ${n} | ${median(rate(n)).toFixed(0)} | ${interval(switches(n), 4)} | ${cpu} | ${mostRunning(rs)} | ${median(rs.map((r) => r.sleepsPerCompletion ?? NaN)).toFixed(4)} | ${median(rs.map((r) => r.released ?? NaN)).toFixed(0)} | ${rs.filter((r) => r.clientSaturated).length} of ${rs.length} |`);
     }
     const sw = ratios(switches("iocp t=8"), switches("iocp t=1"));
     const mps = ratios(rate("iocp t=8"), rate("iocp t=1"));
     console.log(`\nper-round ratios, 8 workers / 1 (= the concurrency value), ${d} client:`);
     console.log(`  switches/msg ${interval(sw)}  ${goal(sw, "<=", 1.5)}`);
     console.log(`  msg/s        ${interval(mps)}  ${goal(mps, ">=", 0.9)}`);
+    // The base is a few switches per thousand messages, so the ratio swings with a few hundred stray switches: the difference says how many the 7 more workers add.
+    const added = (n: string): number[] => switches(n).map((x, i) => x - (switches("iocp t=1")[i] ?? NaN));
+    console.log(`  switches/msg added by 7 more workers: port ${interval(added("iocp t=8"), 4)}, herd ${interval(added("herd t=8"), 4)}`);
     console.log(`  herd, 8 workers / port with 1: switches/msg ${interval(ratios(switches("herd t=8"), switches("iocp t=1")))}, msg/s ${interval(ratios(rate("herd t=8"), rate("iocp t=1")))}`);
     console.log(`  concurrency 2, 8 workers / 2: switches/msg ${interval(ratios(switches("iocp t=8 c=2"), switches("iocp t=2 c=2")))}, msg/s ${interval(ratios(rate("iocp t=8 c=2"), rate("iocp t=2 c=2")))}`);
   }
