@@ -8,7 +8,7 @@ import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
-import { modelInfo } from "../servers/models.js";
+import { PROTOCOLS, modelInfo } from "../servers/models.js";
 import { MAX_THREADS, threadsProblem } from "../servers/options.js";
 import { UsageError } from "../contracts/errors.js";
 import { uringSupport } from "../clients/client.js";
@@ -57,17 +57,26 @@ export function workOption(raw: RawFlag): WorkSpec | null {
 export const PROTOCOL_OPTION: Options = {
   type: "string",
   requiresArg: true,
-  choices: ["echo", "http", "chat"],
+  choices: ["echo", "http", "chat", "chat-raw"],
   description:
     "what server and client speak: the seed's echo (StableEchoClnt sessions); minimal HTTP/1.1 keep-alive (GET: a fixed body; POST: its body echoed); " +
-    "or chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout)",
+    "chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout); " +
+    "or chat-raw (serve only: the book's chat, each read relayed as it came, for its chat client and nc)",
   defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
 };
 
 /** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
 export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
   const p = scalar(raw) ?? DEFAULT_SERVER_OPTIONS.protocol;
-  if (p !== "echo" && p !== "http" && p !== "chat") throw new UsageError(`--protocol must be echo, http or chat, got '${p}'`);
+  if (!(PROTOCOLS as readonly string[]).includes(p)) throw new UsageError(`--protocol must be ${PROTOCOLS.join(", ")}, got '${p}'`);
+  return p as ServerOptions["protocol"];
+}
+
+/** The protocols a sweep can measure: chat-raw relays bytes with no framing, so no client can tell one message from the next. */
+function measurableProtocol(p: ServerOptions["protocol"]): Exclude<ServerOptions["protocol"], "chat-raw"> {
+  if (p === "chat-raw") {
+    throw new UsageError("--protocol chat-raw cannot be measured: its relay has no message boundaries to time (measure --protocol chat; serve chat-raw with iobench serve, check it with iobench conform)");
+  }
   return p;
 }
 
@@ -195,7 +204,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     }
   }
 
-  const protocol = protocolFlag(given("protocol"));
+  const protocol = measurableProtocol(protocolFlag(given("protocol")));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
   const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
   // --size replaces the scenario's sizes, distribution included.

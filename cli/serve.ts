@@ -108,14 +108,16 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   }
   const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
   const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
-  const speaks = options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : "";
+  const speaks =
+    options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : options.protocol === "chat-raw" ? ", chat-raw (each read relayed as it came: the book's chat client and nc work)" : "";
   const http = options.protocol === "http" ? " (http)" : "";
   io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   const chat = server.chatCounts?.();
   if (chat !== undefined) {
-    io.stdout.write(`iobench: chat: ${chat.frames} frames relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);
+    const what = options.protocol === "chat-raw" ? "reads" : "frames";
+    io.stdout.write(`iobench: chat: ${chat.frames} ${what} relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);
   }
   return 0;
 }

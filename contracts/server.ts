@@ -34,12 +34,14 @@ export interface ServerOptions {
   work: MessageWork | null;
   /**
    * What the server speaks: "echo" (the seeds' protocol), "http" (minimal
-   * HTTP/1.1 keep-alive, protocol/http.ts) or "chat" (exercise 6:
-   * length-prefixed frames relayed to every client, see protocol/chat.ts).
-   * In chat, bufferBytes caps each connection's output backlog.
+   * HTTP/1.1 keep-alive, protocol/http.ts), "chat" (exercise 6:
+   * length-prefixed frames relayed to every client, see protocol/chat.ts)
+   * or "chat-raw" (the book's chat: each recv's bytes relayed as they are,
+   * protocol/chat-raw.ts). In chat, bufferBytes caps each connection's
+   * output backlog.
    */
-  protocol: "echo" | "http" | "chat";
-  /** chat: the largest frame payload, bytes; a longer one closes its connection. */
+  protocol: "echo" | "http" | "chat" | "chat-raw";
+  /** chat: the largest frame payload, bytes; a longer one closes its connection. chat-raw: the largest piece relayed at once. */
   maxFrameBytes: number;
 }
 

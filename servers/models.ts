@@ -20,7 +20,9 @@ export interface ModelCapabilities {
 /** Options that only some models honour. */
 export type ModelOption = "accept" | "maxConnectionThreads";
 
-const ALL_PROTOCOLS: readonly ServerOptions["protocol"][] = ["echo", "http", "chat"];
+/** Every protocol a server may speak (ServerOptions.protocol). */
+export const PROTOCOLS: readonly ServerOptions["protocol"][] = ["echo", "http", "chat", "chat-raw"];
+const ALL_PROTOCOLS = PROTOCOLS;
 
 export interface ModelInfo {
   name: ModelName;
@@ -35,7 +37,7 @@ export interface ModelInfo {
   /** Needs io_uring (fails at start with one line where it is unavailable). */
   usesIoUring: boolean;
   load(): Promise<StartModel>;
-  /** The model's chat server (--protocol chat): the same model's idiom, with cross-thread fan-out. */
+  /** The model's chat server (--protocol chat or chat-raw): the same model's idiom, with cross-thread fan-out. */
   loadChat(): Promise<StartModel>;
 }
 

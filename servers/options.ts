@@ -12,7 +12,7 @@ import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
-import { MODELS, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
+import { MODELS, PROTOCOLS, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
 
 /** Most threads a server may be asked for. */
 export const MAX_THREADS = 1024;
@@ -70,7 +70,7 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): s
   if (!isPositiveInt(o.backlog, 1 << 20)) return `${n("backlog")} must be a positive whole number, not ${JSON.stringify(o.backlog)}`;
   if (!isPositiveInt(o.bufferBytes, 64 << 20)) return `${n("bufferBytes")} must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`;
   if (o.accept !== "poll" && o.accept !== "ring") return `${n("accept")} must be "poll" or "ring", not ${JSON.stringify(o.accept)}`;
-  if (o.protocol !== "echo" && o.protocol !== "http" && o.protocol !== "chat") return `${n("protocol")} must be "echo", "http" or "chat", not ${JSON.stringify(o.protocol)}`;
+  if (!(PROTOCOLS as readonly string[]).includes(o.protocol)) return `${n("protocol")} must be ${PROTOCOLS.map((p) => `"${p}"`).join(", ")}, not ${JSON.stringify(o.protocol)}`;
   if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model`;
   if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
@@ -84,8 +84,9 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): s
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-  if (o.protocol === "chat" && o.work !== null && o.work !== undefined) return `${n("work")} applies to ${n("protocol")} echo or http, not chat`;
-  if (o.protocol === "chat" && o.bufferBytes < chatBufferFloor(o.maxFrameBytes)) {
+  const chat = o.protocol === "chat" || o.protocol === "chat-raw";
+  if (chat && o.work !== null && o.work !== undefined) return `${n("work")} applies to ${n("protocol")} echo or http, not ${o.protocol}`;
+  if (chat && o.bufferBytes < chatBufferFloor(o.maxFrameBytes)) {
     return `${n("bufferBytes")} ${o.bufferBytes} must hold one largest chat frame (${n("maxFrameBytes")} ${o.maxFrameBytes} + ${HEADER_BYTES})`;
   }
   if (o.protocol === "http" && o.bufferBytes < HTTP_MIN_CAP_BYTES) return `${n("bufferBytes")} must be at least ${HTTP_MIN_CAP_BYTES} for the http protocol, not ${o.bufferBytes}`;

@@ -25,7 +25,8 @@ import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "../listener.js";
 import { ioFailure, isPeerGone } from "../../protocol/echo.js";
-import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
+import { ChatCounters, OutRing } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 const MAX_EVENTS = 256;
@@ -48,6 +49,8 @@ interface EpollChatThreadData {
   room: string;
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   stop: SharedArrayBuffer;
   counters: SharedArrayBuffer;
 }
@@ -78,6 +81,7 @@ export const start: StartModel = async (options) => {
     room: `iobench-chat-epoll-${process.pid}-${serverCount++}`,
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
+    framing: chatProtocol(options.protocol),
     stop: stop.buffer,
     counters: counters.buffer,
   };
@@ -103,13 +107,13 @@ const receiveNow = receiveMessageOnPort as (port: MessagePort | BroadcastChannel
 class Connection {
   /** Bytes the kernel did not take yet; null while there are none. */
   out: OutRing | null = null;
-  readonly reader: FrameReader;
+  readonly reader: ChatReader;
 
   constructor(
     readonly fd: number,
-    maxFrameBytes: number,
+    d: EpollChatThreadData,
   ) {
-    this.reader = new FrameReader(maxFrameBytes);
+    this.reader = chatReader(d.framing, d.maxFrameBytes);
   }
 }
 
@@ -222,7 +226,7 @@ function runLoop(d: EpollChatThreadData): void {
           listenerBackAt = Date.now() + ACCEPT_BACKOFF_MS;
           return;
         }
-        connections.set(fd, new Connection(fd, d.maxFrameBytes));
+        connections.set(fd, new Connection(fd, d));
         continue;
       }
       const what = acceptFailure(fd);

@@ -19,7 +19,8 @@ import net from "node:net";
 import { BroadcastChannel, isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { StartModel } from "../model.js";
 import { boundPort, openListener } from "../listener.js";
-import { ChatCounters, FrameReader } from "../../protocol/chat.js";
+import { ChatCounters } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol } from "../../protocol/chat-raw.js";
 import { poolThreads, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
 /** What the supervisor gives each thread. */
@@ -30,6 +31,8 @@ interface NodeChatThreadData {
   /** Output backlog cap per connection, bytes. */
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   /** BroadcastChannel of the room. */
   room: string;
   counters: SharedArrayBuffer;
@@ -51,6 +54,7 @@ export const start: StartModel = async (options) => {
     backlog: options.backlog,
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
+    framing: chatProtocol(options.protocol),
     room: `iobench-chat-node-${process.pid}-${serverCount++}`,
     counters: counters.buffer,
   };
@@ -94,7 +98,7 @@ function serve(d: NodeChatThreadData): void {
   const server = net.createServer({ highWaterMark: d.cap }, (socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
-    const reader = new FrameReader(d.maxFrameBytes);
+    const reader = chatReader(d.framing, d.maxFrameBytes);
     const onFrame = (view: Uint8Array): void => {
       const frame = Buffer.from(view); // the view is only valid during the call
       counters.add("frames");
