@@ -5,6 +5,12 @@
       "sources": ["native/iobench.c", "native/uring-client.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "iobench-tree",
+      "type": "executable",
+      "sources": ["native/tree.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]
 }

@@ -7,7 +7,7 @@ import type { Options } from "yargs";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import type { ServerOptions } from "../contracts/server.js";
-import { modelInfo } from "../servers/models.js";
+import { findModel } from "../servers/models.js";
 import { checkServerOptions, MAX_THREADS, type OptionNames } from "../servers/options.js";
 import { formatWork } from "../contracts/work.js";
 import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
@@ -87,7 +87,9 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
 /** Serves until SIGINT/SIGTERM; resolves with the exit status. */
 export async function serve(options: ServerOptions, io: { stdout: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
   try {
-    await modelInfo(options.model).load();
+    const info = findModel(options.model); // serve runs the built-in models only (cli/parse.ts models())
+    if (info === undefined) throw new Error("not a built-in model");
+    await info.load();
   } catch (err) {
     throw new RunFailure(`model ${options.model} is not available: ${oneLine(err)}`);
   }

@@ -12,8 +12,13 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
 
+/** A command model's name: the user's own server, run from a command line (`cmd:NAME`). */
+export type CommandModelName = `cmd:${string}`;
+export const COMMAND_PREFIX = "cmd:";
+
 export interface ServerOptions {
-  model: ModelName;
+  /** A built-in model, or a command model (started by the runner from its command line, not by the server process). */
+  model: ModelName | CommandModelName;
   /** Thread count; "per-connection" only for the blocking model. */
   threads: number | "per-connection";
   /** Numeric address to bind (127.0.0.1 unless the user said otherwise). */

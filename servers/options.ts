@@ -8,11 +8,11 @@
  */
 import { isIP } from "node:net";
 import type { ServerOptions } from "../contracts/server.js";
-import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS, type ModelName } from "../contracts/server.js";
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
-import { MODELS, PROTOCOLS, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
+import { MODELS, PROTOCOLS, isCommandModel, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
 
 /** Most threads a server may be asked for. */
 export const MAX_THREADS = 1024;
@@ -50,6 +50,12 @@ export function threadsProblem(models: readonly ModelInfo[], threads: ServerOpti
   return `${flag} must be a whole number from 1 to ${MAX_THREADS}${perConnection}, not ${JSON.stringify(threads)}`;
 }
 
+/** How a command model is told to speak more than echo. */
+function protocolHint(info: ModelInfo): string {
+  if (!isCommandModel(info.name)) return "";
+  return ` (it speaks ${info.capabilities.protocols.join(", ")}; declare more with --server-protocols ${info.name.slice(COMMAND_PREFIX.length)}=echo,http)`;
+}
+
 function isPositiveInt(n: unknown, max: number): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
 }
@@ -57,12 +63,15 @@ function isPositiveInt(n: unknown, max: number): n is number {
 /**
  * The first thing wrong with `o` (one line naming the option), or null.
  * `o.model` must be a canonical name: a name is resolved once, where it
- * comes in (cli/parse.ts, start.ts).
+ * comes in (cli/parse.ts, start.ts). A command model brings its own entry
+ * (`info`, from commandModel()).
  */
-export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): string | null {
+export function checkServerOptions(o: ServerOptions, names: OptionNames = {}, info?: ModelInfo): string | null {
   const n = (field: keyof ServerOptions): string => names[field] ?? field;
-  if (!MODELS.some((m) => m.name === o.model)) return `unknown model "${String(o.model)}" (one of: ${modelNames().join(", ")})`;
-  const info = modelInfo(o.model);
+  if (info === undefined) {
+    if (!MODELS.some((m) => m.name === o.model)) return `unknown model "${String(o.model)}" (one of: ${modelNames().join(", ")})`;
+    info = modelInfo(o.model as ModelName);
+  }
   const threads = threadsProblem([info], o.threads, names);
   if (threads !== null) return o.threads === "per-connection" ? `${threads} (not ${info.name})` : threads;
   if (typeof o.host !== "string" || isIP(o.host) === 0) return `${n("host")} must be a numeric IPv4 or IPv6 address, not ${JSON.stringify(o.host)}`;
@@ -71,10 +80,10 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}): s
   if (!isPositiveInt(o.bufferBytes, 64 << 20)) return `${n("bufferBytes")} must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`;
   if (o.accept !== "poll" && o.accept !== "ring") return `${n("accept")} must be "poll" or "ring", not ${JSON.stringify(o.accept)}`;
   if (!(PROTOCOLS as readonly string[]).includes(o.protocol)) return `${n("protocol")} must be ${PROTOCOLS.map((p) => `"${p}"`).join(", ")}, not ${JSON.stringify(o.protocol)}`;
-  if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model`;
+  if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model${protocolHint(info)}`;
   if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
-  for (const option of ["accept", "maxConnectionThreads"] as const) {
+  for (const option of ["accept", "maxConnectionThreads", "work"] as const) {
     if (o[option] !== DEFAULT_SERVER_OPTIONS[option] && !honours(info, option)) {
       return `${n(option)} applies to ${modelsThat((m) => honours(m, option))} only, not ${info.name}`;
     }

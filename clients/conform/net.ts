@@ -104,6 +104,35 @@ export function readBytes(socket: net.Socket, count: number, timeoutMs: number):
   });
 }
 
+/**
+ * Reads until `count` bytes have arrived, the server closed or reset, or
+ * nothing came for idleMs; resolves with what came, never rejects (the
+ * caller compares it with what it expected).
+ */
+export function readUpTo(socket: net.Socket, count: number, idleMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let timer = setTimeout(() => finish(), idleMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("close", finish);
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      got += chunk.length;
+      clearTimeout(timer);
+      if (got >= count) return finish();
+      timer = setTimeout(() => finish(), idleMs);
+    };
+    socket.on("data", onData);
+    socket.once("close", finish);
+    socket.resume();
+  });
+}
+
 /** Sends `data` in one write and resolves with exactly what came back (length data.length). */
 export async function roundTrip(socket: net.Socket, data: Buffer, timeoutMs = 10_000): Promise<Buffer> {
   const reply = readBytes(socket, data.length, timeoutMs);
