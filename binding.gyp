@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "iobench",
-      "sources": ["native/iobench.c", "native/uring-client.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "sources": ["native/iobench.c", "native/napi-args.c", "native/port.c", "native/ring.c", "native/uring-client.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
     },
     {

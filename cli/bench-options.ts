@@ -21,6 +21,7 @@ import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
+import { PORT_FLAGS, portChoice } from "./port-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -148,6 +149,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
+    ...PORT_FLAGS,
     work: WORK_OPTION,
     protocol: PROTOCOL_OPTION,
     senders: str("chat: members that send (their rate: --rate-per-session each, or --rate over all of them)", `${CHAT_DEFAULTS.senders} (at most --connections)`),
@@ -234,6 +236,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
+  const completionPort = portChoice(args, !external && modelNames.includes("iocp"), work);
   const clientThreadsText = opt("client-threads");
   const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
   const clientEngine = opt("client-engine") ?? null;
@@ -273,6 +276,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
     accept,
+    ...(completionPort !== null ? { completionPort } : {}),
     work,
     ...(protocol !== "echo" ? { protocol } : {}),
     ...(protocol === "http" ? { httpMethod: httpMethod ?? "GET" } : {}),

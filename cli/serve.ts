@@ -13,6 +13,7 @@ import { formatWork } from "../contracts/work.js";
 import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
+import { PORT_FLAGS, portChoice } from "./port-options.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -33,6 +34,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     accept: ACCEPT_OPTION,
+    ...PORT_FLAGS,
     work: WORK_OPTION,
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
     protocol: PROTOCOL_OPTION,
@@ -63,6 +65,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   const accept = scalar(args.accept) ?? DEFAULT_SERVER_OPTIONS.accept;
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
+  const port = portChoice(args, model === "iocp", work);
   const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
   const protocol = protocolFlag(args.protocol);
   const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
@@ -78,6 +81,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     work: work === null ? null : { ...work, messageBytes },
     protocol,
     maxFrameBytes,
+    completionPort: port === null ? DEFAULT_SERVER_OPTIONS.completionPort : { ...port, concurrency: port.concurrency ?? 0 },
   };
   const problem = checkServerOptions(options, SERVE_FLAG_NAMES);
   if (problem !== null) throw new UsageError(problem);
@@ -113,7 +117,9 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   const speaks =
     options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : options.protocol === "chat-raw" ? ", chat-raw (each read relayed as it came: the book's chat client and nc work)" : "";
   const http = options.protocol === "http" ? " (http)" : "";
-  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
+  const stats = server.portStats?.() ?? null;
+  const port = stats === null ? "" : options.completionPort.wake === "all" ? ", port wakes all waiters (no concurrency limit)" : `, port concurrency ${stats.concurrency}`;
+  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${port}${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   const chat = server.chatCounts?.();

@@ -48,7 +48,34 @@ export interface ServerOptions {
   protocol: "echo" | "http" | "chat" | "chat-raw";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. chat-raw: the largest piece relayed at once. */
   maxFrameBytes: number;
+  /** iocp only: how its completion port behaves. */
+  completionPort: PortSettings;
 }
+
+/**
+ * The iocp model's completion port (native/port.c). "lifo" is a Windows
+ * completion port: at most `concurrency` threads run completions at once,
+ * waiters are released newest first, one per completion batch. "all" is
+ * the shared queue without either (every waiter wakes on each completion:
+ * the thundering herd), kept to be measured beside it.
+ */
+export interface PortSettings {
+  /** CreateIoCompletionPort's NumberOfConcurrentThreads; 0 = the CPUs the server may run on (sched_getaffinity). Ignored by "all". */
+  concurrency: number;
+  wake: "lifo" | "all";
+  /**
+   * With `block:` work: a worker tells the port it is about to block and
+   * when it is done, standing in for the Windows kernel, which sees it by
+   * itself and releases another waiter meanwhile. false = the port is not
+   * told (what the limit does to blocking work without that).
+   */
+  blockNotice: boolean;
+}
+
+/** The largest concurrency value accepted: as many as the most threads. */
+export const MAX_CONCURRENCY = 1024;
+
+export const DEFAULT_PORT_SETTINGS: PortSettings = { concurrency: 0, wake: "lifo", blockNotice: true };
 
 export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = {
   host: "127.0.0.1",
@@ -60,4 +87,5 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   work: null,
   protocol: "echo",
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  completionPort: DEFAULT_PORT_SETTINGS,
 };

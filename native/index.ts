@@ -91,13 +91,22 @@ export interface NativeAddon {
    */
   epollWait(epfd: number, out: Int32Array, maxEvents: number, timeoutMs: number): number;
 
-  // ---- completion: a "port" over io_uring ------------------------------------------
+  // ---- completion: a port over io_uring (native/port.c) ------------------------------
   /**
-   * Creates a completion port: an io_uring with `entries` submission slots,
-   * usable by every thread of the process through the returned id.
+   * Creates a completion port (CreateIoCompletionPort): an io_uring with
+   * `entries` submission slots, usable by every thread of the process
+   * through the returned id.
+   *
+   * `concurrency` (default 0) is the port's NumberOfConcurrentThreads: at
+   * most that many threads run completions at once (0 = the CPUs the
+   * calling thread may run on). `wake` (default PORT_WAKE_LIFO) is how
+   * waiters are released: PORT_WAKE_LIFO as a Windows port (one waiter per
+   * completion batch, newest first, none while `concurrency` threads run);
+   * PORT_WAKE_ALL every waiter wakes on each completion and there is no
+   * limit (the thundering herd, for comparison).
    * Returns the id (>= 0) or -errno (-ENOSYS/-EPERM where io_uring is off).
    */
-  portCreate(entries: number): number;
+  portCreate(entries: number, concurrency?: number, wake?: number): number;
   /** Posts accept4 on listenFd; completion result = new fd or -errno. 0 or -errno. */
   portPostAccept(port: number, listenFd: number, key: number): number;
   /** Posts recv into buf[off, off+len); result = bytes (0 = peer closed) or -errno. */
@@ -118,13 +127,25 @@ export interface NativeAddon {
    */
   portSubmit(port: number): number;
   /**
-   * Submits what is posted, then takes up to maxCompletions completions,
-   * waiting up to timeoutMs (-1 = forever) for the first. Safe to call from
-   * several threads at once. Returns n (0 on timeout) or -errno (-EBADF once
-   * the port is closed); completion i is out[3i] = key, out[3i+1] = op
-   * (OP_ACCEPT | OP_RECV | OP_SEND | OP_USER), out[3i+2] = result.
+   * GetQueuedCompletionStatus(Ex): submits what is posted, then takes up to
+   * maxCompletions completions, waiting up to timeoutMs (-1 = forever) for
+   * the first. Safe to call from several threads at once. The calling thread
+   * counts as running on the port from a call that returned completions
+   * until its next call (or its exit). Returns n (0 on timeout) or -errno
+   * (-EBADF once the port is closed); completion i is out[3i] = key,
+   * out[3i+1] = op (OP_ACCEPT | OP_RECV | OP_SEND | OP_USER), out[3i+2] = result.
    */
   portDequeue(port: number, out: Int32Array, maxCompletions: number, timeoutMs: number): number;
+  /**
+   * What the Windows kernel sees by itself: the calling thread, running on
+   * the port, is about to block (true: it stops counting, so a waiter may be
+   * released) or is done blocking (false: it counts again, even above the
+   * concurrency value). Call it once each side of the blocking call; a
+   * thread not running on the port changes nothing. 0 or -EBADF.
+   */
+  portBlocking(port: number, blocking: boolean): number;
+  /** The port's concurrency value, its state and its counters, or null if there is no such open port. */
+  portStats(port: number): PortStats | null;
   /** Closes the port: waiters return -EBADF; the ring is freed once no thread is inside. */
   portClose(port: number): number;
 
@@ -160,8 +181,36 @@ export interface NativeAddon {
   /** Closes the ring: the kernel cancels what is in flight. 0, or -EBADF if already closed. */
   uringClose(ring: UringHandle): number;
 
-  /** Numeric constants: errno values, EPOLL*, SHUT_*, OP_*, UK_*. */
+  /** Numeric constants: errno values, EPOLL*, SHUT_*, OP_*, PORT_WAKE_*, UK_*. */
   readonly constants: NativeConstants;
+}
+
+/** A completion port's state and counters (portStats); counts are since portCreate. */
+export interface PortStats {
+  /** The concurrency value fixed at creation (0 resolved to the usable CPUs). */
+  concurrency: number;
+  /** PORT_WAKE_LIFO or PORT_WAKE_ALL. */
+  wake: number;
+  /** Threads running now (portBlocking(true) takes one out). */
+  running: number;
+  /** Threads inside portBlocking(true) .. (false). */
+  blocked: number;
+  /** Threads waiting inside portDequeue. */
+  waiters: number;
+  /** The most threads ever running at once. */
+  maxRunning: number;
+  /** Dequeues that returned completions, and the completions they returned. */
+  batches: number;
+  completions: number;
+  /** Waits in io_uring_enter and on a waiter's futex (each a sleep, and a wake-up or a timeout). */
+  enterWaits: number;
+  futexWaits: number;
+  /** Wake-ups after which the thread took nothing and waited again. */
+  idleWakes: number;
+  /** LIFO: waiters woken from their futex to wait for the next completion. */
+  released: number;
+  /** LIFO: NOPs posted to move a stale waiter out of io_uring_enter. */
+  kicks: number;
 }
 
 /** An io_uring from uringCreate, usable only by the thread that created it. */
@@ -203,6 +252,8 @@ export interface NativeConstants {
   readonly OP_RECV: number;
   readonly OP_SEND: number;
   readonly OP_USER: number;
+  readonly PORT_WAKE_LIFO: number;
+  readonly PORT_WAKE_ALL: number;
   readonly UK_NONE: number;
   readonly UK_SEND: number;
   readonly UK_RECV: number;

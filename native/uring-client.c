@@ -22,7 +22,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/io_uring.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +35,7 @@
 
 #include <node_api.h>
 
+#include "ring.h"
 #include "uring-client.h"
 
 #ifndef __NR_io_uring_register
@@ -50,14 +50,8 @@ enum { OP_STRIDE = 6, CQE_STRIDE = 4 };
 #define BUF_GROUP 0
 
 struct uring {
-  int fd;
+  struct ring r;
   bool closed;
-  unsigned sq_entries, sq_mask, cq_mask, sq_tail;
-  unsigned *ksq_head, *ksq_tail, *kcq_head, *kcq_tail;
-  struct io_uring_sqe *sqes;
-  struct io_uring_cqe *cqes;
-  void *ring;
-  size_t ring_size, sqes_size;
   /* Provided buffers: bufs[i] is recv_area + i * buf_size. */
   struct io_uring_buf_ring *br;
   size_t br_size;
@@ -67,11 +61,6 @@ struct uring {
   size_t send_len;
   napi_ref recv_ref, send_ref;
 };
-
-static int sys_enter(int fd, unsigned submit, unsigned min, unsigned flags, void *arg, size_t argsz) {
-  long r = syscall(__NR_io_uring_enter, fd, submit, min, flags, arg, argsz);
-  return r < 0 ? -errno : (int)r;
-}
 
 static int sys_register(int fd, unsigned op, void *arg, unsigned n) {
   long r = syscall(__NR_io_uring_register, fd, op, arg, n);
@@ -88,9 +77,7 @@ static napi_value i32(napi_env env, int32_t v) {
 static void uring_release(napi_env env, struct uring *u) {
   if (u->closed) return;
   u->closed = true;
-  if (u->fd >= 0) close(u->fd); /* first: the ring holds the buffers until its requests are gone */
-  if (u->sqes != NULL) munmap(u->sqes, u->sqes_size);
-  if (u->ring != NULL) munmap(u->ring, u->ring_size);
+  ring_close(&u->r); /* first: the ring holds the buffers until its requests are gone */
   if (u->br != NULL) munmap(u->br, u->br_size);
   if (u->recv_ref != NULL) napi_delete_reference(env, u->recv_ref);
   if (u->send_ref != NULL) napi_delete_reference(env, u->send_ref);
@@ -105,47 +92,11 @@ static void uring_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* Creates the ring: the strongest setup flags first, older kernels' after. */
-static int ring_open(struct uring *u, unsigned entries, unsigned cq_entries) {
+static int uring_open_ring(struct uring *u, unsigned entries, unsigned cq_entries) {
   const unsigned base = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
   const unsigned tries[3] = {base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
                              base | IORING_SETUP_COOP_TASKRUN, base};
-  struct io_uring_params p;
-  int fd = -1;
-  for (int i = 0; i < 3 && fd < 0; i++) {
-    memset(&p, 0, sizeof p);
-    p.flags = tries[i];
-    p.cq_entries = cq_entries;
-    fd = (int)syscall(__NR_io_uring_setup, entries, &p);
-    if (fd < 0 && errno != EINVAL) return -errno;
-  }
-  if (fd < 0) return -errno;
-  u->fd = fd;
-  if (!(p.features & IORING_FEAT_SINGLE_MMAP) || !(p.features & IORING_FEAT_EXT_ARG) ||
-      !(p.features & IORING_FEAT_NODROP) || !(p.features & IORING_FEAT_CQE_SKIP))
-    return -ENOSYS;
-  size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-  size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-  u->ring_size = sq_size > cq_size ? sq_size : cq_size;
-  void *ring = mmap(NULL, u->ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
-  if (ring == MAP_FAILED) return -errno;
-  u->ring = ring;
-  u->sqes_size = p.sq_entries * sizeof(struct io_uring_sqe);
-  void *sqes = mmap(NULL, u->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
-  if (sqes == MAP_FAILED) return -errno;
-  u->sqes = sqes;
-  char *r = ring;
-  u->sq_entries = p.sq_entries;
-  u->sq_mask = *(unsigned *)(r + p.sq_off.ring_mask);
-  u->cq_mask = *(unsigned *)(r + p.cq_off.ring_mask);
-  u->ksq_head = (unsigned *)(r + p.sq_off.head);
-  u->ksq_tail = (unsigned *)(r + p.sq_off.tail);
-  u->kcq_head = (unsigned *)(r + p.cq_off.head);
-  u->kcq_tail = (unsigned *)(r + p.cq_off.tail);
-  u->cqes = (struct io_uring_cqe *)(r + p.cq_off.cqes);
-  u->sq_tail = *u->ksq_tail;
-  unsigned *array = (unsigned *)(r + p.sq_off.array);
-  for (unsigned i = 0; i < p.sq_entries; i++) array[i] = i; /* slot i is always entry i */
-  return 0;
+  return ring_open(&u->r, entries, cq_entries, tries, 3, IORING_FEAT_EXT_ARG | IORING_FEAT_NODROP | IORING_FEAT_CQE_SKIP);
 }
 
 /* Registers the provided-buffer ring and hands every buffer to the kernel. */
@@ -159,7 +110,7 @@ static int buffers_open(struct uring *u) {
   reg.ring_addr = (uint64_t)(uintptr_t)br;
   reg.ring_entries = u->buf_count;
   reg.bgid = BUF_GROUP;
-  int r = sys_register(u->fd, IORING_REGISTER_PBUF_RING, &reg, 1);
+  int r = sys_register(u->r.fd, IORING_REGISTER_PBUF_RING, &reg, 1);
   if (r < 0) return r;
   u->buf_mask = u->buf_count - 1;
   for (unsigned i = 0; i < u->buf_count; i++) {
@@ -209,7 +160,7 @@ static napi_value js_uringCreate(napi_env env, napi_callback_info info) {
   }
   struct uring *u = calloc(1, sizeof *u);
   if (u == NULL) return i32(env, -ENOMEM);
-  u->fd = -1;
+  u->r.fd = -1;
   size_t recv_len;
   if (!area_arg(env, argv[2], "recvArea", &u->recv_area, &recv_len, &u->recv_ref) ||
       !area_arg(env, argv[5], "sendArea", &u->send_area, &u->send_len, &u->send_ref)) {
@@ -223,7 +174,7 @@ static napi_value js_uringCreate(napi_env env, napi_callback_info info) {
   }
   u->buf_size = (unsigned)buf_size;
   u->buf_count = (unsigned)buf_count;
-  int r = ring_open(u, (unsigned)entries, (unsigned)cq);
+  int r = uring_open_ring(u, (unsigned)entries, (unsigned)cq);
   if (r == 0) r = buffers_open(u);
   if (r < 0) {
     uring_finalize(env, u, NULL);
@@ -245,31 +196,6 @@ static struct uring *ring_arg(napi_env env, napi_value v) {
     return NULL;
   }
   return data;
-}
-
-/* Submits every SQE not yet taken by the kernel. 0 or -errno. */
-static int submit_pending(struct uring *u) {
-  for (;;) {
-    unsigned pending = u->sq_tail - __atomic_load_n(u->ksq_head, __ATOMIC_ACQUIRE);
-    if (pending == 0) return 0;
-    int r = sys_enter(u->fd, pending, 0, 0, NULL, 0);
-    if (r == -EINTR) continue;
-    if (r < 0) return r;
-    if (r == 0) return -EAGAIN;
-  }
-}
-
-/* The next free SQE, zeroed; submits first when the SQ is full. NULL on error (*err set). */
-static struct io_uring_sqe *next_sqe(struct uring *u, int *err) {
-  if (u->sq_tail - __atomic_load_n(u->ksq_head, __ATOMIC_ACQUIRE) >= u->sq_entries) {
-    __atomic_store_n(u->ksq_tail, u->sq_tail, __ATOMIC_RELEASE);
-    *err = submit_pending(u);
-    if (*err < 0) return NULL;
-  }
-  struct io_uring_sqe *sqe = &u->sqes[u->sq_tail & u->sq_mask];
-  memset(sqe, 0, sizeof *sqe);
-  u->sq_tail++;
-  return sqe;
 }
 
 static uint64_t tag(int32_t kind, int32_t key, int32_t gen) {
@@ -306,7 +232,7 @@ static int post_ops(struct uring *u, const int32_t *ops, int n) {
       recycled = true;
       continue;
     }
-    struct io_uring_sqe *sqe = next_sqe(u, &err);
+    struct io_uring_sqe *sqe = ring_sqe(&u->r, &err);
     if (sqe == NULL) return err;
     sqe->fd = fd;
     sqe->user_data = tag(kind, key, gen);
@@ -329,24 +255,24 @@ static int post_ops(struct uring *u, const int32_t *ops, int n) {
     }
   }
   if (recycled) __atomic_store_n(&u->br->tail, u->br_tail, __ATOMIC_RELEASE);
-  __atomic_store_n(u->ksq_tail, u->sq_tail, __ATOMIC_RELEASE);
+  ring_publish(&u->r);
   return 0;
 }
 
 /* Copies up to max CQEs into out as (key, kind << 16 | gen, res, flags). */
 static int reap(struct uring *u, int32_t *out, int max) {
-  unsigned head = *u->kcq_head;
-  unsigned tail = __atomic_load_n(u->kcq_tail, __ATOMIC_ACQUIRE);
+  unsigned head = *u->r.kcq_head;
+  unsigned tail = __atomic_load_n(u->r.kcq_tail, __ATOMIC_ACQUIRE);
   int n = 0;
   for (; head != tail && n < max; head++, n++) {
-    const struct io_uring_cqe *c = &u->cqes[head & u->cq_mask];
+    const struct io_uring_cqe *c = &u->r.cqes[head & u->r.cq_mask];
     int32_t *o = out + CQE_STRIDE * n;
     o[0] = (int32_t)(uint32_t)c->user_data;
     o[1] = (int32_t)((c->user_data >> 48) << 16 | ((c->user_data >> 32) & 0xffff));
     o[2] = c->res;
     o[3] = (int32_t)c->flags;
   }
-  __atomic_store_n(u->kcq_head, head, __ATOMIC_RELEASE);
+  ring_cq_release(&u->r, head);
   return n;
 }
 
@@ -376,13 +302,13 @@ static napi_value js_uringEnter(napi_env env, napi_callback_info info) {
   if (u->closed) return i32(env, -EBADF);
   int r = post_ops(u, ops, n_ops);
   if (r < 0) return i32(env, r);
-  unsigned pending = u->sq_tail - __atomic_load_n(u->ksq_head, __ATOMIC_ACQUIRE);
+  unsigned pending = u->r.sq_tail - __atomic_load_n(u->r.ksq_head, __ATOMIC_ACQUIRE);
   /* Completions already waiting need no sleep, but the enter still submits and runs the deferred work. */
-  bool ready = *u->kcq_head != __atomic_load_n(u->kcq_tail, __ATOMIC_ACQUIRE);
+  bool ready = ring_cq_ready(&u->r) > 0;
   struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
   struct io_uring_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&ts};
   unsigned min = timeout_ms > 0 && !ready ? 1 : 0;
-  r = sys_enter(u->fd, pending, min, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
+  r = ring_enter(u->r.fd, pending, min, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
   if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return i32(env, r);
   return i32(env, reap(u, out, max_out));
 }
@@ -407,7 +333,7 @@ static napi_value js_uringCancel(napi_env env, napi_callback_info info) {
   }
   if (u->closed) return i32(env, -EBADF);
   /* A request still in the SQ would escape the cancel: submit it first. */
-  int r = submit_pending(u);
+  int r = ring_submit(&u->r);
   if (r < 0) return i32(env, r);
   struct io_uring_sync_cancel_reg reg;
   memset(&reg, 0, sizeof reg);
@@ -415,7 +341,7 @@ static napi_value js_uringCancel(napi_env env, napi_callback_info info) {
   reg.flags = IORING_ASYNC_CANCEL_ALL;
   reg.timeout.tv_sec = -1;
   reg.timeout.tv_nsec = -1;
-  r = sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &reg, 1);
+  r = sys_register(u->r.fd, IORING_REGISTER_SYNC_CANCEL, &reg, 1);
   return i32(env, r == -ENOENT ? 0 : r);
 }
 

@@ -27,10 +27,19 @@ import type { MessageWork, WorkSpec } from "../contracts/work.js";
 /** A cell no other thread waits on or wakes: Atomics.wait on it is a plain blocking sleep. */
 const blockCell = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * Called with true just before a `block:` wait and with false just after it:
+ * how the iocp model tells its completion port what the Windows kernel would
+ * see by itself (native/port.c, portBlocking).
+ */
+export type BlockingNotice = (blocking: boolean) => void;
+
 /** One message's work on the calling thread. */
-function doWork(work: WorkSpec): void {
+function doWork(work: WorkSpec, notice: BlockingNotice | null): void {
   if (work.kind === "block") {
+    notice?.(true);
     Atomics.wait(blockCell, 0, 0, work.durationUs / 1000);
+    notice?.(false);
     return;
   }
   const until = sys.threadCpuUs() + work.durationUs;
@@ -44,13 +53,13 @@ function doWork(work: WorkSpec): void {
  * connection which had `carried` bytes of an unfinished message before it:
  * does the work of every message these bytes complete, and returns the bytes
  * carried into the next message (the connection keeps it). With no work it
- * does nothing and returns 0.
+ * does nothing and returns 0. `notice` is told around each blocking wait.
  */
-export function workPerMessage(work: MessageWork | null, carried: number, received: number): number {
+export function workPerMessage(work: MessageWork | null, carried: number, received: number, notice: BlockingNotice | null = null): number {
   if (work === null) return 0;
   let bytes = carried + received;
   while (bytes >= work.messageBytes) {
-    doWork(work);
+    doWork(work, notice);
     bytes -= work.messageBytes;
   }
   return bytes;

@@ -104,6 +104,8 @@ export interface BenchOptions {
   bufferBytes: number;
   /** completion-routine accept style: poll (the seed's) or ring. */
   accept: "poll" | "ring";
+  /** The iocp model's completion port (--concurrency, --port-wake, --block-notice); absent when no iocp server is started (and in files written before it existed). */
+  completionPort?: CompletionPortConfig;
   /** Server work per message (--work), or null for none (see protocol/work.ts). Absent in files written before it existed. */
   work?: WorkSpec | null;
   /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
@@ -225,6 +227,14 @@ export interface RunConfig {
   /** completion-routine accept style (null for an external server). */
   accept: "poll" | "ring" | null;
   /**
+   * iocp runs of a server iobench started: how its completion port behaved.
+   * concurrency is the value the port had (the server's CPUs unless
+   * --concurrency said otherwise), null with wake "all" (no limit). Absent
+   * for other models and in files written before it existed (those iocp
+   * runs had the "all" behaviour).
+   */
+  completionPort?: CompletionPortConfig;
+  /**
    * Server work per message, with the message size it counts bytes in
    * (messageBytes = sizeBytes): done once per messageBytes received on a
    * connection. null = none. Absent in files written before it existed.
@@ -244,6 +254,16 @@ export interface RunConfig {
    * with latency = fan-out delivery latency (send time to receipt), µs.
    */
   chat?: ChatLoad;
+}
+
+/** The iocp model's completion port (servers/model.ts PortSettings, native/port.c). */
+export interface CompletionPortConfig {
+  /** The most worker threads running completions at once; in BenchOptions null = the server's usable CPUs, resolved per run. */
+  concurrency: number | null;
+  /** "lifo": a completion port (one waiter released per completion batch, newest first); "all": every waiter wakes on each completion (the herd). */
+  wake: "lifo" | "all";
+  /** With block: work, workers told the port when they blocked (standing in for the Windows kernel). */
+  blockNotice: boolean;
 }
 
 /** The sending side of a chat-fanout run. */

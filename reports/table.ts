@@ -58,10 +58,18 @@ function anyChurn(runs: readonly Run[]): boolean {
   return runs.some((r) => (r.config.load?.messagesPerSession ?? 0) > 0);
 }
 
-/** The model, and what was not the default: the protocol (http method) and an outside load generator. */
+/** The model, its completion port, and what was not the default: the protocol (http method) and an outside load generator. */
 function modelCell(run: Run): string {
   const c = run.config;
-  return `${c.model}${c.protocol === "http" ? ` http ${c.httpMethod ?? "GET"}` : ""}${c.client !== undefined ? ` via ${c.client}` : ""}`;
+  return `${c.model}${portCell(c)}${c.protocol === "http" ? ` http ${c.httpMethod ?? "GET"}` : ""}${c.client !== undefined ? ` via ${c.client}` : ""}`;
+}
+
+/** iocp: the port's concurrency value (c=2), or "herd" when every waiter woke; "no-notice" when blocking work went untold. */
+function portCell(c: Run["config"]): string {
+  const p = c.completionPort;
+  if (p === undefined) return "";
+  const notice = !p.blockNotice && c.work?.kind === "block" ? " no-notice" : "";
+  return `${p.wake === "all" ? " herd" : ` c=${p.concurrency}`}${notice}`;
 }
 
 function flagsCell(run: Run, f: Figures | null): string {

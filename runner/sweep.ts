@@ -8,7 +8,7 @@
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, ChatLoad, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import type { ModelName, ServerOptions } from "../contracts/server.js";
 import { modelInfo } from "../servers/models.js";
@@ -71,6 +71,18 @@ function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<Serv
   return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, chatBufferFloor(maxFrameBytes)) };
 }
 
+/**
+ * An iocp run's completion port: the concurrency value resolved here, the
+ * server's CPUs unless --concurrency was given (the server process sees the
+ * same affinity: it is this process's child, pinned to --server-cpus if
+ * given), so results.json says what the port had; null with wake "all".
+ */
+function portConfig(o: BenchOptions, usableCores: number): CompletionPortConfig {
+  const asked = o.completionPort ?? { concurrency: null, wake: "lifo", blockNotice: true };
+  if (asked.wake === "all") return { ...asked, concurrency: null };
+  return { ...asked, concurrency: asked.concurrency ?? o.serverCpus?.length ?? usableCores };
+}
+
 /** Every run of the sweep, in the order they will run: each model with the thread settings it accepts (servers/models.ts capabilities). */
 export function planSweep(input: SweepInput): RunPlan[] {
   const o = input.options;
@@ -85,6 +97,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
             for (const client of o.clients ?? ["iobench" as const]) {
               const external = input.target !== null;
               const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
+              const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
               const config: RunConfig = {
                 index: plans.length,
                 repeat,
@@ -103,6 +116,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 ...(external ? { target: o.target! } : {}),
                 bufferBytes: external ? null : o.bufferBytes,
                 accept: external ? null : o.accept,
+                ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
                 ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
@@ -125,6 +139,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                         bufferBytes: o.bufferBytes,
                         // --accept is the completion-routine model's: the others get their default.
                         accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
+                        ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),
                         work,
                         protocol: o.protocol ?? "echo",
                         ...(o.chat !== undefined ? chatServerOptions(o.bufferBytes, sizeBytes) : {}),

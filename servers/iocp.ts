@@ -12,8 +12,23 @@
  *
  * Here:
  * - the port is sys.portCreate (one io_uring every thread can post to and
- *   dequeue from); EchoThreadMain loops on sys.portDequeue, up to
- *   MAX_COMPLETIONS completions a call;
+ *   dequeue from), given the concurrency value where the seed's
+ *   CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0) passes 0 (0
+ *   means the same here: the CPUs the server may run on). As on Windows, at
+ *   most that many workers run completions at once and the others wait,
+ *   released newest first, one per completion batch (native/port.c);
+ *   --port-wake all instead wakes every waiter on each completion (the
+ *   herd), to be measured beside it;
+ * - EchoThreadMain loops on sys.portDequeue (GetQueuedCompletionStatusEx),
+ *   up to MAX_COMPLETIONS completions a call; with --work, one a call (the
+ *   seed's GetQueuedCompletionStatus), so the messages a worker has not
+ *   started stay in the port for the others instead of queuing behind its
+ *   work;
+ * - a `--work block:` wait is bracketed by sys.portBlocking(port, true) and
+ *   (port, false). The Windows kernel sees a worker block and releases
+ *   another waiter by itself; Linux does not tell user space, so the model
+ *   says it (--no-block-notice leaves it out, to show what the limit does
+ *   to blocking work without it);
  * - the seed's main() is an acceptor thread (blocking sys.accept): the
  *   process's main thread is the supervisor and stays free for signals;
  * - threads share no JS objects, so the seed's structs are rows of Int32Arrays
@@ -36,17 +51,17 @@
  * that member's lock, and the worker posts the send if none is in flight.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { sys, C, errname } from "../native/index.js";
+import { sys, C, errname, type PortStats } from "../native/index.js";
 import type { RunningServer, StartModel } from "./model.js";
 import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./listener.js";
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
-import { workPerMessage } from "../protocol/work.js";
+import { workPerMessage, type BlockingNotice } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
 import { protocolData, type ProtocolData } from "../protocol/choice.js";
 import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "../protocol/http.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
-/** Completions taken per portDequeue call. */
+/** Completions taken per portDequeue call (with per-message work: 1). */
 const MAX_COMPLETIONS = 256;
 /** Submission slots of the port; the addon gives the completion queue twice as many. */
 const PORT_ENTRIES = 8192;
@@ -122,6 +137,8 @@ export interface IocpThreadData {
   model: "iocp" | "iocp-chat";
   role: "acceptor" | "worker";
   completionPort: number;
+  /** Tell the port around each `block:` wait (ServerOptions.completionPort.blockNotice). */
+  blockNotice: boolean;
   listenFd: number;
   /** Bytes of one per-I/O buffer. */
   ioBytes: number;
@@ -161,7 +178,8 @@ export async function startIocp(
   const workers = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
-  const completionPort = sys.portCreate(PORT_ENTRIES);
+  const settings = options.completionPort;
+  const completionPort = sys.portCreate(PORT_ENTRIES, settings.concurrency, settings.wake === "all" ? C.PORT_WAKE_ALL : C.PORT_WAKE_LIFO);
   if (completionPort < 0) {
     sys.close(listenFd);
     throw new Error(`iocp: cannot create the completion port (io_uring_setup): ${errname(completionPort)}`);
@@ -171,6 +189,7 @@ export async function startIocp(
   const data: Omit<IocpThreadData, "role"> = {
     model: "iocp",
     completionPort,
+    blockNotice: settings.blockNotice,
     listenFd,
     ioBytes: Math.max(1, Math.floor(perConnectionCap(options) / 2)),
     maxHandles,
@@ -193,6 +212,7 @@ export async function startIocp(
   threads.push(...acceptor);
   await whenReady(acceptor);
 
+  let lastStats: PortStats | null = null;
   return {
     host: options.host,
     port,
@@ -216,8 +236,10 @@ export async function startIocp(
         sys.close(fd);
       }
       sys.close(listenFd);
+      lastStats = sys.portStats(completionPort);
       sys.portClose(completionPort);
     },
+    portStats: () => sys.portStats(completionPort) ?? lastStats,
   };
 }
 
@@ -398,6 +420,8 @@ export class EchoThread {
   private readonly httpStates: Int32Array;
   /** The most one recv takes (http: the answer goes after it in the same buffer). */
   private readonly readBytes: number;
+  /** Tells the port around a `block:` wait, or null. */
+  private readonly notice: BlockingNotice | null;
 
   constructor(protected readonly d: IocpThreadData) {
     this.t = new Tables(d);
@@ -408,14 +432,16 @@ export class EchoThread {
     this.http = d.protocol.name === "http" ? new HttpResponder(d.protocol.counters) : null;
     this.httpStates = new Int32Array(d.httpStates);
     this.readBytes = readBytes(d);
+    this.notice = d.blockNotice ? (blocking) => posted(sys.portBlocking(this.port, blocking), "port blocking notice") : null;
   }
 
   /** GetQueuedCompletionStatus in a loop, until a STOP_KEY user completion. */
   run(): void {
-    const out = new Int32Array(3 * MAX_COMPLETIONS);
+    const batch = this.d.work === null ? MAX_COMPLETIONS : 1;
+    const out = new Int32Array(3 * batch);
     signalReady();
     for (;;) {
-      const n = sys.portDequeue(this.port, out, MAX_COMPLETIONS, -1);
+      const n = sys.portDequeue(this.port, out, batch, -1);
       if (n < 0) {
         if (n === -C.EINTR) continue;
         throw ioFailure("io_uring dequeue", n);
@@ -448,7 +474,7 @@ export class EchoThread {
     let last = 0;
     if (result > 0) {
       const carried = h * H_INTS + H_CARRIED;
-      this.handles[carried] = workPerMessage(this.d.work, this.handles[carried]!, result);
+      this.handles[carried] = workPerMessage(this.d.work, this.handles[carried]!, result, this.notice);
     }
     if (result > 0 && this.http !== null) {
       last = this.answer(key, result);

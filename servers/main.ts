@@ -8,10 +8,10 @@
  * of model.ts) plus an optional `cpus` list to pin the process to. Stdout
  * carries exactly one JSON line: {"event":"listening",...} once the server
  * accepts connections, or {"event":"error","message":...} if it could not
- * start. SIGTERM or SIGINT stops the server and exits 0; an http or chat
- * server first writes {"event":"stopped","http":{...}} or
- * {"event":"stopped","chat":{...}} with its counts (protocol/http.ts,
- * protocol/chat.ts).
+ * start. SIGTERM or SIGINT stops the server and exits 0; an http, chat or
+ * iocp server first writes {"event":"stopped", ...} with what it counted:
+ * "http" (protocol/http.ts), "chat" (protocol/chat.ts), "port" (the iocp
+ * model's completion port: native/index.ts PortStats).
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, STOP_LIMIT_MS);
     const chatCounts = server.chatCounts?.bind(server);
+    const portStats = server.portStats?.bind(server);
     server.stop().then(
       async () => {
         clearTimeout(limit);
@@ -99,8 +100,9 @@ async function main(): Promise<void> {
         const { httpCountsOfProcess } = await import("../protocol/choice.js");
         const http = httpCountsOfProcess();
         const chat = chatCounts?.();
-        if (http !== null || chat !== undefined) {
-          say({ event: "stopped", ...(http !== null ? { http } : {}), ...(chat !== undefined ? { chat } : {}) });
+        const port = portStats?.() ?? undefined;
+        if (http !== null || chat !== undefined || port !== undefined) {
+          say({ event: "stopped", ...(http !== null ? { http } : {}), ...(chat !== undefined ? { chat } : {}), ...(port !== undefined ? { port } : {}) });
         }
         // End naturally rather than process.exit(): a profiler (clinic) flushes
         // its samples on "beforeExit" and a hard exit truncates them. Should

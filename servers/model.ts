@@ -6,6 +6,7 @@
  */
 import type { ChatCounts } from "../protocol/chat.js";
 import type { ServerOptions } from "../contracts/server.js";
+import type { PortStats } from "../native/index.js";
 
 export interface RunningServer {
   readonly host: string;
@@ -14,6 +15,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** chat: what the server counted so far (frames relayed, connections closed and why). */
   chatCounts?(): ChatCounts;
+  /** iocp: the completion port's counters (after stop(), as they were when it closed). */
+  portStats?(): PortStats | null;
 }
 
 export type StartModel = (options: ServerOptions) => Promise<RunningServer>;

@@ -18,7 +18,7 @@ export interface ModelCapabilities {
 }
 
 /** Options that only some models honour. */
-export type ModelOption = "accept" | "maxConnectionThreads" | "work";
+export type ModelOption = "accept" | "maxConnectionThreads" | "completionPort" | "work";
 
 /** Every protocol a server may speak (ServerOptions.protocol). */
 export const PROTOCOLS: readonly ServerOptions["protocol"][] = ["echo", "http", "chat", "chat-raw"];
@@ -95,9 +95,9 @@ export const MODELS: readonly BuiltinModel[] = [
     name: "iocp",
     aliases: ["completion-port"],
     seed: "IOCPEchoServ_win.cpp",
-    primitive: "one io_uring completion queue dequeued by N worker threads; an acceptor thread accepts",
+    primitive: "a completion port on one io_uring: at most --concurrency workers run at once (default: the CPUs), waiters released newest first, one per completion batch; an acceptor thread accepts",
     threadsMeaning: "N worker threads on one port",
-    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: ["work"] },
+    capabilities: { perConnection: false, protocols: ALL_PROTOCOLS, options: ["completionPort", "work"] },
     file: "servers/iocp.ts",
     usesIoUring: true,
     load: async () => (await import("./iocp.js")).start,

@@ -7,8 +7,8 @@
  * capabilities in models.ts.
  */
 import { isIP } from "node:net";
-import type { ServerOptions } from "../contracts/server.js";
-import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS, type ModelName } from "../contracts/server.js";
+import type { PortSettings, ServerOptions } from "../contracts/server.js";
+import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS, MAX_CONCURRENCY, type ModelName } from "../contracts/server.js";
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
@@ -60,6 +60,23 @@ function isPositiveInt(n: unknown, max: number): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
 }
 
+/** Whether `o` gives `option` its default value. */
+function isDefault(o: ServerOptions, option: ModelOption): boolean {
+  const [a, b] = [o[option], DEFAULT_SERVER_OPTIONS[option]];
+  return typeof a === "object" ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+}
+
+/** What is wrong with the iocp model's port settings, or null. */
+function portProblem(p: PortSettings, name: string): string | null {
+  if (typeof p !== "object" || p === null) return `${name} must be {concurrency, wake, blockNotice}, not ${JSON.stringify(p)}`;
+  if (!(p.concurrency === 0 || isPositiveInt(p.concurrency, MAX_CONCURRENCY))) {
+    return `${name}.concurrency must be a whole number from 0 (the usable CPUs) to ${MAX_CONCURRENCY}, not ${JSON.stringify(p.concurrency)}`;
+  }
+  if (p.wake !== "lifo" && p.wake !== "all") return `${name}.wake must be "lifo" or "all", not ${JSON.stringify(p.wake)}`;
+  if (typeof p.blockNotice !== "boolean") return `${name}.blockNotice must be true or false, not ${JSON.stringify(p.blockNotice)}`;
+  return null;
+}
+
 /**
  * The first thing wrong with `o` (one line naming the option), or null.
  * `o.model` must be a canonical name: a name is resolved once, where it
@@ -83,8 +100,10 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}, in
   if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model${protocolHint(info)}`;
   if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
-  for (const option of ["accept", "maxConnectionThreads", "work"] as const) {
-    if (o[option] !== DEFAULT_SERVER_OPTIONS[option] && !honours(info, option)) {
+  const port = portProblem(o.completionPort, n("completionPort"));
+  if (port !== null) return port;
+  for (const option of ["accept", "maxConnectionThreads", "completionPort", "work"] as const) {
+    if (!isDefault(o, option) && !honours(info, option)) {
       return `${n(option)} applies to ${modelsThat((m) => honours(m, option))} only, not ${info.name}`;
     }
   }

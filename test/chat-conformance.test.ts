@@ -17,7 +17,7 @@ import { CHAT_CHECKS } from "../clients/conform/chat.js";
 import { CHAT_RAW_CHECKS } from "../clients/conform/chat-raw.js";
 import { runCheck, type Check } from "../clients/conform/suite.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "../contracts/server.js";
-import { conformContext, startServerProcess, type ServerProcess } from "./conformance/server.js";
+import { conformContext, startCountingServer, type ServerProcess } from "./conformance/server.js";
 
 const CASE_TIMEOUT_MS = 60_000;
 /** Models tested at once, as in conformance.test.ts. */
@@ -50,19 +50,8 @@ async function withChatServer(model: string, extra: Record<string, unknown>, bod
 async function chatServer(model: string, extra: Record<string, unknown>): Promise<{ server: ServerProcess; stopped: () => Promise<Counted> }> {
   // A blocking pool of 2 would let only 2 clients in at once: give each its thread.
   const threads = model === "blocking" ? "per-connection" : 2;
-  const server = await startServerProcess({ model, threads, protocol: "chat", ...extra });
-  let out = "";
-  // The listening line was read; what follows is the stopped line.
-  server.child.stdout?.setEncoding("utf8").on("data", (s: string) => (out += s));
-  const stopped = async (): Promise<Counted> => {
-    const exit = await server.stop();
-    assert.equal(server.stderr(), "", "the server wrote on stderr");
-    assert.deepEqual(exit, { code: 0, signal: null }, "the server did not stop cleanly");
-    const line = out.split("\n").find((l) => l.includes('"stopped"'));
-    assert.ok(line !== undefined, `no stopped line in ${JSON.stringify(out)}`);
-    return (JSON.parse(line) as { chat: Counted }).chat;
-  };
-  return { server, stopped };
+  const { server, stopped } = await startCountingServer({ model, threads, protocol: "chat", ...extra });
+  return { server, stopped: async () => (await stopped())["chat"] as Counted };
 }
 
 /** Server options for a check, and what the server must have counted after it. */

@@ -3,10 +3,10 @@
  * the runner spawns it (node dist/servers/main.js '<json>'), read through
  * its stdout line and /proc, and always killed afterwards.
  */
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
-import assert from "node:assert/strict";
 import { test } from "node:test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,6 +119,27 @@ export async function startServerProcess(options: Record<string, unknown>, spawn
     alive: () => child.exitCode === null && child.signalCode === null,
     stop,
   };
+}
+
+/**
+ * A server process whose last stdout line, {"event":"stopped",...}, the test
+ * reads: `stopped()` stops it, checks that it stopped cleanly and wrote
+ * nothing on stderr, and returns that line's fields.
+ */
+export async function startCountingServer(options: Record<string, unknown>): Promise<{ server: ServerProcess; stopped: () => Promise<Record<string, unknown>> }> {
+  const server = await startServerProcess(options);
+  let out = "";
+  // The listening line was read; what follows is the stopped line.
+  server.child.stdout?.setEncoding("utf8").on("data", (s: string) => (out += s));
+  const stopped = async (): Promise<Record<string, unknown>> => {
+    const exit = await server.stop();
+    assert.equal(server.stderr(), "", "the server wrote on stderr");
+    assert.deepEqual(exit, { code: 0, signal: null }, "the server did not stop cleanly");
+    const line = out.split("\n").find((l) => l.includes('"stopped"'));
+    assert.ok(line !== undefined, `no stopped line in ${JSON.stringify(out)}`);
+    return JSON.parse(line) as Record<string, unknown>;
+  };
+  return { server, stopped };
 }
 
 /** Runs `body` against a fresh server process, which is stopped (or killed) afterwards whatever happens. */
