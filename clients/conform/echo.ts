@@ -6,7 +6,8 @@
  */
 import type net from "node:net";
 import { closeSocket, connect, delay, echoDifference, pattern, readBytes, readUpTo, roundTrip, session, untilSteady, writeInPieces, type Target } from "./net.js";
-import { expect, type Check, type ConformContext } from "./suite.js";
+import { floodBeside } from "./flood.js";
+import { expect, type Check } from "./suite.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -182,29 +183,9 @@ const halfClose: Check = {
 const nonReader: Check = {
   id: "non-reader",
   title: "a client that sends 64 MiB and never reads costs the others nothing",
-  async run({ target, serverRssBytes }: ConformContext) {
-    await session(target, 2, MiB, 10_000); // every code path warm before the baseline
-    const before = serverRssBytes?.();
-    const flooder = await connect(target);
-    try {
-      flooder.pause();
-      const chunk = pattern(MiB, 9);
-      for (let i = 0; i < 64; i++) flooder.write(chunk);
-      const taken = await untilSteady(() => flooder.bytesWritten - flooder.writableLength);
-      const t0 = performance.now();
-      await stillServes(target, 64 * KiB, "beside a client that never reads");
-      const ms = performance.now() - t0;
-      const after = serverRssBytes?.();
-      let memory = "server memory not known";
-      if (before !== undefined && after !== undefined) {
-        const grown = after - before;
-        expect(grown < 32 * MiB, () => `server memory grew by ${(grown / MiB).toFixed(1)} MiB while a client pushed ${(taken / MiB).toFixed(1)} MiB without reading`);
-        memory = `server memory +${(grown / MiB).toFixed(1)} MiB`;
-      }
-      return `the server stopped taking at ${(taken / MiB).toFixed(1)} MiB; another session served in ${ms.toFixed(0)} ms; ${memory}`;
-    } finally {
-      await closeSocket(flooder);
-    }
+  async run(ctx) {
+    await session(ctx.target, 2, MiB, 10_000); // every code path warm before the baseline
+    return floodBeside(ctx, pattern(MiB, 9), 64, () => stillServes(ctx.target, 64 * KiB, "beside a client that never reads"), "echo");
   },
 };
 

@@ -8,7 +8,8 @@
  */
 import type net from "node:net";
 import { HTTP_HEAD_LIMIT } from "../../protocol/http.js";
-import { closeSocket, connect, delay, firstDifference, pattern, untilSteady, type Target } from "./net.js";
+import { closeSocket, connect, delay, firstDifference, pattern, type Target } from "./net.js";
+import { floodBeside } from "./flood.js";
 import { expect, type Check } from "./suite.js";
 
 const KiB = 1024;
@@ -212,28 +213,11 @@ const longHead: Check = {
 const nonReader: Check = {
   id: "http-non-reader",
   title: "a client that pipelines 48 MiB of GETs and never reads costs the others nothing",
-  async run({ target, serverRssBytes }) {
-    await getServed(target, "before");
-    const before = serverRssBytes?.();
-    const flooder = await connect(target);
-    try {
-      flooder.pause();
-      // GETs answer about twice their size: unbounded, a server would hold ~100 MiB.
-      const chunk = Buffer.from(GET.repeat(Math.floor(MiB / GET.length)));
-      for (let i = 0; i < 48; i++) flooder.write(chunk);
-      const taken = await untilSteady(() => flooder.bytesWritten - flooder.writableLength);
-      await getServed(target, "beside a client that never reads");
-      const after = serverRssBytes?.();
-      let memory = "server memory not known";
-      if (before !== undefined && after !== undefined) {
-        const grown = after - before;
-        expect(grown < 32 * MiB, () => `server memory grew by ${(grown / MiB).toFixed(1)} MiB while a client pushed ${(taken / MiB).toFixed(1)} MiB of GETs without reading`);
-        memory = `server memory +${(grown / MiB).toFixed(1)} MiB`;
-      }
-      return `the server stopped taking at ${(taken / MiB).toFixed(1)} MiB; another client served; ${memory}`;
-    } finally {
-      await closeSocket(flooder);
-    }
+  async run(ctx) {
+    await getServed(ctx.target, "before");
+    // GETs answer about twice their size: unbounded, a server would hold ~100 MiB.
+    const chunk = Buffer.from(GET.repeat(Math.floor(MiB / GET.length)));
+    return floodBeside(ctx, chunk, 48, () => getServed(ctx.target, "beside a client that never reads"), "GETs");
   },
 };
 
