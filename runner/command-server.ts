@@ -50,7 +50,7 @@ export interface CommandStart {
 /** How often readiness is polled, ms. */
 const POLL_MS = 50;
 /** A tree listening on other ports only for this long is not going to listen on its own, ms. */
-const ELSEWHERE_MS = 5_000;
+const ELSEWHERE_MS = 3_000;
 
 /** The command line for one run. */
 export function substitute(command: string, values: { host: string; port: number; threads: number }): string {

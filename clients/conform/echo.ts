@@ -162,7 +162,7 @@ const halfClose: Check = {
       const socket = await connect(target);
       try {
         const data = pattern(size, 3);
-        const everything = readBytes(socket, Infinity, 5_000); // resolves at the server's FIN
+        const everything = readBytes(socket, Infinity, 3_000); // resolves at the server's FIN
         socket.end(data);
         let got: Buffer;
         try {
