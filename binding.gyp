@@ -7,6 +7,12 @@
       "defines": ["NAPI_VERSION=8"]
     },
     {
+      "target_name": "iobench-guard",
+      "type": "executable",
+      "sources": ["native/guard.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
+    },
+    {
       "target_name": "iobench-tree",
       "type": "executable",
       "sources": ["native/tree.c"],

@@ -4,6 +4,7 @@
  * through the CLI, and the statistics of interleaved repeats.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { guarded } from "../native/guard.js";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import path from "node:path";
@@ -25,9 +26,9 @@ export function buildReference(): void {
   execFileSync("make", ["-s", "-C", REFERENCE], { stdio: "inherit" });
 }
 
-/** Pins a command to CPUs with taskset (util-linux, on every Debian). */
+/** Pins a command to CPUs with taskset (util-linux, on every Debian); it dies with this script (native/guard.ts). */
 export function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
-  return cpus === "" ? [command, args] : ["taskset", ["-c", cpus, command, ...args]];
+  return cpus === "" ? guarded(command, args) : guarded("taskset", ["-c", cpus, command, ...args]);
 }
 
 async function firstLine(child: ChildProcess, what: string): Promise<string> {
@@ -51,6 +52,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A program that prints "{"event":"listening","port":N}" (or "listening N") first, pinned to `cpus`. */
+export async function startListeningProgram(cpus: string, command: string, args: string[]): Promise<StartedServer> {
+  const [cmd, all] = pinned(cpus, command, args);
+  const child = spawn(cmd, all, { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await firstLine(child, command);
+  const port = line.startsWith("{") ? Number((JSON.parse(line) as { port?: unknown }).port) : Number(line.split(" ")[1]);
+  return { pid: child.pid ?? -1, port, stop: () => stopChild(child) };
+}
+
 /** The C epoll echo yardstick, pinned to `cpus`. */
 export async function startReferenceServer(cpus: string, threads = 1): Promise<StartedServer> {
   const [cmd, args] = pinned(cpus, path.join(REFERENCE, "bin/echo-server"), ["0", String(threads)]);
@@ -60,13 +70,20 @@ export async function startReferenceServer(cpus: string, threads = 1): Promise<S
   return { pid: child.pid ?? -1, port, stop: () => stopChild(child) };
 }
 
-/** An iobench model in its own server process, pinned to `cpus`. */
-export async function startModelServer(model: string, threads: number, cpus: string, protocol: "echo" | "http" = "echo"): Promise<StartedServer> {
+/** An iobench model in its own server process, pinned to `cpus`; `main` is another build's dist/servers/main.js to compare with. */
+export async function startModelServer(
+  model: string,
+  threads: number | "per-connection",
+  cpus: string,
+  protocol: "echo" | "http" | "chat" = "echo",
+  main = path.join(ROOT, "dist/servers/main.js"),
+  more: Record<string, unknown> = {},
+): Promise<StartedServer> {
   const options = {
     model, threads, host: "127.0.0.1", port: 0, backlog: 4096, bufferBytes: 65536,
-    accept: "poll", maxConnectionThreads: 1024, protocol,
+    accept: "poll", maxConnectionThreads: 1024, protocol, ...more,
   };
-  const [cmd, args] = pinned(cpus, process.execPath, [path.join(ROOT, "dist/servers/main.js"), JSON.stringify(options)]);
+  const [cmd, args] = pinned(cpus, process.execPath, [main, JSON.stringify(options)]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
   const event = JSON.parse(await firstLine(child, model)) as { event: string; port?: number; message?: string };
   if (event.event !== "listening" || event.port === undefined) throw new Error(`${model}: ${event.message ?? "did not start"}`);

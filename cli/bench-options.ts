@@ -4,6 +4,7 @@
  * BenchOptions.
  */
 import type { Options } from "yargs";
+import { MAX_BUFFER_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS } from "../contracts/limits.js";
 import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
@@ -66,6 +67,16 @@ export const PROTOCOL_OPTION: Options = {
   defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
 };
 
+export const HEADER_TIMEOUT_OPTION: Options = {
+  ...str("http: the server closes a connection whose request head is not complete within this, ms (counted)", String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs)),
+};
+
+/** Checks --header-timeout (http servers only). */
+export function headerTimeoutOption(text: string | undefined, protocol: ServerOptions["protocol"]): number {
+  if (text !== undefined && protocol !== "http") throw new UsageError("--header-timeout applies with --protocol http only");
+  return integer("header-timeout", text ?? String(DEFAULT_SERVER_OPTIONS.headerTimeoutMs), 1, MAX_HEADER_TIMEOUT_MS);
+}
+
 /** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
 export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
   const p = scalar(raw) ?? DEFAULT_SERVER_OPTIONS.protocol;
@@ -93,9 +104,6 @@ export const BENCH_DEFAULTS = {
   host: "127.0.0.1",
   out: "results",
 } as const;
-
-/** Largest message the client supports. */
-const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 
 function str(description: string, defaultDescription?: string, alias?: string): Options {
   return {
@@ -148,6 +156,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "not pinned"),
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: ACCEPT_OPTION,
     ...PORT_FLAGS,
     work: WORK_OPTION,
@@ -208,11 +217,11 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
 
   const protocol = measurableProtocol(protocolFlag(given("protocol")));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
-  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, 1_000_000)))];
+  const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, MAX_SESSIONS)))];
   // --size replaces the scenario's sizes, distribution included.
   const sizeFlag = list("size", args.size);
   const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
-  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_SIZE_BYTES)))];
+  const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_MESSAGE_BYTES)))];
   const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
   const opt = (name: string): string | undefined => scalar(given(name));
 
@@ -232,6 +241,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
   load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
+  // An http session sends every request at one size (its Content-Length): a distribution would be ignored, not drawn.
+  if (protocol === "http" && load.sizeDistribution !== null) throw new UsageError("--protocol http sends every request at one size: give --size (a list sweeps sizes), not a message-size distribution");
   if (work !== null && load.sizeDistribution !== null) {
     throw new UsageError("server work counts one message per --size bytes received, so it cannot be combined with a message-size distribution: give --size");
   }
@@ -274,7 +285,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     serverCpus,
     clientCpus,
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
-    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 1024 * 1024 * 1024),
+    bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES),
+    headerTimeoutMs: headerTimeoutOption(opt("header-timeout"), protocol),
     accept,
     ...(completionPort !== null ? { completionPort } : {}),
     work,

@@ -4,6 +4,7 @@
  * options. A scenario's server.protocol and senders arrive as flag text.
  */
 import { CHAT_FIELDS_BYTES } from "../clients/chat-message.js";
+import { MAX_CHAT_FRAME_BYTES, MAX_SESSIONS } from "../contracts/limits.js";
 import type { ChatLoad, LoadOptions } from "../reports/schema.js";
 import { UsageError } from "../contracts/errors.js";
 import type { ServerOptions } from "../contracts/server.js";
@@ -39,10 +40,12 @@ export function chatChoice(
     if (sendersText !== undefined) throw new UsageError("--senders applies to --protocol chat only");
     return undefined;
   }
-  const senders = integer("senders", sendersText ?? String(Math.min(CHAT_DEFAULTS.senders, ...connections)), 1, 1_000_000);
+  const senders = integer("senders", sendersText ?? String(Math.min(CHAT_DEFAULTS.senders, ...connections)), 1, MAX_SESSIONS);
   if (connections.some((c) => c < senders)) throw new UsageError(`--senders ${senders} is more than a room of --connections ${Math.min(...connections)}`);
   const small = sizesBytes.find((s) => s < CHAT_FIELDS_BYTES);
   if (small !== undefined) throw new UsageError(`--size ${small}: a chat frame carries at least ${CHAT_FIELDS_BYTES} bytes (sender, sequence, send time)`);
+  const large = sizesBytes.find((s) => s > MAX_CHAT_FRAME_BYTES);
+  if (large !== undefined) throw new UsageError(`--size ${large}: a chat frame carries at most ${MAX_CHAT_FRAME_BYTES} bytes`);
   if (load.sizeDistribution !== null) throw new UsageError("chat frames have one size per run: give --size");
   if (work !== null) throw new UsageError("--work applies to --protocol echo or http, not chat");
   if (load.messagesPerSession !== 0 || load.thinkTimeMs !== 0 || load.rampUpSec !== 0 || load.connectRatePerSec !== 0) {

@@ -12,17 +12,17 @@
  * $GITHUB_STEP_SUMMARY when set). Exit 0 nothing regressed, 1 a figure
  * regressed, 2 usage errors or runs that cannot be judged.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { baselineFromResults, baselinePath, baselineSamples, readBaseline, writeBaseline } from "../reports/baseline.js";
 import { CHECK_SCHEMA, CHECK_VERSION, renderCheckMarkdown, renderCheckTable } from "../reports/check-report.js";
 import type { CheckFile, CheckSide } from "../reports/check-report.js";
-import { createResultsDir, resultsPath, writeFileAtomic, writeResults } from "../reports/results-file.js";
+import { checkResults, createResultsDir, resultsPath, writeFileAtomic, writeResults } from "../reports/results-file.js";
 import { configLabel, groupRuns } from "../reports/samples.js";
-import { RESULTS_SCHEMA, type BenchOptions, type ResultsFile } from "../reports/schema.js";
+import type { BenchOptions, ResultsFile } from "../reports/schema.js";
 import { renderTable } from "../reports/table.js";
 import { judge, vet } from "../reports/verdict.js";
+import { spawnGuarded } from "../native/guard.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { buildRef } from "../runner/worktree.js";
@@ -112,18 +112,21 @@ function outRoot(args: Record<string, RawFlag>): string {
   return scalar(args.out) ?? BENCH_DEFAULTS.out;
 }
 
-/** A results directory (or a results.json) as a check reads it; usage error when it is not one. */
+/** A results directory (or a results.json) as a check reads it; usage error when it is not one, or breaks the schema. */
 function readResults(where: string): { file: string; results: ResultsFile } {
   const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? resultsPath(where) : where;
-  let results: ResultsFile;
+  let data: unknown;
   try {
-    results = JSON.parse(fs.readFileSync(file, "utf8")) as ResultsFile;
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`--compare ${where}: ${code === "ENOENT" ? "no results.json there" : code ?? "not valid JSON"}`);
   }
-  if (results.schema !== RESULTS_SCHEMA || !Array.isArray(results.runs)) throw new UsageError(`--compare ${where}: ${file} is not an iobench results file`);
-  return { file, results };
+  try {
+    return { file, results: checkResults(data, file) };
+  } catch (err) {
+    throw new UsageError(`--compare ${where}: ${oneLine(err)}`);
+  }
 }
 
 /** Judges, prints the table, writes check.json and check.md, returns the exit status. */
@@ -182,14 +185,14 @@ function passThroughArgs(args: Record<string, RawFlag>, cores: number): string[]
 /** One round of one side: `node <cli> bench ... --repeats 1 --json`, its progress on our stderr. */
 function runRound(cli: string, benchArgs: string[], out: string, io: CheckIo): Promise<ResultsFile> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, "bench", ...benchArgs, "--repeats", "1", "--json", "--out", out], {
+    const child = spawnGuarded(process.execPath, [cli, "bench", ...benchArgs, "--repeats", "1", "--json", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
       signal: io.signal,
     });
     let stdout = "";
     let lastError = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => {
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => {
       const text = d.toString();
       io.stderr.write(text);
       const line = text.split("\n").find((l) => l.startsWith("iobench: ") && !l.startsWith("iobench: results in"));

@@ -5,10 +5,9 @@
  * text, so one set of checks covers both.
  */
 import type { SizeSpec } from "../contracts/client.js";
-import type { LoadOptions } from "../reports/schema.js";
+import type { LoadOptions, MessageSize } from "../reports/schema.js";
 import { UsageError } from "../contracts/errors.js";
 import { sizeValue } from "../scenarios/format.js";
-import type { MessageSize, SizeDistribution } from "../contracts/scenario.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { decimal, integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
@@ -42,7 +41,7 @@ export function scenarioDefaults(loaded: LoadedScenario | null): Record<string, 
 export function scenarioSizes(size: MessageSize): { sizes: string[]; distribution: SizeSpec | null } {
   if (typeof size === "number" || typeof size === "string") return { sizes: [String(size)], distribution: null };
   if (Array.isArray(size)) return { sizes: size.map(String), distribution: null };
-  const d = size as SizeDistribution;
+  const d = size;
   let spec: SizeSpec;
   if ("uniform" in d) spec = { kind: "uniform", minBytes: sizeValue(d.uniform.minBytes), maxBytes: sizeValue(d.uniform.maxBytes) };
   else spec = { kind: "choice", bytes: d.choice.map((c) => sizeValue(c.bytes)), weights: d.choice.map((c) => c.weight) };

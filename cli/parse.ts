@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import { UsageError } from "../contracts/errors.js";
+import { sizeValue } from "../contracts/limits.js";
 import { MODELS, findModel, isCommandModel } from "../servers/models.js";
 import { MAX_THREADS } from "../servers/options.js";
 import { COMMAND_PREFIX, type CommandModelName, type ModelName } from "../contracts/server.js";
@@ -45,15 +46,11 @@ export function decimal(flag: string, text: string, min: number, max: number, mi
   return n;
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 * 1024, mb: 1024 * 1024, mib: 1024 * 1024 };
-
-/** A byte count: 64, 4k, 1MiB (k and M are powers of 1024), in [min, max]. */
+/** A byte count: 64, 4k, 1MiB, 1G (k, M and G are powers of 1024; the same rule as scenario files), in [min, max]. */
 export function bytes(flag: string, text: string, min: number, max: number): number {
-  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (m === null || unit === undefined) throw new UsageError(`--${flag} must be a byte count like 64, 4k or 1M, got '${text}'`);
-  const n = Number(m[1]) * unit;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be between ${min} and ${max} bytes, got '${text}'`);
+  const n = sizeValue(text);
+  if (Number.isNaN(n)) throw new UsageError(`--${flag} must be a byte count like 64, 4k, 1M or 1G, got '${text}'`);
+  if (n < min || n > max) throw new UsageError(`--${flag} must be between ${min} and ${max} bytes, got '${text}'`);
   return n;
 }
 

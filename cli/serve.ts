@@ -12,7 +12,8 @@ import { checkServerOptions, MAX_THREADS, type OptionNames } from "../servers/op
 import { formatWork } from "../contracts/work.js";
 import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
-import { ACCEPT_OPTION, BENCH_DEFAULTS, PROTOCOL_OPTION, WORK_OPTION, protocolFlag, workOption } from "./bench-options.js";
+import { ACCEPT_OPTION, BENCH_DEFAULTS, HEADER_TIMEOUT_OPTION, PROTOCOL_OPTION, WORK_OPTION, headerTimeoutOption, protocolFlag, workOption } from "./bench-options.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../contracts/limits.js";
 import { PORT_FLAGS, portChoice } from "./port-options.js";
 
 /** Defaults of the serve flags. */
@@ -33,6 +34,7 @@ export function serveFlags(cores: number): Record<string, Options> {
     host: str("numeric address to listen on", SERVE_DEFAULTS.host),
     port: str("port to listen on (0 = any free port)", String(SERVE_DEFAULTS.port), "p"),
     buffer: str("pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
+    "header-timeout": HEADER_TIMEOUT_OPTION,
     accept: ACCEPT_OPTION,
     ...PORT_FLAGS,
     work: WORK_OPTION,
@@ -52,6 +54,7 @@ const SERVE_FLAG_NAMES: OptionNames = {
   work: "--work",
   protocol: "--protocol",
   maxFrameBytes: "--max-frame",
+  headerTimeoutMs: "--header-timeout",
 };
 
 /** Checks serve flags into ServerOptions. */
@@ -66,10 +69,10 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
   if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
   const work = workOption(args.work);
   const port = portChoice(args, model === "iocp", work);
-  const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, 256 * 1024 * 1024);
+  const messageBytes = bytes("size", scalar(args.size) ?? String(BENCH_DEFAULTS.sizeBytes), 1, MAX_MESSAGE_BYTES);
   const protocol = protocolFlag(args.protocol);
-  const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
-  const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, 64 * 1024 * 1024);
+  const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, MAX_CHAT_FRAME_BYTES);
+  const bufferBytes = bytes("buffer", scalar(args.buffer) ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES);
   const options: ServerOptions = {
     ...DEFAULT_SERVER_OPTIONS,
     model,
@@ -81,6 +84,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     work: work === null ? null : { ...work, messageBytes },
     protocol,
     maxFrameBytes,
+    headerTimeoutMs: headerTimeoutOption(scalar(args["header-timeout"]), protocol),
     completionPort: port === null ? DEFAULT_SERVER_OPTIONS.completionPort : { ...port, concurrency: port.concurrency ?? 0 },
   };
   const problem = checkServerOptions(options, SERVE_FLAG_NAMES);
@@ -122,6 +126,11 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${port}${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
+  if (options.protocol === "http") {
+    const { httpCountsOfProcess } = await import("../protocol/choice.js");
+    const h = httpCountsOfProcess();
+    if (h !== null) io.stdout.write(`iobench: http: ${h.requests} requests answered; refused: ${h.badRequests} malformed, ${h.headsTooLong} heads too long; ${h.headerTimeouts} closed for a head not complete within ${options.headerTimeoutMs} ms\n`);
+  }
   const chat = server.chatCounts?.();
   if (chat !== undefined) {
     const what = options.protocol === "chat-raw" ? "reads" : "frames";

@@ -10,7 +10,8 @@
  * wrk runs in another process: the client CPU figures of results.json do
  * not include it, and progress shows no live counts.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawnGuarded } from "../native/guard.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -96,7 +97,7 @@ export class WrkClient implements LoadDriver {
   private launch(): { child: ChildProcess; out: Promise<string> } {
     const o = this.opts;
     const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-    const child = spawn("wrk", [
+    const child = spawnGuarded("wrk", [
       "-t1", `-c${o.sessions}`, "-d86400s", `--timeout`, `${Math.max(1, Math.ceil(o.timeoutMs / 1000))}s`,
       "-s", this.script, `http://${host}:${o.port}/`,
     ], { stdio: ["ignore", "pipe", "pipe"] });

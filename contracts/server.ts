@@ -8,6 +8,8 @@ import type { MessageWork } from "./work.js";
 
 /** Default largest chat payload, bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
+/** Default http header timeout, ms. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
@@ -48,6 +50,8 @@ export interface ServerOptions {
   protocol: "echo" | "http" | "chat" | "chat-raw";
   /** chat: the largest frame payload, bytes; a longer one closes its connection. chat-raw: the largest piece relayed at once. */
   maxFrameBytes: number;
+  /** http: a request head not complete within this closes its connection (counted), ms. */
+  headerTimeoutMs: number;
   /** iocp only: how its completion port behaves. */
   completionPort: PortSettings;
 }
@@ -87,5 +91,6 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, "model" | "threads"> = 
   work: null,
   protocol: "echo",
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  headerTimeoutMs: DEFAULT_HEADER_TIMEOUT_MS,
   completionPort: DEFAULT_PORT_SETTINGS,
 };

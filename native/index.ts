@@ -33,6 +33,12 @@ export interface NativeAddon {
   getNofileLimit(): [number, number];
   /** Sets the soft RLIMIT_NOFILE (at most the hard limit). 0 or -errno. */
   setNofileLimit(soft: number): number;
+  /**
+   * PR_SET_PDEATHSIG(SIGKILL): the calling process is killed when the thread
+   * that forked it exits. 0, or -ESRCH when its parent is no longer
+   * `parentPid` (it died before the call), or -errno. See native/parent-death.h.
+   */
+  dieWithParent(parentPid: number): number;
 
   // ---- sockets ---------------------------------------------------------------
   /**

@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "parent-death.h"
 
 #include <node_api.h>
 
@@ -134,6 +135,18 @@ static napi_value js_getNofileLimit(napi_env env, napi_callback_info info) {
   napi_create_double(env, rl.rlim_max == RLIM_INFINITY ? __builtin_inf() : (double)rl.rlim_max, &v);
   napi_set_element(env, arr, 1, v);
   return arr;
+}
+
+/* dieWithParent(parentPid): see parent-death.h. */
+static napi_value js_dieWithParent(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t parent;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[0], &parent) != napi_ok || parent <= 0) {
+    throw_fmt(env, false, "%s must be a pid", "parentPid", 0);
+    return NULL;
+  }
+  return ret_i32(env, die_with_parent((pid_t)parent));
 }
 
 /* A soft limit above the hard one is lowered to the hard one (Infinity = "as high as allowed"). */
@@ -477,6 +490,7 @@ static napi_value Init(napi_env env, napi_value exports) {
 #define F(name) {#name, NULL, js_##name, NULL, NULL, NULL, napi_enumerable, NULL}
   napi_property_descriptor props[] = {
       F(errnoName),      F(gettid),          F(threadCpuUs),   F(setAffinity),   F(getNofileLimit), F(setNofileLimit),
+      F(dieWithParent),
       F(listen),         F(localPort),       F(accept),        F(connect),        F(socketError),
       F(recv),           F(send),            F(shutdown),      F(close),          F(setNonBlocking),
       F(setNoDelay),     F(setLingerZero),   F(setBufferSizes), F(epollCreate),   F(epollCtl),

@@ -11,9 +11,10 @@
  * - SIGTERM or SIGINT is passed to the whole tree: its process group (iobench
  *   starts it in a session of its own) and every child it has or adopts
  *   meanwhile, which may have left the group;
- * - when iobench dies, even by SIGKILL, the kernel signals it (the parent-death
- *   signal, as native/guard.c asks for, but SIGHUP so it can be caught) and it
- *   SIGKILLs the tree layer by layer, then itself;
+ * - when iobench dies, even by SIGKILL, the kernel signals it (iobench starts
+ *   it under native/guard.c, which asks for SIGKILL at iobench's death; it asks
+ *   for SIGHUP instead, which it can catch) and it SIGKILLs the tree layer by
+ *   layer, then itself;
  * - it exits once no process of the tree is left, with COMMAND's status (its
  *   exit code, or 128 + the signal that ended it, as a shell reports it).
  *
@@ -32,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "parent-death.h"
 
 /* Sends sig to every child of this process (/proc/<pid>/stat field 4 is the parent). */
 static void signal_children(int sig) {
@@ -127,12 +129,16 @@ int main(int argc, char **argv) {
   sigaddset(&watched, SIGTERM);
   sigaddset(&watched, SIGINT);
   sigprocmask(SIG_BLOCK, &watched, NULL);
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 || prctl(PR_SET_PDEATHSIG, SIGHUP) != 0) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     perror("iobench-tree: prctl");
     return 125;
   }
-  /* A parent that died before the request was made is never signalled for. */
-  if (getppid() != (pid_t)parent) return 125;
+  /* Started under native/guard.c, this process would be SIGKILLed with iobench: it wants to kill the tree first. */
+  int r = signal_at_parent_death((pid_t)parent, SIGHUP);
+  if (r != 0) {
+    if (r != -ESRCH) fprintf(stderr, "iobench-tree: prctl(PR_SET_PDEATHSIG): %s\n", strerror(-r));
+    return 125;
+  }
 
   pid_t child = fork();
   if (child < 0) {

@@ -8,7 +8,11 @@
  * - a malformed request is answered 400, an over-long head 431, and the
  *   connection closes after that answer; both are counted;
  * - HTTP/1.0 or `Connection: close` get their answer, then the connection
- *   closes.
+ *   closes;
+ * - a request head not complete within the header timeout closes its
+ *   connection (counted): from the accept for a new connection, from its
+ *   first byte for a later request. An idle keep-alive connection (no byte
+ *   of a next request yet) and a body being streamed are not timed.
  *
  * The parser is a byte-at-a-time state machine that keeps no bytes, only a
  * few integers per connection (HTTP_STATE_INTS cells of an Int32Array), so a
@@ -18,6 +22,15 @@
  * streamed: its answer's head goes out as soon as the request's head is
  * complete, then each body byte as it arrives, so nothing waits for a whole
  * body and nothing is buffered beyond one read.
+ *
+ * The header timeout is kept for all models in one table of deadlines by
+ * fd in shared memory (HttpDeadlines), which a sweeper on the server's
+ * main thread scans: an expired connection is shut down, which ends the
+ * read its thread has in flight (or makes its next one return 0), and the
+ * thread closes it as if the client had. A thread arms and disarms its
+ * connection's deadline only when a head begins or ends across reads (a
+ * request read whole costs nothing), and releases it before close(), so a
+ * number reused by a new connection is never shut down by mistake.
  *
  * Every model keeps its memory bound: one read of at most httpReadBytes(cap)
  * bytes always answers in at most cap - that many bytes (httpReplyBound), so a
@@ -87,6 +100,7 @@ const S_CAND = 2; // candidate bits: methods, header names or Connection values 
 const S_LENGTH = 3; // Content-Length being read, then body bytes still to come
 const S_FLAGS = 4;
 const S_HEAD = 5; // bytes of the current head so far
+const S_TIMED = 6; // 1 while the connection's deadline is armed
 
 /** Phases. */
 const P_METHOD = 0;
@@ -166,11 +180,22 @@ export function httpMustClose(st: Int32Array, at: number): boolean {
   return st[at + S_PHASE] === P_CLOSED;
 }
 
+/** A head is on its way: past the first byte of a request (or the connection is new) and not complete. */
+function headPending(phase: number, head: number): boolean {
+  return phase !== P_BODY && phase !== P_CLOSED && (phase !== P_METHOD || head > 0);
+}
+
+/** True while the head of a request on this connection has begun and is not complete (for a model that times it itself). */
+export function httpHeadPending(st: Int32Array, at: number): boolean {
+  return headPending(st[at + S_PHASE]!, st[at + S_HEAD]!);
+}
+
 /** What one server's threads count together (an Int32Array on shared memory). */
 const C_BAD_REQUEST = 0;
 const C_HEAD_TOO_LONG = 1;
 const C_REQUESTS = 2;
-const COUNTER_INTS = 3;
+const C_HEADER_TIMEOUT = 3;
+const COUNTER_INTS = 4;
 
 /** The http protocol's counters of one server, readable from every thread. */
 export interface HttpCounts {
@@ -180,6 +205,8 @@ export interface HttpCounts {
   badRequests: number;
   /** Heads over HTTP_HEAD_LIMIT answered 431 (the connection then closed). */
   headsTooLong: number;
+  /** Connections closed because a request head was not complete within the header timeout. */
+  headerTimeouts: number;
 }
 
 /** A new, zeroed counter block for one server's threads. */
@@ -190,7 +217,111 @@ export function httpCounterBuffer(): SharedArrayBuffer {
 /** Reads a counter block. */
 export function httpCounts(counters: SharedArrayBuffer): HttpCounts {
   const c = new Int32Array(counters);
-  return { requests: Atomics.load(c, C_REQUESTS), badRequests: Atomics.load(c, C_BAD_REQUEST), headsTooLong: Atomics.load(c, C_HEAD_TOO_LONG) };
+  return {
+    requests: Atomics.load(c, C_REQUESTS),
+    badRequests: Atomics.load(c, C_BAD_REQUEST),
+    headsTooLong: Atomics.load(c, C_HEAD_TOO_LONG),
+    headerTimeouts: Atomics.load(c, C_HEADER_TIMEOUT),
+  };
+}
+
+/** Counts connections closed for a head not complete in time. */
+export function countHeaderTimeouts(counters: SharedArrayBuffer, n: number): void {
+  Atomics.add(new Int32Array(counters), C_HEADER_TIMEOUT, n);
+}
+
+// ---- the header timeout -------------------------------------------------------------------
+
+/** How often the sweeper looks at the deadlines (and the clock they count in advances), ms. */
+export const HTTP_SWEEP_MS = 100;
+
+/** Cells of a deadlines table before the one per fd. */
+const D_CLOCK = 0; // sweeps so far (the clock deadlines are in)
+const D_HIGH = 1; // the highest fd ever opened + 1: the sweep looks no further
+const D_TICKS = 2; // the timeout, in sweeps
+const D_FDS = 3;
+/** A deadline being acted on by the sweeper: the owner waits before it closes the fd. */
+const LOCKED = -1;
+/** A connection the sweeper shut down: nothing arms it again until it is released. */
+const EXPIRED = -2;
+
+/**
+ * The header deadlines of one server's connections, by fd, in shared
+ * memory: 0 (not timed), a sweep count (the deadline), LOCKED or EXPIRED.
+ * fds at or past the table's size (the open-file limit when the server
+ * started) are not timed.
+ */
+export class HttpDeadlines {
+  private readonly cells: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.cells = new Int32Array(buffer);
+  }
+
+  /** A table for fds below `fdLimit`, timing heads out after timeoutMs. */
+  static create(timeoutMs: number, fdLimit: number): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer((D_FDS + fdLimit) * 4);
+    const cells = new Int32Array(buffer);
+    cells[D_CLOCK] = 1;
+    cells[D_TICKS] = Math.ceil(timeoutMs / HTTP_SWEEP_MS);
+    return buffer;
+  }
+
+  private deadline(): number {
+    // + 1: the sweep now under way may be nearly over.
+    return Atomics.load(this.cells, D_CLOCK) + Atomics.load(this.cells, D_TICKS) + 1;
+  }
+
+  /** A new connection: its clock starts now. */
+  open(fd: number): void {
+    const at = D_FDS + fd;
+    if (at >= this.cells.length) return;
+    for (let high = Atomics.load(this.cells, D_HIGH); high < fd + 1; high = Atomics.load(this.cells, D_HIGH)) {
+      if (Atomics.compareExchange(this.cells, D_HIGH, high, fd + 1) === high) break;
+    }
+    Atomics.store(this.cells, at, this.deadline());
+  }
+
+  /** A head has begun: time it (unless the sweeper has the connection). */
+  arm(fd: number): void {
+    const at = D_FDS + fd;
+    if (at < this.cells.length) Atomics.compareExchange(this.cells, at, 0, this.deadline());
+  }
+
+  /** The head is complete: stop timing it (unless the sweeper has the connection). */
+  disarm(fd: number): void {
+    const at = D_FDS + fd;
+    if (at >= this.cells.length) return;
+    const v = Atomics.load(this.cells, at);
+    if (v > 0) Atomics.compareExchange(this.cells, at, v, 0);
+  }
+
+  /** Before close(fd): waits out a sweeper acting on it, then frees the cell. */
+  release(fd: number): void {
+    const at = D_FDS + fd;
+    if (at >= this.cells.length) return;
+    for (;;) {
+      const v = Atomics.load(this.cells, at);
+      if (v === LOCKED) Atomics.wait(this.cells, at, LOCKED, 1);
+      else if (Atomics.compareExchange(this.cells, at, v, 0) === v) return;
+    }
+  }
+
+  /** One sweep: advances the clock, calls expire(fd) for each connection past its deadline; returns how many. */
+  sweep(expire: (fd: number) => void): number {
+    const now = Atomics.add(this.cells, D_CLOCK, 1) + 1;
+    const end = D_FDS + Math.min(Atomics.load(this.cells, D_HIGH), this.cells.length - D_FDS);
+    let n = 0;
+    for (let at = D_FDS; at < end; at++) {
+      const v = Atomics.load(this.cells, at);
+      if (v <= 0 || v > now || Atomics.compareExchange(this.cells, at, v, LOCKED) !== v) continue;
+      expire(at - D_FDS);
+      n++;
+      Atomics.store(this.cells, at, EXPIRED);
+      Atomics.notify(this.cells, at);
+    }
+    return n;
+  }
 }
 
 /**
@@ -202,9 +333,22 @@ export class HttpResponder {
   private readonly counters: Int32Array;
   /** Requests answered since the last flush to the shared counter (one Atomics.add per read, not per request). */
   private answered = 0;
+  private readonly deadlines: HttpDeadlines | null;
 
-  constructor(counters: SharedArrayBuffer) {
+  /** `deadlines`: the server's HttpDeadlines buffer, or null when the model times heads itself. */
+  constructor(counters: SharedArrayBuffer, deadlines: SharedArrayBuffer | null = null) {
     this.counters = new Int32Array(counters);
+    this.deadlines = deadlines === null ? null : new HttpDeadlines(deadlines);
+  }
+
+  /** A new connection on `fd`: its state reset at st[at...], its head timed from now. */
+  open(st: Int32Array, at: number, fd: number): void {
+    httpOpen(st, at, fd, this.deadlines);
+  }
+
+  /** Before close(fd) (see HttpDeadlines.release). */
+  release(fd: number): void {
+    this.deadlines?.release(fd);
   }
 
   /**
@@ -213,8 +357,9 @@ export class HttpResponder {
    * from outOff, and returns how many bytes it wrote (at most
    * httpReplyBound(n); out must have that much room). After a refusal or a
    * closing answer, httpMustClose is true and further input is ignored.
+   * `fd` is the connection's, for its header deadline (-1: not timed).
    */
-  reply(st: Int32Array, at: number, input: Uint8Array, inOff: number, n: number, out: Uint8Array, outOff: number): number {
+  reply(st: Int32Array, at: number, input: Uint8Array, inOff: number, n: number, out: Uint8Array, outOff: number, fd = -1): number {
     if (out.length - outOff < httpReplyBound(n)) throw new RangeError(`http: ${out.length - outOff} bytes of answer room for a ${n}-byte read (needs ${httpReplyBound(n)})`);
     let phase = st[at + S_PHASE]!;
     let pos = st[at + S_POS]!;
@@ -382,8 +527,25 @@ export class HttpResponder {
     st[at + S_LENGTH] = length;
     st[at + S_FLAGS] = flags;
     st[at + S_HEAD] = head;
+    if (this.deadlines !== null && fd >= 0) {
+      // Touch the shared table only when a head begins or ends across reads.
+      const pending = headPending(phase, head);
+      if (pending !== (st[at + S_TIMED] === 1)) {
+        if (pending) this.deadlines.arm(fd);
+        else this.deadlines.disarm(fd);
+        st[at + S_TIMED] = pending ? 1 : 0;
+      }
+    }
     return o - outOff;
   }
+}
+
+/** A new connection's state at st[at...], its head timed from now in `deadlines` (if given). */
+export function httpOpen(st: Int32Array, at: number, fd: number, deadlines: HttpDeadlines | null): void {
+  httpReset(st, at);
+  if (deadlines === null) return;
+  deadlines.open(fd);
+  st[at + S_TIMED] = 1;
 }
 
 /** "HTTP/1.1 200 OK\r\nContent-Length: <length>[\r\nConnection: close]\r\n\r\n" at out[o]; returns the new end. */

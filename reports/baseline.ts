@@ -12,38 +12,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "./results-file.js";
+import { schemaReference, upgradeOptions, writeFileAtomic } from "./results-file.js";
 import { FIGURES, groupRuns } from "./samples.js";
-import type { ConfigKey, ConfigSamples, FigureName, Repeat } from "./samples.js";
-import type { BenchOptions, Environment, ResultsFile } from "./schema.js";
+import type { ConfigSamples, FigureName } from "./samples.js";
+import { BASELINE_SCHEMA, BASELINE_VERSION, BaselineFileSchema, type BaselineFile, type ResultsFile } from "./schema.js";
+import { firstProblem } from "./validate.js";
 import { spread, type Spread } from "./stats.js";
 
-export const BASELINE_SCHEMA = "iobench.baseline";
-export const BASELINE_VERSION = 1;
-
-/** One configuration of a baseline. */
-export interface BaselineConfig {
-  key: ConfigKey;
-  /** Per figure over the repeats: median, min, max, 95 % bootstrap interval of the median (null: not measured). */
-  summary: Record<FigureName, Spread | null>;
-  /** Every repeat, raw: what a check compares against. */
-  repeats: Repeat[];
-}
-
-/** The file. */
-export interface BaselineFile {
-  schema: typeof BASELINE_SCHEMA;
-  version: typeof BASELINE_VERSION;
-  name: string;
-  /** When the runs were made, ISO 8601 UTC. */
-  createdAt: string;
-  tool: { name: "iobench"; version: string };
-  /** The machine and checkout the runs were made on (gitCommit says which code). */
-  environment: Environment;
-  /** The bench options, as parsed: `check --baseline` re-runs these (but its own --out). */
-  options: BenchOptions;
-  configurations: BaselineConfig[];
-}
+export { BASELINE_SCHEMA, BASELINE_VERSION } from "./schema.js";
+export type { BaselineConfig, BaselineFile } from "./schema.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -84,7 +61,8 @@ export function baselineSamples(b: BaselineFile): ConfigSamples[] {
 export function writeBaseline(dir: string, baseline: BaselineFile): string {
   const file = baselinePath(dir, baseline.name);
   fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(file, JSON.stringify(baseline, null, 2) + "\n");
+  const { $schema: _old, ...rest } = baseline;
+  writeFileAtomic(file, JSON.stringify({ $schema: schemaReference("baseline", dir), ...rest }, null, 2) + "\n");
   return file;
 }
 
@@ -104,9 +82,11 @@ export function readBaseline(dir: string, name: string): BaselineFile {
   } catch {
     throw new Error(`${file} is not valid JSON`);
   }
-  const b = data as Partial<BaselineFile>;
-  if (b.schema !== BASELINE_SCHEMA) throw new Error(`${file} is not an iobench baseline (schema ${JSON.stringify(b.schema)})`);
+  const b = data as Partial<BaselineFile> | null;
+  if (b?.schema !== BASELINE_SCHEMA) throw new Error(`${file} is not an iobench baseline (schema ${JSON.stringify(b?.schema)})`);
   if (b.version !== BASELINE_VERSION) throw new Error(`${file} is baseline version ${String(b.version)}; this iobench reads version ${BASELINE_VERSION}: save it again`);
-  if (!Array.isArray(b.configurations) || typeof b.options !== "object" || b.options === null) throw new Error(`${file} lacks its configurations or options`);
-  return b as BaselineFile;
+  upgradeOptions(b.options);
+  const p = firstProblem(BaselineFileSchema, data, "baseline");
+  if (p !== null) throw new Error(`${file}: field "${p.field}" ${p.text}`);
+  return data as BaselineFile;
 }

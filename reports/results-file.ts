@@ -6,8 +6,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { RESULTS_SCHEMA, RESULTS_VERSION } from "./schema.js";
-import type { ResultsFile } from "./schema.js";
+import { fileURLToPath } from "node:url";
+import { RESULTS_SCHEMA, RESULTS_VERSION, ResultsFileSchema, SEED_LOAD } from "./schema.js";
+import type { BenchOptions, ResultsFile } from "./schema.js";
+import { firstProblem } from "./validate.js";
 
 /** A UTC timestamp usable as a directory name on every OS: 2026-11-23T09-41-07Z. */
 export function timestampName(date: Date): string {
@@ -89,22 +91,70 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
   }
 }
 
+/** dist/reports/results-file.js -> schemas/ at the package root. */
+const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
+
+/** Where the published JSON Schema of a file kind is (schemas/<kind>.schema.json of this iobench). */
+export function schemaFile(kind: "results" | "baseline" | "scenario"): string {
+  return path.join(SCHEMA_DIR, `${kind}.schema.json`);
+}
+
+/** The `$schema` a file written into `dir` carries: the path from there to its JSON Schema, for editors. */
+export function schemaReference(kind: "results" | "baseline", dir: string): string {
+  return path.relative(path.resolve(dir), schemaFile(kind)).split(path.sep).join("/");
+}
+
 /** results.json as text (2-space indent, trailing newline). */
 export function serialiseResults(results: ResultsFile): string {
   return JSON.stringify(results, null, 2) + "\n";
 }
 
-/** Rewrites <dir>/results.json with the whole sweep so far, stamping updatedAt. */
+/** Rewrites <dir>/results.json with the whole sweep so far, stamping updatedAt (and its $schema). */
 export function writeResults(dir: string, results: ResultsFile): string {
   results.updatedAt = new Date().toISOString();
   const file = resultsPath(dir);
-  writeFileAtomic(file, serialiseResults(results));
+  const { $schema: _old, ...rest } = results;
+  writeFileAtomic(file, serialiseResults({ $schema: schemaReference("results", dir), ...rest }));
   return file;
 }
 
 /**
- * Reads a results.json (given the file or its directory) and checks its
- * schema tag and version; throws one-line errors naming the problem.
+ * Fills in the options fields added to version 1 after its first files
+ * were written, with what their absence meant (any engine, the seed's
+ * load, no scenario), so such a file still reads.
+ */
+export function upgradeOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) return;
+  const o = options as Partial<BenchOptions>;
+  if (!("clientEngine" in o)) o.clientEngine = null;
+  if (!("load" in o)) o.load = { ...SEED_LOAD, protocol: o.protocol ?? "echo" };
+  if (!("scenario" in o)) o.scenario = null;
+}
+
+/**
+ * Checks parsed JSON as a results file: its tag, its version, then the
+ * whole schema. Throws one line naming `file`, and for a run that breaks
+ * it which run and which field.
+ */
+export function checkResults(data: unknown, file: string): ResultsFile {
+  const d = data as Partial<ResultsFile> | null;
+  if (d === null || typeof d !== "object" || d.schema !== RESULTS_SCHEMA) throw new Error(`${file} is not an iobench results file (no "schema": "${RESULTS_SCHEMA}")`);
+  if (d.version !== RESULTS_VERSION) throw new Error(`${file} has results version ${String(d.version)}; this iobench reads version ${RESULTS_VERSION}`);
+  upgradeOptions(d.options);
+  const p = firstProblem(ResultsFileSchema, data, "results");
+  if (p === null) return data as ResultsFile;
+  const run = /^runs\[(\d+)\]\.?(.*)$/.exec(p.field);
+  if (run === null) throw new Error(`${file}: field "${p.field}" ${p.text}`);
+  const i = Number(run[1]);
+  const runs = d.runs as unknown[];
+  const status = (runs[i] as { status?: unknown } | null)?.status;
+  const where = `run ${i + 1} of ${runs.length}${typeof status === "string" ? ` (${JSON.stringify(status).slice(0, 20)})` : ""}`;
+  throw new Error(`${file}: ${where}: ${run[2] === "" ? "the run" : `field "${run[2]}"`} ${p.text}`);
+}
+
+/**
+ * Reads a results.json (given the file or its directory) and checks it
+ * against the schema; throws one-line errors naming the problem.
  */
 export function readResults(dirOrFile: string): ResultsFile {
   let file = dirOrFile;
@@ -125,9 +175,5 @@ export function readResults(dirOrFile: string): ResultsFile {
   } catch (err) {
     throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  const d = data as Partial<ResultsFile> | null;
-  if (d === null || typeof d !== "object" || d.schema !== RESULTS_SCHEMA) throw new Error(`${file} is not an iobench results file (no "schema": "${RESULTS_SCHEMA}")`);
-  if (d.version !== RESULTS_VERSION) throw new Error(`${file} has results version ${String(d.version)}; this iobench reads version ${RESULTS_VERSION}`);
-  if (!Array.isArray(d.runs) || typeof d.environment !== "object" || typeof d.options !== "object") throw new Error(`${file} lacks runs, environment or options`);
-  return d as ResultsFile;
+  return checkResults(data, file);
 }

@@ -1,159 +1,629 @@
 /**
- * results.json, the contract every other output is drawn from (console
- * table, CSV, charts, HTML, `bench check`). Plain data only: numbers carry
- * their unit in their name, a figure that cannot be measured is `null`
- * (never 0, never NaN), and a failed run is a result like any other.
+ * The file formats, defined once: results.json (the contract every other
+ * output is drawn from: console table, CSV, charts, HTML, `bench check`),
+ * baselines/NAME.json and scenario files. Each is a TypeBox schema, which
+ * is at once the TypeScript type (Static<...>), the check a file read back
+ * must pass (reports/validate.ts) and the JSON Schema published under
+ * schemas/ (npm run schemas; a test keeps the files up to date). The types
+ * other files declare for the same data are checked equal to these by the
+ * compiler (reports/schema-agreement.ts).
  *
- * Version 1. A change that renames or removes a field, or changes a unit or
- * a meaning, bumps RESULTS_VERSION; adding a field does not.
+ * results.json is plain data only: numbers carry their unit in their name, a
+ * figure that cannot be measured is `null` (never 0, never NaN), and a
+ * failed run is a result like any other. Version 1. A change that renames or
+ * removes a field, or changes a unit or a meaning, bumps RESULTS_VERSION;
+ * adding a field does not (readers accept fields they do not know).
  */
-import type { ClientEngine, ErrorCounts, SizeSpec } from "../contracts/client.js";
-import type { Scenario } from "../contracts/scenario.js";
-import type { MessageWork, WorkSpec } from "../contracts/work.js";
-import type { ChatMeasurement } from "../contracts/client.js";
+import { CloneType, Type, type Static, type TLiteral, type TSchema } from "@sinclair/typebox";
+import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN } from "../contracts/limits.js";
 
 /** The `schema` tag of every results.json. */
 export const RESULTS_SCHEMA = "iobench.results";
 /** The version this code writes. */
 export const RESULTS_VERSION = 1;
+/** The `schema` tag of every baseline. */
+export const BASELINE_SCHEMA = "iobench.baseline";
+export const BASELINE_VERSION = 1;
 
-/** Top level of results.json. */
-export interface ResultsFile {
-  schema: typeof RESULTS_SCHEMA;
-  version: typeof RESULTS_VERSION;
-  /** When the sweep started, ISO 8601 UTC. */
-  createdAt: string;
-  /** When the file was last rewritten (after each run), ISO 8601 UTC. */
-  updatedAt: string;
-  /**
-   * false while the sweep is running; stays false in a file left by a sweep
-   * that was interrupted or crashed, so a reader knows runs are missing.
-   */
-  complete: boolean;
-  /** The program that wrote the file. */
-  tool: { name: "iobench"; version: string };
-  environment: Environment;
-  /** Every bench option, as parsed and defaulted (see BenchOptions). */
-  options: BenchOptions;
-  /** One entry per run, in the order they ran (round-robin over configurations). */
-  runs: Run[];
-}
+export { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN, sizeValue } from "../contracts/limits.js";
 
-/** The machine and software the sweep ran on. */
-export interface Environment {
-  /** CPU model string of the first core (os.cpus()). */
-  cpuModel: string;
-  /** Logical CPUs the OS reports. */
-  cores: number;
-  /** CPUs this process may run on (its affinity mask), which can be fewer. */
-  usableCores: number;
-  /** Total memory, bytes. */
-  memoryBytes: number;
-  /** Kernel release (uname -r). */
-  kernel: string;
-  /** Node.js version, e.g. "v20.20.2". */
-  node: string;
-  /** process.platform + "-" + process.arch, e.g. "linux-x64". */
-  platform: string;
-  /** HEAD commit of the iobench checkout, or null outside a git checkout (or before the first commit). */
-  gitCommit: string | null;
-  /** Uncommitted changes in the checkout; null when gitCommit is null. */
-  gitDirty: boolean | null;
-  /** Open-file limit (soft, hard) the runs had, after iobench raised the soft limit. */
-  nofileLimit: { soft: number; hard: number } | null;
-  /** Clock ticks per second used to read /proc CPU times (USER_HZ). */
-  clockTicksPerSec: number;
-}
+// ---- building blocks ----------------------------------------------------------------------------
 
-/** Thread setting of a server: a count, or a thread per connection (blocking model only). */
-export type ThreadsSetting = number | "per-connection";
+const text = (description: string): { description: string } => ({ description });
+const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description === undefined ? {} : { description });
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+const Num = (description: string) => Type.Number(text(description));
+const Literals = <const L extends readonly string[]>(values: L, description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)) as TLiteral<L[number]>[],
+    description === undefined ? {} : { description },
+  );
+/** A shared piece with a description of its own where it is used. */
+const described = <T extends TSchema>(t: T, description: string): T => CloneType(t, { description });
 
-/** The bench command's options after parsing and defaulting (what the user asked for). */
-export interface BenchOptions {
-  /** Canonical model names, in sweep order; ["external"] with --target and no --model. */
-  models: string[];
-  /** Thread settings, in sweep order; [] with --target and no --threads (unknown). */
-  threads: ThreadsSetting[];
-  /** Concurrent client sessions (TCP connections), in sweep order. */
-  connections: number[];
-  /** Message sizes, bytes, in sweep order. */
-  sizesBytes: number[];
-  /** Measured window per run, seconds. */
-  durationSec: number;
-  /** Warm-up before each window (load applied, nothing recorded), seconds. */
-  warmupSec: number;
-  /** Times every configuration is run (rounds). */
-  repeats: number;
-  /** Client worker threads; null = chosen per run by defaultClientThreads. */
-  clientThreads: number | null;
-  /** Client session engine asked for; null = per run, clientEngineFor (clients/client.ts): uring where allowed and the load is the plain closed loop, else epoll. */
-  clientEngine: ClientEngine | null;
-  /** An echo (or a connect) not complete within this is a timeout (connect) error, ms. */
-  timeoutMs: number;
-  /** "host:port" of an external server to measure instead of starting one, or null. */
-  target: string | null;
-  /** Pid of the external server, for its /proc figures, or null. */
-  serverPid: number | null;
-  /** CPUs the server process is pinned to, or null (not pinned). */
-  serverCpus: number[] | null;
-  /** CPUs the client threads are pinned to, or null (not pinned). */
-  clientCpus: number[] | null;
-  /** Numeric address the server binds and the client connects to. */
-  host: string;
-  /** Server's per-connection pending-echo limit, bytes. */
-  bufferBytes: number;
-  /** completion-routine accept style: poll (the seed's) or ring. */
-  accept: "poll" | "ring";
-  /** The iocp model's completion port (--concurrency, --port-wake, --block-notice); absent when no iocp server is started (and in files written before it existed). */
-  completionPort?: CompletionPortConfig;
-  /** Server work per message (--work), or null for none (see protocol/work.ts). Absent in files written before it existed. */
-  work?: WorkSpec | null;
-  /** chat-fanout (--protocol chat): the room's senders and their rate; absent for echo. */
-  chat?: ChatLoad;
-  /** What server and client speak (absent: echo; chat also sets `chat`). */
-  protocol?: "echo" | "http" | "chat";
-  /** http: the method of every request (GET: a fixed answer; POST: the body echoed). */
-  httpMethod?: "GET" | "POST";
-  /** Run every server under clinic doctor or flame (absent: no profiling). */
-  profile?: "doctor" | "flame";
-  /** The load generators, each run in turn on the same server and load (absent: iobench's own client). */
-  clients?: ("iobench" | "autocannon" | "wrk")[];
-  /** Results root directory (each sweep writes <out>/<timestamp>/results.json). */
-  out: string;
-  /** Print results.json on stdout instead of the table. */
-  json: boolean;
-  /** How sessions pace themselves (scenario fields and their flags); the seed's closed loop when nothing was asked. */
-  load: LoadOptions;
-  /** The scenario the options started from (--scenario), or null. */
-  scenario: ScenarioRecord | null;
-}
+// ---- pieces owned by other layers (their types are checked equal to these below) ---------------
 
-/**
- * The load script as asked for, beyond sessions and sizes. Every field at
- * its default (rampUpSec 0, connectRatePerSec 0, sizeDistribution null,
- * messagesPerSession 0, thinkTimeMs 0, loop "closed") is StableEchoClnt's
- * pattern: connect once, next message as soon as the echo is back.
- */
-export interface LoadOptions {
-  /** Sessions start connecting spread evenly over this, seconds. */
-  rampUpSec: number;
-  /** Most new connections per second, whole client; 0 = no limit. */
-  connectRatePerSec: number;
-  /** Message sizes drawn per message; null = the fixed size(s) of sizesBytes (then sizesBytes = [the largest size]). */
-  sizeDistribution: SizeSpec | null;
-  /** Messages per connection before the session closes (FIN) and reconnects; 0 = forever. */
-  messagesPerSession: number;
-  /** Closed loop: pause between an echo and the next message, ms. */
-  thinkTimeMs: number;
-  /** closed: next message after the echo (StableEchoClnt); open: on a schedule at a target rate. */
-  loop: "closed" | "open";
-  /** Open loop: target messages per second per session, or null when given in total. */
-  ratePerSessionPerSec: number | null;
-  /** Open loop: target messages per second over all sessions, or null when given per session. */
-  rateTotalPerSec: number | null;
-  /** Server protocol: echo, http, or chat (then BenchOptions.chat says who sends; the rates are per sender). */
-  protocol: "echo" | "http" | "chat";
-}
+export const ClientEngineSchema = Literals(["epoll", "uring"], "How a client worker thread drives its sessions: readiness (epoll) or io_uring (uring).");
+
+export const SizeSpecSchema = Type.Union(
+  [
+    Type.Object({ kind: Type.Literal("fixed"), bytes: Type.Integer({ minimum: 1 }) }),
+    Type.Object({ kind: Type.Literal("uniform"), minBytes: Type.Integer({ minimum: 1 }), maxBytes: Type.Integer({ minimum: 1 }) }),
+    Type.Object({ kind: Type.Literal("choice"), bytes: Type.Array(Type.Integer({ minimum: 1 })), weights: Type.Array(Type.Number({ minimum: 0 })) }),
+  ],
+  text("Message sizes drawn per message: one size, uniform in [minBytes, maxBytes], or sizes with weights."),
+);
+
+const ErrorCountsProps = {
+  connect: Count("connect() failed or timed out."),
+  reset: Count("ECONNRESET / EPIPE or another socket error mid-session."),
+  timeout: Count("The echo did not complete within timeoutMs."),
+  mismatch: Count("The echoed bytes differ from the bytes sent."),
+  closedEarly: Count("The server closed the connection before echoing every byte."),
+};
+export const ErrorCountsSchema = Type.Object(ErrorCountsProps);
+
+export const WorkSpecSchema = Type.Object(
+  {
+    kind: Literals(["cpu", "block"]),
+    durationUs: Type.Number({ minimum: 0, description: "CPU time to use (cpu) or time to stay blocked (block), µs." }),
+  },
+  text("Server work per message (--work)."),
+);
+
+export const MessageWorkSchema = Type.Object(
+  { ...WorkSpecSchema.properties, messageBytes: Type.Integer({ minimum: 1, description: "Bytes that make one message on a connection (the run's message size)." }) },
+  text("Server work per message, with the message size it counts bytes in: done once per messageBytes received on a connection."),
+);
+
+export const ChatFiguresSchema = Type.Object(
+  {
+    members: Count("Room members (connections)."),
+    senders: Count("Members that send."),
+    rateHz: Num("Frames per second per sender."),
+    framesSent: Count("Frames the senders sent over the whole run."),
+    deliveriesExpected: Count("Deliveries owed to the members still in the room at the end (frames sent × those members)."),
+    deliveriesReceived: Count("Deliveries they received (whole and in order or not)."),
+    missing: Count("Deliveries owed and never received."),
+    outOfOrder: Count("Frames that repeated or stepped back in their sender's order at a member."),
+    broken: Count("Frames that were not whole chat frames."),
+    membersClosed: Count("Members the server closed (dropped as slow, or a failure)."),
+  },
+  text("Delivery accounting of a chat-fanout run (see clients/chat-client.ts)."),
+);
+
+// ---- the scenario file ----------------------------------------------------------------------------
+
+const SessionsCount = Type.Integer({ minimum: 1, maximum: MAX_SESSIONS });
+const ScenarioSize = Type.Union([Type.Integer({ minimum: 1, maximum: MAX_MESSAGE_BYTES }), Type.String({ pattern: SIZE_PATTERN })], {
+  title: `a size in bytes from 1 to ${MAX_MESSAGE_BYTES} (64, "4k", "1M")`,
+});
+
+export const ScenarioServerSchema = Type.Object(
+  {
+    models: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'Models to run by default ("all" or names); --model overrides.' })),
+    threads: Type.Optional(
+      Type.Array(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_THREADS }), Type.Literal("per-connection")]), {
+        minItems: 1,
+        description: 'Server thread counts (or "per-connection"); --threads overrides.',
+      }),
+    ),
+    protocol: Type.Optional(
+      Literals(["echo", "http", "chat"], "What the sessions speak: echo, http (minimal HTTP/1.1 keep-alive), or chat (one room: every session a member, `senders` of them sending; rates are per sender)."),
+    ),
+    work: Type.Optional(Nullable(Type.String(), 'Per-message server work, as --work takes it: "cpu:50us" (spin), "block:2ms" (a blocking call, like a slow query); null for none.')),
+    accept: Type.Optional(Literals(["poll", "ring"], "completion-routine accept style.")),
+    bufferBytes: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_BUFFER_BYTES }), Type.String({ pattern: SIZE_PATTERN })], {
+        title: `a size in bytes from 1 to ${MAX_BUFFER_BYTES} (64, "4k", "1M")`,
+        description: "Server's per-connection pending-echo limit, bytes.",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "The server side of a scenario: defaults for the models it runs against." },
+);
+
+export const MessageSizeSchema = Type.Union(
+  [
+    ScenarioSize,
+    Type.Array(ScenarioSize, { minItems: 1, title: "a list of sizes" }),
+    Type.Object({ uniform: Type.Object({ minBytes: ScenarioSize, maxBytes: ScenarioSize }, { additionalProperties: false }) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        choice: Type.Array(Type.Object({ bytes: ScenarioSize, weight: Type.Number({ minimum: 0, maximum: 1e9 }) }, { additionalProperties: false }), {
+          minItems: 1,
+          title: 'a non-empty list of {"bytes", "weight"}',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    title: `a size in bytes from 1 to ${MAX_MESSAGE_BYTES} (64, "4k", "1M"), a list of sizes, {"uniform": {"minBytes", "maxBytes"}} or {"choice": [{"bytes", "weight"}, ...]}`,
+    description: 'A message size: bytes (64, or "4k"), a list of fixed sizes (one run each), or a distribution drawn per message.',
+  },
+);
+
+export const ScenarioSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String(text("The JSON Schema this file follows (schemas/scenario.schema.json), for editors; ignored by iobench."))),
+    name: Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$", title: "a name of letters, digits, '.', '_' or '-'", description: "Short name (the built-ins' names are their file names)." }),
+    description: Type.Optional(Type.String(text("One line saying what question the scenario asks."))),
+    sessions: Type.Union([SessionsCount, Type.Array(SessionsCount, { minItems: 1 })], { description: "Concurrent sessions (TCP connections); a list sweeps over them." }),
+    rampUpSec: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: "Sessions start connecting spread evenly over this many seconds (default 0: all at once)." })),
+    connectRatePerSec: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000, description: "Most new connections per second over the whole client (default 0: no limit)." })),
+    messageSize: MessageSizeSchema,
+    messagesPerSession: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }), Type.Literal("forever")], {
+        title: 'a whole number from 1 or "forever"',
+        description: 'Messages on one connection before the session closes and reconnects (default "forever").',
+      }),
+    ),
+    thinkTimeMs: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000, description: "Closed loop: pause between an echo and the next message, ms (default 0)." })),
+    loop: Type.Optional(Literals(["closed", "open"], '"closed" (default): the next message once the echo is back (StableEchoClnt); "open": on a schedule at a target rate.')),
+    ratePerSessionPerSec: Type.Optional(Type.Number({ minimum: 0.001, maximum: 1_000_000, description: "Open loop: target messages per second per session." })),
+    rateTotalPerSec: Type.Optional(Type.Number({ minimum: 0.001, maximum: 100_000_000, description: "Open loop: target messages per second over all sessions (split evenly)." })),
+    warmupSec: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: "Warm-up before the measured window, seconds." })),
+    durationSec: Type.Optional(Type.Number({ minimum: 0.001, maximum: 86_400, description: "Measured window, seconds." })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000, description: "Echo and connect timeout, ms." })),
+    senders: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SESSIONS, description: 'server.protocol "chat" only: how many of the sessions (room members) send.' })),
+    server: Type.Optional(ScenarioServerSchema),
+  },
+  {
+    additionalProperties: false,
+    title: "iobench scenario",
+    description:
+      "A scenario: what load to apply, how long, and what the server does per message. Every field but name, sessions and messageSize is optional and defaults to the seed's pattern (closed loop, connect once, no pauses). Command-line flags override any field.",
+  },
+);
+
+// ---- results.json ---------------------------------------------------------------------------------
+
+export const EnvironmentSchema = Type.Object(
+  {
+    cpuModel: Type.String(text("CPU model string of the first core (os.cpus()).")),
+    cores: Count("Logical CPUs the OS reports."),
+    usableCores: Count("CPUs this process may run on (its affinity mask), which can be fewer."),
+    memoryBytes: Count("Total memory, bytes."),
+    kernel: Type.String(text("Kernel release (uname -r).")),
+    node: Type.String(text('Node.js version, e.g. "v20.20.2".')),
+    platform: Type.String(text('process.platform + "-" + process.arch, e.g. "linux-x64".')),
+    gitCommit: Nullable(Type.String(), "HEAD commit of the iobench checkout, or null outside a git checkout (or before the first commit)."),
+    gitDirty: Nullable(Type.Boolean(), "Uncommitted changes in the checkout; null when gitCommit is null."),
+    nofileLimit: Nullable(Type.Object({ soft: Type.Integer(), hard: Type.Integer() }), "Open-file limit (soft, hard) the runs had, after iobench raised the soft limit."),
+    clockTicksPerSec: Type.Integer(text("Clock ticks per second used to read /proc CPU times (USER_HZ).")),
+  },
+  text("The machine and software the sweep ran on."),
+);
+
+export const CompletionPortConfigSchema = Type.Object(
+  {
+    concurrency: Nullable(
+      Type.Integer({ minimum: 0 }),
+      "The most worker threads running completions at once; in BenchOptions null = the server's usable CPUs, resolved per run; in a run, null with wake \"all\" (no limit).",
+    ),
+    wake: Literals(["lifo", "all"], '"lifo": a completion port (one waiter released per completion batch, newest first); "all": every waiter wakes on each completion (the herd).'),
+    blockNotice: Type.Boolean(text("With block: work, workers told the port when they blocked (standing in for the Windows kernel).")),
+  },
+  text("The iocp model's completion port (contracts/server.ts PortSettings, native/port.c)."),
+);
+
+export const ThreadsSettingSchema = Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("per-connection")], text("Thread setting of a server: a count, or a thread per connection (blocking model only)."));
+
+export const ChatLoadSchema = Type.Object(
+  { senders: Type.Integer({ minimum: 1, description: "Members that send (the rest only receive)." }), rateHz: Num("Frames per second per sender.") },
+  text("The sending side of a chat-fanout run."),
+);
+
+const ProtocolSchema = Literals(["echo", "http", "chat"]);
+
+export const LoadOptionsSchema = Type.Object(
+  {
+    rampUpSec: Num("Sessions start connecting spread evenly over this, seconds."),
+    connectRatePerSec: Num("Most new connections per second, whole client; 0 = no limit."),
+    sizeDistribution: Nullable(SizeSpecSchema, "Message sizes drawn per message; null = the fixed size(s) of sizesBytes (then sizesBytes = [the largest size])."),
+    messagesPerSession: Count("Messages per connection before the session closes (FIN) and reconnects; 0 = forever."),
+    thinkTimeMs: Num("Closed loop: pause between an echo and the next message, ms."),
+    loop: Literals(["closed", "open"], "closed: next message after the echo (StableEchoClnt); open: on a schedule at a target rate."),
+    ratePerSessionPerSec: Nullable(Type.Number(), "Open loop: target messages per second per session, or null when given in total."),
+    rateTotalPerSec: Nullable(Type.Number(), "Open loop: target messages per second over all sessions, or null when given per session."),
+    protocol: described(ProtocolSchema, "Server protocol: echo, http, or chat (then BenchOptions.chat says who sends; the rates are per sender)."),
+  },
+  text(
+    'The load script as asked for, beyond sessions and sizes. Every field at its default (rampUpSec 0, connectRatePerSec 0, sizeDistribution null, messagesPerSession 0, thinkTimeMs 0, loop "closed") is StableEchoClnt\'s pattern: connect once, next message as soon as the echo is back.',
+  ),
+);
+
+export const ScenarioRecordSchema = Type.Object(
+  {
+    name: Type.String(text("The scenario's name.")),
+    file: Type.String(text("The file it was read from (a built-in's source file, or the user's path).")),
+    effective: described(ScenarioSchema, "The scenario after command-line overrides, in the scenario file format: a file with this content repeats the run."),
+  },
+  text("Where the options came from when --scenario was given."),
+);
+
+export const BenchOptionsSchema = Type.Object(
+  {
+    models: Type.Array(Type.String(), text('Canonical model names, in sweep order; ["external"] with --target and no --model.')),
+    threads: Type.Array(ThreadsSettingSchema, text("Thread settings, in sweep order; [] with --target and no --threads (unknown).")),
+    connections: Type.Array(Type.Integer({ minimum: 1 }), text("Concurrent client sessions (TCP connections), in sweep order.")),
+    sizesBytes: Type.Array(Type.Integer({ minimum: 1 }), text("Message sizes, bytes, in sweep order.")),
+    durationSec: Num("Measured window per run, seconds."),
+    warmupSec: Num("Warm-up before each window (load applied, nothing recorded), seconds."),
+    repeats: Type.Integer({ minimum: 1, description: "Times every configuration is run (rounds)." }),
+    clientThreads: Nullable(Type.Integer({ minimum: 1 }), "Client worker threads; null = chosen per run by defaultClientThreads."),
+    clientEngine: Nullable(ClientEngineSchema, "Client session engine asked for; null = per run (uring where allowed and the load is the plain closed loop, else epoll)."),
+    timeoutMs: Type.Integer({ minimum: 1, description: "An echo (or a connect) not complete within this is a timeout (connect) error, ms." }),
+    target: Nullable(Type.String(), '"host:port" of an external server to measure instead of starting one, or null.'),
+    serverPid: Nullable(Type.Integer(), "Pid of the external server, for its /proc figures, or null."),
+    serverCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 })), "CPUs the server process is pinned to, or null (not pinned)."),
+    clientCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 })), "CPUs the client threads are pinned to, or null (not pinned)."),
+    host: Type.String(text("Numeric address the server binds and the client connects to.")),
+    bufferBytes: Type.Integer({ minimum: 1, description: "Server's per-connection pending-echo limit, bytes." }),
+    headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: a request head not complete within this closes its connection, ms. Absent in files written before it existed." })),
+    accept: Literals(["poll", "ring"], "completion-routine accept style: poll (the seed's) or ring."),
+    completionPort: Type.Optional(
+      described(CompletionPortConfigSchema, "The iocp model's completion port (--concurrency, --port-wake, --block-notice); absent when no iocp server is started (and in files written before it existed)."),
+    ),
+    work: Type.Optional(Nullable(WorkSpecSchema, "Server work per message (--work), or null for none. Absent in files written before it existed.")),
+    chat: Type.Optional(ChatLoadSchema),
+    protocol: Type.Optional(described(ProtocolSchema, "What server and client speak (absent: echo; chat also sets `chat`).")),
+    httpMethod: Type.Optional(Literals(["GET", "POST"], "http: the method of every request (GET: a fixed answer; POST: the body echoed).")),
+    profile: Type.Optional(Literals(["doctor", "flame"], "Run every server under clinic doctor or flame (absent: no profiling).")),
+    clients: Type.Optional(Type.Array(Literals(["iobench", "autocannon", "wrk"]), text("The load generators, each run in turn on the same server and load (absent: iobench's own client)."))),
+    out: Type.String(text("Results root directory (each sweep writes <out>/<timestamp>/results.json).")),
+    json: Type.Boolean(text("Print results.json on stdout instead of the table.")),
+    load: LoadOptionsSchema,
+    scenario: Nullable(ScenarioRecordSchema, "The scenario the options started from (--scenario), or null."),
+  },
+  text("The bench command's options after parsing and defaulting (what the user asked for)."),
+);
+
+export const RunLoadSchema = Type.Object(
+  {
+    scenario: Nullable(Type.String(), "Scenario name, or null without --scenario."),
+    rampUpSec: LoadOptionsSchema.properties.rampUpSec,
+    connectRatePerSec: LoadOptionsSchema.properties.connectRatePerSec,
+    sizeDistribution: LoadOptionsSchema.properties.sizeDistribution,
+    messagesPerSession: LoadOptionsSchema.properties.messagesPerSession,
+    thinkTimeMs: LoadOptionsSchema.properties.thinkTimeMs,
+    loop: LoadOptionsSchema.properties.loop,
+    targetRatePerSessionPerSec: Nullable(Type.Number(), "Open loop: target messages per second per session (chat: frames per second per sender); null in closed loop."),
+    targetRateTotalPerSec: Nullable(Type.Number(), "Open loop: target messages per second over all sessions (chat: deliveries, frames × members); null in closed loop."),
+  },
+  text("The load script of one run, resolved: the open-loop rate is per session here, whatever way it was asked for."),
+);
+
+export const PinningSchema = Type.Object(
+  { serverCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 }))), clientCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 }))) },
+  text("CPU pinning of a run; null = not pinned (the scheduler chose)."),
+);
+
+export const RunConfigSchema = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, description: "0-based position of the run in the sweep (run order)." }),
+    repeat: Type.Integer({ minimum: 1, description: "1-based repeat (round) this run belongs to." }),
+    model: Type.String(text('Canonical model name, or the --model label (or "external") with --target.')),
+    threads: Nullable(ThreadsSettingSchema, "Server threads; null with --target when not given."),
+    connections: Type.Integer({ minimum: 1, description: "Concurrent client sessions." }),
+    sizeBytes: Type.Integer({ minimum: 1, description: "Bytes per message (with load.sizeDistribution: the largest message)." }),
+    load: Type.Optional(described(RunLoadSchema, "How the sessions paced themselves. Absent in files written before scenarios: read as the closed loop.")),
+    clientThreads: Type.Integer({ minimum: 1, description: "Client worker threads the sessions were spread over." }),
+    clientEngine: Type.Optional(
+      described(ClientEngineSchema, 'Client session engine the run used; absent in results written before it existed (= "epoll") or when the client never started.'),
+    ),
+    durationSec: Num("Requested measured window, seconds."),
+    warmupSec: Num("Requested warm-up, seconds."),
+    timeoutMs: Type.Integer({ minimum: 1, description: "Echo and connect timeout, ms." }),
+    host: Type.String(text("Address the client connected to.")),
+    port: Nullable(Type.Integer({ minimum: 0, maximum: 65535 }), "Port the client connected to (null if the server never listened)."),
+    target: Type.Optional(Type.String(text('"host:port" when measuring an external server (--target), else absent.'))),
+    serverPid: Type.Optional(Type.Integer(text("Pid of the server process: the one iobench started, or --server-pid; absent when unknown."))),
+    bufferBytes: Nullable(Type.Integer({ minimum: 1 }), "Server's pending-echo limit, bytes (null for an external server)."),
+    headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: the server's request-head timeout, ms (absent: not an http run, or an external server)." })),
+    accept: Nullable(Literals(["poll", "ring"]), "completion-routine accept style (null for an external server)."),
+    completionPort: Type.Optional(
+      described(
+        CompletionPortConfigSchema,
+        "iocp runs of a server iobench started: how its completion port behaved (concurrency: the value the port had, null with wake \"all\"). Absent for other models and in files written before it existed (those iocp runs had the \"all\" behaviour).",
+      ),
+    ),
+    work: Type.Optional(Nullable(MessageWorkSchema, "Server work per message (messageBytes = sizeBytes); null = none. Absent in files written before it existed.")),
+    protocol: Type.Optional(described(ProtocolSchema, "What server and client spoke; absent = echo (results written before http existed); chat runs also carry `chat`.")),
+    httpMethod: Type.Optional(Literals(["GET", "POST"], 'http: the method of every request; a "message" is then one request and its answer.')),
+    client: Type.Optional(Literals(["autocannon", "wrk"], "The load generator, when not iobench's own client: an outside tool as a cross-check (same figures, same shape).")),
+    pinning: PinningSchema,
+    chat: Type.Optional(
+      described(
+        ChatLoadSchema,
+        "Present for a chat-fanout run (--protocol chat): `connections` members form one room, `sizeBytes` is the frame payload, and the figures count deliveries (messages = frames × members reached) with latency = fan-out delivery latency, µs.",
+      ),
+    ),
+  },
+  text("What one run measured against: one point of the sweep."),
+);
+
+export const LatencySummaryUsSchema = Type.Object(
+  {
+    count: Count("Values recorded."),
+    min: Type.Number(),
+    p50: Type.Number(),
+    p90: Type.Number(),
+    p99: Type.Number(),
+    p99_9: Type.Number(),
+    max: Type.Number(),
+    mean: Type.Number(),
+  },
+  text("Latency summary, µs, read from one merged histogram (never averaged percentiles)."),
+);
+
+export const EncodedHistogramSchema = Type.Object(
+  {
+    encoding: Type.Literal("hdrhistogram-v2-compressed-base64", text("HdrHistogram V2 compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64).")),
+    unit: Type.Literal("us", text("Unit of the recorded values.")),
+    data: Type.String(),
+  },
+  text("An HdrHistogram kept whole, so later tools can merge and redraw it without re-running."),
+);
+
+export const ErrorFiguresSchema = Type.Object({ ...ErrorCountsProps, total: Count("The sum of the kinds.") }, text("Error counts by kind, plus their sum."));
+
+export const ContextSwitchesSchema = Type.Object(
+  { voluntary: Count("The thread waited."), involuntary: Count("The thread was preempted."), total: Count("voluntary + involuntary") },
+  text("Voluntary and involuntary context switches."),
+);
+
+const PerMessage = (description: string) => Type.Number({ minimum: 0, description });
+export const ContextSwitchesPerMessageSchema = Type.Object(
+  { voluntary: PerMessage("Voluntary switches per message."), involuntary: PerMessage("Involuntary switches per message."), total: PerMessage("voluntary + involuntary, per message") },
+  text("Context switches per message (fractions)."),
+);
+
+export const TimelineSchema = Type.Object(
+  {
+    intervalMs: Type.Number({ exclusiveMinimum: 0 }),
+    messages: Type.Array(Type.Integer({ minimum: 0 })),
+    measureStartIndex: Type.Integer({ minimum: 0, description: "Index of the first interval inside the measured window." }),
+  },
+  text("Completed messages per fixed interval, from the client's start (warm-up included)."),
+);
+
+export const OpenLoopFiguresSchema = Type.Object(
+  { targetMessagesPerSec: Type.Number(), achievedMessagesPerSec: Type.Number(), achievedRatio: Num("achieved / target.") },
+  text("Open-loop rates, messages per second."),
+);
+
+export const RUN_FLAGS = [
+  "CLIENT-SATURATED",
+  "MISMATCH",
+  "ERRORS",
+  "NO-MESSAGES",
+  "SESSIONS-MISSING",
+  "SESSIONS-UNSERVED",
+  "BELOW-TARGET-RATE",
+  "SERVER-EXIT",
+] as const;
+
+export const RunFlagSchema = Literals(
+  RUN_FLAGS,
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
+);
+
+const NullableLatency = (description: string) => Nullable(LatencySummaryUsSchema, description);
+const NullableCount = (description: string) => Nullable(Type.Number({ minimum: 0 }), description);
+
+export const FiguresSchema = Type.Object(
+  {
+    durationSec: Num("Measured window as actually timed, seconds (close to the requested duration)."),
+    warmupSec: Num("Warm-up as actually timed, seconds."),
+    messages: Count("Messages echoed and verified inside the window."),
+    bytes: Count("Bytes echoed and verified inside the window."),
+    messagesPerSec: Type.Number({ minimum: 0 }),
+    bytesPerSec: Type.Number({ minimum: 0 }),
+    latencyUs: NullableLatency("Round trip per message inside the window, µs; null when no message completed. Open loop: timed from the intended send time (corrected for coordinated omission, as wrk2 does)."),
+    latencyUncorrectedUs: NullableLatency("Open loop only: round trip from the actual send (uncorrected), µs; null in closed loop or without messages."),
+    latencyUncorrectedHistogram: Nullable(EncodedHistogramSchema, "Open loop only: the uncorrected histogram; null in closed loop."),
+    openLoop: Nullable(OpenLoopFiguresSchema, "Open loop only: target vs achieved rate; null in closed loop."),
+    connectLatencyUs: NullableLatency("connect() to established, µs, over the whole run (warm-up included); null when nothing connected."),
+    latencyHistogram: described(EncodedHistogramSchema, "The merged round-trip histogram of the window."),
+    connectLatencyHistogram: described(EncodedHistogramSchema, "The merged connect-latency histogram of the whole run."),
+    errors: described(ErrorFiguresSchema, "Errors inside the window, by kind."),
+    errorsTotal: described(ErrorFiguresSchema, "Errors over the whole run, warm-up included, by kind."),
+    sessionsConnected: Count("Sessions connected when the window closed (compare with config.connections)."),
+    sessionsServed: Count("Sessions that completed at least one echo inside the window."),
+    sessionsNotServed: Count("config.connections - sessionsServed: sessions the server never answered inside the window."),
+    sessionsTimedOut: Count("Sessions that had at least one echo time out inside the window."),
+    connects: Count("Connections established inside the window (reconnects included)."),
+    connectsPerSec: Type.Number({ minimum: 0 }),
+    connectsTotal: Count("Connections established over the whole run, warm-up included."),
+    serverCpuSeconds: NullableCount("Server process CPU time (user + system) inside the window, seconds."),
+    serverCpuUsPerMessage: NullableCount("serverCpuSeconds per message, µs; null when no message completed or the server was not measured."),
+    serverContextSwitches: Nullable(ContextSwitchesSchema, "Context switches of the server's threads inside the window (threads that exited mid-window are not counted)."),
+    serverContextSwitchesPerMessage: Nullable(ContextSwitchesPerMessageSchema, "serverContextSwitches per message; null when no message completed or the server was not measured."),
+    serverRssBytes: NullableCount("Largest resident set size sampled during the window (VmRSS), bytes."),
+    serverPeakRssBytes: NullableCount("Peak resident set size over the server's life (VmHWM) at the window's end, bytes."),
+    serverThreadCount: NullableCount("Server threads (tasks) at the window's end."),
+    clientCpuSeconds: Type.Number({ minimum: 0, description: "Client process CPU time (all threads, user + system) inside the window, seconds." }),
+    clientUsableCores: Type.Integer({ minimum: 1, description: "CPUs the client may use: its pinned set, else every usable core." }),
+    clientCpuUtilisation: Type.Number({ minimum: 0, description: "clientCpuSeconds / (window × clientUsableCores), 0..1." }),
+    clientThreadMaxUtilisation: NullableCount("Busiest client worker thread's CPU time / window, 0..1 (null if no worker thread could be read)."),
+    clientSaturated: Type.Boolean(text("The client may have limited the run (see derive.ts for the rule).")),
+    clientSaturatedReason: Nullable(Type.String(), "Why clientSaturated is true, in words; null when false."),
+    timeline: TimelineSchema,
+    flags: Type.Array(RunFlagSchema, text("Warnings, in a fixed order; [] when none.")),
+    chat: Type.Optional(ChatFiguresSchema),
+  },
+  text("The figures of one run. Server-side figures are null when not measurable (--target without --server-pid)."),
+);
+
+export const ServerExitSchema = Type.Object(
+  {
+    code: Nullable(Type.Integer(), "Exit code, or null when it ended by a signal."),
+    signal: Nullable(Type.String(), "Signal that ended it, or null."),
+    killed: Type.Boolean(text("It had to be killed with SIGKILL after the grace period.")),
+  },
+  text("How a server process ended."),
+);
+
+export const ProfileOutcomeSchema = Type.Object(
+  {
+    tool: Literals(["doctor", "flame"]),
+    html: Nullable(Type.String(), "The HTML report, relative to the results directory; null when clinic produced none."),
+    error: Type.Optional(Type.String(text("Why there is no HTML (clinic failed, or was killed at the time limit)."))),
+  },
+  text("A clinic profile of a run's server."),
+);
+
+export const OkRunSchema = Type.Object(
+  {
+    status: Type.Literal("ok"),
+    config: RunConfigSchema,
+    figures: FiguresSchema,
+    serverExit: Type.Optional(described(ServerExitSchema, "How the server process ended when stopped (absent for an external server).")),
+    startedAt: Type.String(text("Wall-clock start of the run, ISO 8601 UTC.")),
+    profile: Type.Optional(described(ProfileOutcomeSchema, "--profile: what clinic produced for this run.")),
+  },
+  text("A run that completed its window."),
+);
+
+export const FAILURE_KINDS = ["server-start", "server-died", "server-unresponsive", "client", "interrupted", "overran", "internal"] as const;
+
+export const FailureKindSchema = Literals(
+  FAILURE_KINDS,
+  "Where a run failed: server-start (did not start or listen in time), server-died (died during the run), server-unresponsive (stopped answering: frozen, or no echo while sessions timed out), client (the load client failed), interrupted (Ctrl-C), overran (the run outlived warm-up + window + the watchdog's grace and was ended), internal (a bug: the message says what).",
+);
+
+export const FailedRunSchema = Type.Object(
+  {
+    status: Type.Literal("failed"),
+    config: RunConfigSchema,
+    error: Type.String(text('One line naming the problem, e.g. "server died mid-run (exit code 70): ...".')),
+    failure: FailureKindSchema,
+    figures: Nullable(FiguresSchema, "What was measured before the failure (e.g. a server that died mid-window), or null."),
+    serverExit: Type.Optional(ServerExitSchema),
+    startedAt: Type.String(),
+  },
+  text("A run that could not complete; a result, not a thrown error."),
+);
+
+export const RunSchema = Type.Union([OkRunSchema, FailedRunSchema], text("One run: tagged by status."));
+
+export const ResultsFileSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String(text("Where this file's JSON Schema is (schemas/results.schema.json of the iobench that wrote it), for editors; ignored when read."))),
+    schema: Type.Literal(RESULTS_SCHEMA),
+    version: Type.Literal(RESULTS_VERSION),
+    createdAt: Type.String(text("When the sweep started, ISO 8601 UTC.")),
+    updatedAt: Type.String(text("When the file was last rewritten (after each run), ISO 8601 UTC.")),
+    complete: Type.Boolean(text("false while the sweep is running; stays false in a file left by a sweep that was interrupted or crashed, so a reader knows runs are missing.")),
+    tool: Type.Object({ name: Type.Literal("iobench"), version: Type.String() }, text("The program that wrote the file.")),
+    environment: EnvironmentSchema,
+    options: described(BenchOptionsSchema, "Every bench option, as parsed and defaulted."),
+    runs: Type.Array(RunSchema, text("One entry per run, in the order they ran (round-robin over configurations).")),
+  },
+  { title: "iobench results.json", description: "One sweep: its options, the machine, and every run measured so far." },
+);
+
+// ---- baselines/NAME.json ---------------------------------------------------------------------------
+
+export const SpreadSchema = Type.Object(
+  {
+    n: Type.Integer({ minimum: 0, description: "Repeats the figure was measured in (null figures left out)." }),
+    median: Type.Number(),
+    min: Type.Number(),
+    max: Type.Number(),
+    ciLow: Num("Low end of the 95 % bootstrap confidence interval of the median."),
+    ciHigh: Num("High end of the 95 % bootstrap confidence interval of the median."),
+  },
+  text("Median, min–max and the median's interval over the repeats."),
+);
+
+export const ConfigKeySchema = Type.Object(
+  { model: Type.String(), threads: Nullable(ThreadsSettingSchema), connections: Type.Integer({ minimum: 1 }), sizeBytes: Type.Integer({ minimum: 1 }) },
+  text("What identifies one configuration across two sweeps."),
+);
+
+export const RepeatSchema = Type.Object(
+  {
+    round: Type.Integer({ minimum: 1, description: "1-based round the repeat ran in (pairs repeats of interleaved sweeps)." }),
+    ok: Type.Boolean(text('The run completed its window (status "ok").')),
+    error: Nullable(Type.String(), "Why it failed, when it did."),
+    rate: Nullable(Type.Number(), "Messages per second; null when not measured."),
+    p99: Nullable(Type.Number(), "p99 round trip, µs; null when no message completed."),
+    cpu: Nullable(Type.Number(), "Server CPU µs per message; null when not measured."),
+    messages: Count("Messages inside the window."),
+    mismatches: Count("Echoes that came back different (whole run)."),
+    errors: Count("Other errors inside the window (timeouts, resets, connect failures)."),
+    clientSaturated: Type.Boolean(),
+    flags: Type.Array(Type.String(), text("The run's warning flags, as results.json has them.")),
+  },
+  text("One repeat of one configuration, reduced."),
+);
+
+export const FigureNameSchema = Literals(["rate", "p99", "cpu"]);
+
+export const BaselineConfigSchema = Type.Object(
+  {
+    key: ConfigKeySchema,
+    summary: Type.Record(FigureNameSchema, Nullable(SpreadSchema), text("Per figure over the repeats: median, min, max, 95 % interval of the median (null: not measured).")),
+    repeats: Type.Array(RepeatSchema, text("Every repeat, raw: what a check compares against.")),
+  },
+  text("One configuration of a baseline."),
+);
+
+export const BaselineFileSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String(text("Where this file's JSON Schema is, for editors; ignored when read."))),
+    schema: Type.Literal(BASELINE_SCHEMA),
+    version: Type.Literal(BASELINE_VERSION),
+    name: Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$" }),
+    createdAt: Type.String(text("When the runs were made, ISO 8601 UTC.")),
+    tool: Type.Object({ name: Type.Literal("iobench"), version: Type.String() }),
+    environment: described(EnvironmentSchema, "The machine and checkout the runs were made on (gitCommit says which code)."),
+    options: described(BenchOptionsSchema, "The bench options, as parsed: `check --baseline` re-runs these (but its own --out)."),
+    configurations: Type.Array(BaselineConfigSchema),
+  },
+  {
+    title: "iobench baseline",
+    description: "A run kept to compare later runs with (baselines/NAME.json): the configuration, the machine, and per configuration a summary and every repeat's raw figures.",
+  },
+);
+
+// ---- the types ---------------------------------------------------------------------------------------
+
+export type Scenario = Static<typeof ScenarioSchema>;
+export type ScenarioServer = Static<typeof ScenarioServerSchema>;
+export type MessageSize = Static<typeof MessageSizeSchema>;
+export type ResultsFile = Static<typeof ResultsFileSchema>;
+export type Environment = Static<typeof EnvironmentSchema>;
+export type ThreadsSetting = Static<typeof ThreadsSettingSchema>;
+export type CompletionPortConfig = Static<typeof CompletionPortConfigSchema>;
+export type BenchOptions = Static<typeof BenchOptionsSchema>;
+export type LoadOptions = Static<typeof LoadOptionsSchema>;
+export type ScenarioRecord = Static<typeof ScenarioRecordSchema>;
+export type RunLoad = Static<typeof RunLoadSchema>;
+export type RunConfig = Static<typeof RunConfigSchema>;
+export type ChatLoad = Static<typeof ChatLoadSchema>;
+export type ChatFigures = Static<typeof ChatFiguresSchema>;
+export type Pinning = Static<typeof PinningSchema>;
+export type LatencySummaryUs = Static<typeof LatencySummaryUsSchema>;
+export type EncodedHistogram = Static<typeof EncodedHistogramSchema>;
+export type ErrorFigures = Static<typeof ErrorFiguresSchema>;
+export type ContextSwitches = Static<typeof ContextSwitchesSchema>;
+export type ContextSwitchesPerMessage = Static<typeof ContextSwitchesPerMessageSchema>;
+export type Timeline = Static<typeof TimelineSchema>;
+export type OpenLoopFigures = Static<typeof OpenLoopFiguresSchema>;
+export type RunFlag = Static<typeof RunFlagSchema>;
+export type Figures = Static<typeof FiguresSchema>;
+export type OkRun = Static<typeof OkRunSchema>;
+export type ProfileOutcome = Static<typeof ProfileOutcomeSchema>;
+export type FailedRun = Static<typeof FailedRunSchema>;
+export type FailureKind = Static<typeof FailureKindSchema>;
+export type ServerExit = Static<typeof ServerExitSchema>;
+export type Run = Static<typeof RunSchema>;
+export type BaselineConfig = Static<typeof BaselineConfigSchema>;
+export type BaselineFile = Static<typeof BaselineFileSchema>;
 
 /** LoadOptions of the seed's pattern: what bench runs without --scenario or load flags. */
 export const SEED_LOAD: Readonly<LoadOptions> = {
@@ -167,333 +637,3 @@ export const SEED_LOAD: Readonly<LoadOptions> = {
   rateTotalPerSec: null,
   protocol: "echo",
 };
-
-/** Where the options came from when --scenario was given. */
-export interface ScenarioRecord {
-  /** The scenario's name. */
-  name: string;
-  /** The file it was read from (a built-in's source file, or the user's path). */
-  file: string;
-  /** The scenario after command-line overrides, in the scenario file format (scenarios/format.ts): a file with this content repeats the run. */
-  effective: Scenario;
-}
-
-/** The load script of one run, resolved: the open-loop rate is per session here, whatever way it was asked for. */
-export interface RunLoad extends Pick<LoadOptions, "rampUpSec" | "connectRatePerSec" | "sizeDistribution" | "messagesPerSession" | "thinkTimeMs" | "loop"> {
-  /** Scenario name, or null without --scenario. */
-  scenario: string | null;
-  /** Open loop: target messages per second per session (chat: frames per second per sender); null in closed loop. */
-  targetRatePerSessionPerSec: number | null;
-  /** Open loop: target messages per second over all sessions (chat: deliveries, frames × members); null in closed loop. */
-  targetRateTotalPerSec: number | null;
-}
-
-/** What one run measured against: one point of the sweep. */
-export interface RunConfig {
-  /** 0-based position of the run in the sweep (run order). */
-  index: number;
-  /** 1-based repeat (round) this run belongs to. */
-  repeat: number;
-  /** Canonical model name, or the --model label (or "external") with --target. */
-  model: string;
-  /** Server threads; null with --target when not given. */
-  threads: ThreadsSetting | null;
-  /** Concurrent client sessions. */
-  connections: number;
-  /** Bytes per message (with load.sizeDistribution: the largest message). */
-  sizeBytes: number;
-  /** How the sessions paced themselves. Absent in files written before scenarios: read as the closed loop. */
-  load?: RunLoad;
-  /** Client worker threads the sessions were spread over. */
-  clientThreads: number;
-  /** Client session engine the run used (asked for, or chosen by the client); absent in results written before it existed (= "epoll") or when the client never started. */
-  clientEngine?: ClientEngine;
-  /** Requested measured window, seconds. */
-  durationSec: number;
-  /** Requested warm-up, seconds. */
-  warmupSec: number;
-  /** Echo and connect timeout, ms. */
-  timeoutMs: number;
-  /** Address the client connected to. */
-  host: string;
-  /** Port the client connected to (null if the server never listened). */
-  port: number | null;
-  /** "host:port" when measuring an external server (--target), else absent. */
-  target?: string;
-  /** Pid of the server process: the one iobench started, or --server-pid; absent when unknown. */
-  serverPid?: number;
-  /** Server's pending-echo limit, bytes (null for an external server). */
-  bufferBytes: number | null;
-  /** completion-routine accept style (null for an external server). */
-  accept: "poll" | "ring" | null;
-  /**
-   * iocp runs of a server iobench started: how its completion port behaved.
-   * concurrency is the value the port had (the server's CPUs unless
-   * --concurrency said otherwise), null with wake "all" (no limit). Absent
-   * for other models and in files written before it existed (those iocp
-   * runs had the "all" behaviour).
-   */
-  completionPort?: CompletionPortConfig;
-  /**
-   * Server work per message, with the message size it counts bytes in
-   * (messageBytes = sizeBytes): done once per messageBytes received on a
-   * connection. null = none. Absent in files written before it existed.
-   */
-  work?: MessageWork | null;
-  /** What server and client spoke; absent = echo (results written before http existed); chat runs also carry `chat`. */
-  protocol?: "echo" | "http" | "chat";
-  /** http: the method of every request; a "message" is then one request and its answer. */
-  httpMethod?: "GET" | "POST";
-  /** The load generator, when not iobench's own client: an outside tool as a cross-check (same figures, same shape). */
-  client?: "autocannon" | "wrk";
-  pinning: Pinning;
-  /**
-   * Present for a chat-fanout run (--protocol chat): the server speaks chat,
-   * `connections` members form one room, `sizeBytes` is the frame payload,
-   * and the figures count deliveries (messages = frames × members reached)
-   * with latency = fan-out delivery latency (send time to receipt), µs.
-   */
-  chat?: ChatLoad;
-}
-
-/** The iocp model's completion port (servers/model.ts PortSettings, native/port.c). */
-export interface CompletionPortConfig {
-  /** The most worker threads running completions at once; in BenchOptions null = the server's usable CPUs, resolved per run. */
-  concurrency: number | null;
-  /** "lifo": a completion port (one waiter released per completion batch, newest first); "all": every waiter wakes on each completion (the herd). */
-  wake: "lifo" | "all";
-  /** With block: work, workers told the port when they blocked (standing in for the Windows kernel). */
-  blockNotice: boolean;
-}
-
-/** The sending side of a chat-fanout run. */
-export interface ChatLoad {
-  /** Members that send (the rest only receive). */
-  senders: number;
-  /** Frames per second per sender. */
-  rateHz: number;
-}
-
-/** Delivery accounting of a chat-fanout run (see clients/chat-client.ts). */
-export type ChatFigures = ChatMeasurement;
-
-/** CPU pinning of a run; null = not pinned (the scheduler chose). */
-export interface Pinning {
-  serverCpus: number[] | null;
-  clientCpus: number[] | null;
-}
-
-/** Latency summary, µs, read from one merged histogram (never averaged percentiles). */
-export interface LatencySummaryUs {
-  /** Values recorded. */
-  count: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p99_9: number;
-  max: number;
-  mean: number;
-}
-
-/** An HdrHistogram kept whole, so later tools can merge and redraw it without re-running. */
-export interface EncodedHistogram {
-  /** HdrHistogram V2 compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64 / decodeFromCompressedBase64). */
-  encoding: "hdrhistogram-v2-compressed-base64";
-  /** Unit of the recorded values. */
-  unit: "us";
-  data: string;
-}
-
-/** Error counts by kind (see clients/types.ts ErrorCounts), plus their sum. */
-export interface ErrorFigures extends ErrorCounts {
-  total: number;
-}
-
-/** Voluntary (the thread waited) and involuntary (it was preempted) context switches. */
-export interface ContextSwitches {
-  voluntary: number;
-  involuntary: number;
-  /** voluntary + involuntary */
-  total: number;
-}
-
-/** Completed messages per fixed interval, from the client's start (warm-up included). */
-export interface Timeline {
-  intervalMs: number;
-  messages: number[];
-  /** Index of the first interval inside the measured window. */
-  measureStartIndex: number;
-}
-
-/** Open-loop rates, messages per second. */
-export interface OpenLoopFigures {
-  targetMessagesPerSec: number;
-  achievedMessagesPerSec: number;
-  /** achieved / target. */
-  achievedRatio: number;
-}
-
-/** Warning flags a run can carry (the table prints them loudly). */
-export type RunFlag =
-  /** The client, not the server, may have been the bottleneck (see derive.ts for the rule). */
-  | "CLIENT-SATURATED"
-  /** At least one echo came back different from what was sent (errorsTotal.mismatch > 0). */
-  | "MISMATCH"
-  /** Errors other than mismatches inside the measured window. */
-  | "ERRORS"
-  /** No message completed inside the measured window. */
-  | "NO-MESSAGES"
-  /** Fewer sessions connected at the end of the window than asked for. */
-  | "SESSIONS-MISSING"
-  /** Some sessions completed no echo inside the window (the model could not serve them all: see sessionsServed). */
-  | "SESSIONS-UNSERVED"
-  /** Open loop: the achieved rate was below 90% of the target. */
-  | "BELOW-TARGET-RATE"
-  /** The server process did not exit cleanly (code 0) when asked to stop. */
-  | "SERVER-EXIT";
-
-/** The figures of one run. Server-side figures are null when not measurable (--target without --server-pid). */
-export interface Figures {
-  /** Measured window as actually timed, seconds (close to the requested duration). */
-  durationSec: number;
-  /** Warm-up as actually timed, seconds. */
-  warmupSec: number;
-  /** Messages echoed and verified inside the window. */
-  messages: number;
-  /** Bytes echoed and verified inside the window. */
-  bytes: number;
-  messagesPerSec: number;
-  bytesPerSec: number;
-  /**
-   * Round trip per message inside the window, µs. null when no message
-   * completed. Open loop: timed from the intended send time (corrected for
-   * coordinated omission, as wrk2 does).
-   */
-  latencyUs: LatencySummaryUs | null;
-  /** Open loop only: round trip from the actual send (uncorrected), µs; null in closed loop or without messages. */
-  latencyUncorrectedUs: LatencySummaryUs | null;
-  /** Open loop only: the uncorrected histogram; null in closed loop. */
-  latencyUncorrectedHistogram: EncodedHistogram | null;
-  /** Open loop only: target vs achieved rate; null in closed loop. */
-  openLoop: OpenLoopFigures | null;
-  /** connect() to established, µs, over the whole run (warm-up included). null when nothing connected. */
-  connectLatencyUs: LatencySummaryUs | null;
-  /** The merged round-trip histogram of the window. */
-  latencyHistogram: EncodedHistogram;
-  /** The merged connect-latency histogram of the whole run. */
-  connectLatencyHistogram: EncodedHistogram;
-  /** Errors inside the window, by kind. */
-  errors: ErrorFigures;
-  /** Errors over the whole run, warm-up included, by kind. */
-  errorsTotal: ErrorFigures;
-  /** Sessions connected when the window closed (compare with config.connections). */
-  sessionsConnected: number;
-  /** Sessions that completed at least one echo inside the window. */
-  sessionsServed: number;
-  /** config.connections - sessionsServed: sessions the server never answered inside the window. */
-  sessionsNotServed: number;
-  /** Sessions that had at least one echo time out inside the window. */
-  sessionsTimedOut: number;
-  /** Connections established inside the window (reconnects included). */
-  connects: number;
-  connectsPerSec: number;
-  /** Connections established over the whole run, warm-up included. */
-  connectsTotal: number;
-
-  /** Server process CPU time (user + system) inside the window, seconds. */
-  serverCpuSeconds: number | null;
-  /** serverCpuSeconds per message, µs; null when no message completed or the server was not measured. */
-  serverCpuUsPerMessage: number | null;
-  /** Context switches of the server's threads inside the window (threads that exited mid-window are not counted). */
-  serverContextSwitches: ContextSwitches | null;
-  /** serverContextSwitches per message; null when no message completed or the server was not measured. */
-  serverContextSwitchesPerMessage: ContextSwitches | null;
-  /** Largest resident set size sampled during the window (VmRSS), bytes. */
-  serverRssBytes: number | null;
-  /** Peak resident set size over the server's life (VmHWM) at the window's end, bytes. */
-  serverPeakRssBytes: number | null;
-  /** Server threads (tasks) at the window's end. */
-  serverThreadCount: number | null;
-
-  /** Client process CPU time (all threads, user + system) inside the window, seconds. */
-  clientCpuSeconds: number;
-  /** CPUs the client may use: its pinned set, else every usable core. */
-  clientUsableCores: number;
-  /** clientCpuSeconds / (window × clientUsableCores), 0..1. */
-  clientCpuUtilisation: number;
-  /** Busiest client worker thread's CPU time / window, 0..1 (null if no worker thread could be read). */
-  clientThreadMaxUtilisation: number | null;
-  /** The client may have limited the run (see derive.ts for the rule). */
-  clientSaturated: boolean;
-  /** Why clientSaturated is true, in words; null when false. */
-  clientSaturatedReason: string | null;
-
-  timeline: Timeline;
-  /** Warnings, in a fixed order; [] when none. */
-  flags: RunFlag[];
-  /** chat-fanout runs only: frames sent, deliveries owed and received, and what went wrong. */
-  chat?: ChatFigures;
-}
-
-/** A run that completed its window. */
-export interface OkRun {
-  status: "ok";
-  config: RunConfig;
-  figures: Figures;
-  /** How the server process ended when stopped (absent for an external server). */
-  serverExit?: ServerExit;
-  /** Wall-clock start of the run, ISO 8601 UTC. */
-  startedAt: string;
-  /** --profile: what clinic produced for this run. */
-  profile?: ProfileOutcome;
-}
-
-/** A clinic profile of a run's server. */
-export interface ProfileOutcome {
-  tool: "doctor" | "flame";
-  /** The HTML report, relative to the results directory; null when clinic produced none. */
-  html: string | null;
-  /** Why there is no HTML (clinic failed, or was killed at the time limit). */
-  error?: string;
-}
-
-/** A run that could not complete; a result, not a thrown error. */
-export interface FailedRun {
-  status: "failed";
-  config: RunConfig;
-  /** One line naming the problem, e.g. "server died mid-run (exit code 70): ...". */
-  error: string;
-  /** What the failure was: where it happened. */
-  failure: FailureKind;
-  /** What was measured before the failure (e.g. a server that died mid-window), or null. */
-  figures: Figures | null;
-  serverExit?: ServerExit;
-  startedAt: string;
-}
-
-/** Where a run failed. */
-export type FailureKind =
-  /** The server process did not start or did not listen in time. */
-  | "server-start"
-  /** The server process died during the run. */
-  | "server-died"
-  /** The load client failed (start, measurement). */
-  | "client"
-  /** The user interrupted the sweep (Ctrl-C) during this run. */
-  | "interrupted"
-  /** Anything else (a bug): the message says what. */
-  | "internal";
-
-/** How a server process ended. */
-export interface ServerExit {
-  /** Exit code, or null when it ended by a signal. */
-  code: number | null;
-  /** Signal that ended it, or null. */
-  signal: string | null;
-  /** It had to be killed with SIGKILL after the grace period. */
-  killed: boolean;
-}
-
-/** One run: tagged by status. */
-export type Run = OkRun | FailedRun;

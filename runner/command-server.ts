@@ -14,13 +14,14 @@
  * grace period SIGKILL to the tree's process group and every process the
  * last walk of the tree found, reported as killed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { constants } from "node:os";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { ProcSnapshot } from "../contracts/proc.js";
+import { spawnGuarded } from "../native/guard.js";
 import type { ServerExit } from "../reports/schema.js";
 import { listenerText, listenersOf } from "./listeners.js";
 import { readTree, treePids, treeRssBytes } from "./process-tree.js";
@@ -128,8 +129,8 @@ export class CommandServer {
     const port = await freePort(o.host);
     const commandLine = substitute(o.spec.command, { host: o.host, port, threads: o.threads });
     const cpus = o.cpus === null ? "-" : o.cpus.join(",");
-    // detached: a session and process group of its own, which stop() signals as one.
-    const child = spawn(TREE, [String(process.pid), cpus, "sh", "-c", commandLine], {
+    // detached: a session and process group of its own. Under the guard (which execs the root in place), like every child.
+    const child = spawnGuarded(TREE, [String(process.pid), cpus, "sh", "-c", commandLine], {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, IOBENCH_PORT: String(port), IOBENCH_THREADS: String(o.threads), IOBENCH_HOST: o.host },

@@ -3,6 +3,7 @@
  * figure is never read without knowing where it came from.
  */
 import { execFileSync } from "node:child_process";
+import { guarded } from "../native/guard.js";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -24,7 +25,7 @@ export function toolVersion(): string {
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync("git", args, {
+    return execFileSync(...guarded("git", args), {
       cwd: PACKAGE_ROOT,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],

@@ -77,6 +77,13 @@ export function processExists(pid: number): boolean {
   return statFields(stat)[0] !== "Z";
 }
 
+/** True when the process is stopped (SIGSTOP, a tracer's stop): it answers nothing until continued. */
+export function processStopped(pid: number): boolean {
+  const stat = readIfThere(`/proc/${pid}/stat`);
+  const state = stat === undefined ? undefined : statFields(stat)[0];
+  return state === "T" || state === "t";
+}
+
 /** Reads a process: CPU time, per-thread context switches, memory. Throws if the process is gone. */
 export function readProcess(pid: number): ProcSnapshot {
   const stat = readIfThere(`/proc/${pid}/stat`);

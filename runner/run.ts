@@ -4,6 +4,12 @@
  * readings at both edges and RSS sampled inside it, close it, stop
  * everything, derive the figures. Whatever goes wrong becomes a FailedRun
  * carrying what was measured, never a thrown error: a sweep goes on.
+ *
+ * Two watches keep a run from hanging the sweep. A server that stops
+ * answering (stopped by SIGSTOP, or no echo at all for a whole --timeout
+ * while sessions time out) ends the run as failed. And a watchdog: no run
+ * outlives warm-up + duration + its grace (runGraceMs); one that does is
+ * ended, recorded as failed ("overran") with what it had measured.
  */
 import path from "node:path";
 import { startDriver } from "../clients/driver.js";
@@ -17,7 +23,7 @@ import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunCo
 import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
-import { CLOCK_TICKS_PER_SEC, processExists, readClientCpu, readProcess, readRssBytes } from "./proc.js";
+import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readProcess, readRssBytes } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
 
 /** Where the server of a run comes from. */
@@ -36,6 +42,8 @@ export interface RunPlan {
   clientCpus: number[] | null;
   /** Connects in flight per client thread while sessions ramp up. */
   connectConcurrency: number;
+  /** The watchdog's grace beyond warm-up + duration, ms; absent: runGraceMs(plan). */
+  graceMs?: number;
 }
 
 /** What a run is doing, for the progress display. */
@@ -69,8 +77,39 @@ const TICK_MS = 250;
 
 /** The client gets at least this long to stop its sessions and report, ms (more with a long --timeout). */
 const FINISH_MIN_MS = 15_000;
+/** The shortest silence (no echo while some fail) that makes a server unresponsive, ms (a short --timeout alone does not). */
+const MIN_SILENCE_MS = 2_000;
+/** A server asked to stop gets this long before SIGKILL, ms. */
+const STOP_GRACE_MS = 5_000;
+/** Beyond the sum of the bounds of a run's phases, ms. */
+const WATCHDOG_SLACK_MS = 10_000;
+/** After the watchdog ended a run's load, the longest it waits for the run to wind down before it gives up on it, ms. */
+const WIND_DOWN_MS = 10_000;
 
-type WatchEnd = "done" | "died" | "interrupted";
+type WatchEnd = "done" | "died" | "interrupted" | "unresponsive" | "overran";
+
+/**
+ * How far past warm-up + duration a run may go: the bounds of its other
+ * phases added up (server start, the client's hand-over, the server's stop,
+ * clinic's analysis under --profile) and a slack. 45 s at the defaults.
+ */
+export function runGraceMs(plan: Pick<RunPlan, "config" | "server" | "profile">): number {
+  const start = plan.server.kind === "spawn" ? plan.server.startTimeoutMs : 0;
+  return start + finishLimitMs(plan.config) + STOP_GRACE_MS + (plan.profile !== undefined ? PROFILE_LIMIT_MS : 0) + WATCHDOG_SLACK_MS;
+}
+
+function finishLimitMs(config: RunConfig): number {
+  return Math.max(FINISH_MIN_MS, 2 * config.timeoutMs);
+}
+
+/** What the watchdog needs of a run in flight to end it. */
+interface InFlight {
+  server: ServerProcess | null;
+  client: LoadDriver | null;
+  phase: RunProgress["phase"];
+  /** The figures, once derived. */
+  figures: Figures | null;
+}
 
 /** The promise's value, or a rejection with `message` after ms: a stuck thread must not hang the sweep. */
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -103,6 +142,45 @@ function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDri
 
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
 export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run> {
+  const limitMs = (plan.config.warmupSec + plan.config.durationSec) * 1000 + (plan.graceMs ?? runGraceMs(plan));
+  const overrun = new AbortController();
+  const flight: InFlight = { server: null, client: null, phase: "starting", figures: null };
+  let over = false; // the watchdog has answered for the run: what the body does later is not reported
+  const body = runBody(plan, { ...hooks, onProgress: (p) => (over ? undefined : hooks.onProgress?.(p)) }, overrun.signal, flight, limitMs);
+  let limit: NodeJS.Timeout | undefined;
+  let windDown: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<Run>((resolve) => {
+    limit = setTimeout(() => {
+      // First as an interruption: the load ends and what was measured is kept.
+      overrun.abort();
+      // Then, should the run not wind down (a stuck stop, a hand-over that never comes), without it.
+      windDown = setTimeout(() => resolve(abandon(plan, flight, limitMs)), WIND_DOWN_MS);
+    }, limitMs);
+  });
+  try {
+    return await Promise.race([body, watchdog]);
+  } finally {
+    over = true;
+    clearTimeout(limit);
+    clearTimeout(windDown);
+  }
+}
+
+/** A run the watchdog gave up on: its processes killed, what it had derived kept. */
+function abandon(plan: RunPlan, flight: InFlight, limitMs: number): FailedRun {
+  flight.server?.kill();
+  void flight.client?.stop().catch(() => undefined);
+  return {
+    status: "failed",
+    config: structuredClone(plan.config),
+    error: `run overran its limit of ${(limitMs / 1000).toFixed(1)} s (warm-up + duration + grace) and did not wind down (stuck while ${flight.phase}): ended`,
+    failure: "overran",
+    figures: flight.figures,
+    startedAt: new Date(Date.now() - limitMs - WIND_DOWN_MS).toISOString(),
+  };
+}
+
+async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, flight: InFlight, limitMs: number): Promise<Run> {
   const config: RunConfig = structuredClone(plan.config);
   const startedAt = new Date().toISOString();
   const totalSec = config.warmupSec + config.durationSec;
@@ -110,12 +188,16 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
   let client: LoadDriver | null = null;
   let serverExit: ServerExit | undefined;
   let profile: ProfileOutcome | undefined;
+  const overranText = (where: string): string => `run overran its limit of ${(limitMs / 1000).toFixed(1)} s (warm-up + duration + grace) ${where}: ended`;
 
-  const progress = (phase: RunProgress["phase"], elapsedSec = 0): void =>
+  const progress = (phase: RunProgress["phase"], elapsedSec = 0): void => {
+    flight.phase = phase;
     hooks.onProgress?.({ phase, elapsedSec, totalSec, messagesPerSec: 0, errors: 0, connected: 0, connectsPerSec: 0 });
+  };
 
   /** Stops whatever still runs; the server's exit status is kept for the record. */
   const cleanUp = async (): Promise<void> => {
+    flight.phase = "stopping";
     const c = client;
     client = null;
     if (c !== null) await c.stop();
@@ -150,6 +232,8 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       } catch (err) {
         return await failed("server-start", `server failed to start: ${oneLine(err)}`);
       }
+      flight.server = server;
+      if (overrun.aborted) return await failed("overran", overranText("while the server started"));
       host = plan.server.options.host;
       port = server.port;
       pid = server.pid;
@@ -181,6 +265,8 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
     const running: LoadDriver = client;
+    flight.client = client;
+    if (overrun.aborted) return await failed("overran", overranText("while the client started"));
     // The engine used, when the options left it to the client; a chat room
     // has none to choose (net sockets); an outside tool keeps what was asked.
     if (running.engine !== undefined) config.clientEngine = running.engine;
@@ -189,26 +275,41 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     // --- Shared by warm-up and window: wait, report progress, notice a dead server or Ctrl-C.
     const loadStart = performance.now();
     const rates: { at: number; messages: number; connects: number }[] = [];
+    // The server answers if some message completed within a --timeout, or nothing failed meanwhile (a slow open loop).
+    const answering = { at: loadStart, messages: 0, errors: 0 };
+    let silence = "";
     const watch = (ms: number, phase: "warmup" | "measure", rss: number[] | null): Promise<WatchEnd> =>
       new Promise<WatchEnd>((resolve) => {
         let done = false;
+        flight.phase = phase;
         const end = (why: WatchEnd): void => {
           if (done) return;
           done = true;
           clearTimeout(timer);
           clearInterval(ticker);
           hooks.signal?.removeEventListener("abort", onAbort);
+          overrun.removeEventListener("abort", onOverrun);
           resolve(why);
         };
         const onAbort = (): void => end("interrupted");
+        const onOverrun = (): void => end("overran");
         const tick = (): void => {
           if (pid !== null && server === null && !processExists(pid)) return end("died");
+          if (pid !== null && processStopped(pid)) {
+            silence = `server process ${pid} was stopped (SIGSTOP or a debugger): it answers nothing while stopped`;
+            return end("unresponsive");
+          }
           if (rss !== null && pid !== null) {
             const r = readRssBytes(pid);
             if (r !== undefined) rss.push(r);
           }
           const now = performance.now();
           const live = running.live();
+          if (live.messages > answering.messages) Object.assign(answering, { at: now, messages: live.messages, errors: live.errors });
+          else if (now - answering.at >= Math.max(config.timeoutMs, MIN_SILENCE_MS) && live.errors > answering.errors) {
+            silence = `server answered nothing for ${((now - answering.at) / 1000).toFixed(1)} s while ${live.errors - answering.errors} echo(es) or connect(s) failed`;
+            return end("unresponsive");
+          }
           rates.push({ at: now, messages: live.messages, connects: live.connects });
           while (rates.length > 2 && now - rates[1]!.at >= 1000) rates.shift();
           const first = rates[0]!;
@@ -226,7 +327,9 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
         const timer = setTimeout(() => end("done"), ms);
         const ticker = setInterval(tick, TICK_MS);
         hooks.signal?.addEventListener("abort", onAbort);
+        overrun.addEventListener("abort", onOverrun);
         if (hooks.signal?.aborted) end("interrupted");
+        if (overrun.aborted) end("overran");
         void server?.whenExited().then(() => end("died"));
         tick();
       });
@@ -237,6 +340,8 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     const warmupSec = (performance.now() - loadStart) / 1000;
     if (warm === "died") return await failed("server-died", `${deathMessage()} (during warm-up)`);
     if (warm === "interrupted") return await failed("interrupted", "interrupted during warm-up");
+    if (warm === "overran") return await failed("overran", overranText("during warm-up"));
+    if (warm === "unresponsive") return await failed("server-unresponsive", `${silence} (during warm-up)`);
 
     // --- The measured window.
     let serverBefore: ProcSnapshot | null = null;
@@ -269,7 +374,7 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
     progress("stopping", (performance.now() - loadStart) / 1000);
     let measurement;
     try {
-      measurement = await withTimeout(running.finish(), Math.max(FINISH_MIN_MS, 2 * config.timeoutMs), "the client did not hand over its results");
+      measurement = await withTimeout(running.finish(), finishLimitMs(config), "the client did not hand over its results");
     } catch (err) {
       return await failed("client", `client failed: ${oneLine(err)}`);
     }
@@ -289,10 +394,13 @@ export async function runOnce(plan: RunPlan, hooks: RunHooks = {}): Promise<Run>
       ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
     };
     const figures = deriveFigures(raw);
+    flight.figures = figures;
     if (died) return await failed("server-died", `${deathText} after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
     if (windowEnd === "interrupted") {
       return await failed("interrupted", `interrupted after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
     }
+    if (windowEnd === "overran") return await failed("overran", overranText(`after ${sampledWindowSec.toFixed(1)} s of the window`), figures);
+    if (windowEnd === "unresponsive") return await failed("server-unresponsive", `${silence} (after ${sampledWindowSec.toFixed(1)} s of the window)`, figures);
     const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}) };
     return ok;
   } catch (err) {

@@ -6,12 +6,12 @@
  * {"event":"listening","host","port","pid"} or {"event":"error","message"};
  * SIGTERM asks it to stop, and it exits 0 when it stopped cleanly.
  */
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
+import { spawnGuarded } from "../native/guard.js";
 import type { ServerOptions } from "../contracts/server.js";
 import type { ServerExit } from "../reports/schema.js";
 
@@ -20,8 +20,14 @@ const SERVER_MAIN = fileURLToPath(new URL("../servers/main.js", import.meta.url)
 /** dist/runner/server-process.js -> node_modules/.bin/clinic */
 const CLINIC = fileURLToPath(new URL("../../node_modules/.bin/clinic", import.meta.url));
 
-/** Servers still running, killed if iobench exits without stopping them (an error, a second Ctrl-C). */
+/**
+ * Servers still running, killed if iobench exits without stopping them (an
+ * error, a second Ctrl-C). A kill -9 of iobench runs no exit hook: then the
+ * kernel kills them (they run under native/guard.ts).
+ */
 const live = new Set<ChildProcess>();
+/** Children that are clinic (its own process group, with the server it runs). */
+const profiled = new WeakSet<ChildProcess>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -35,7 +41,7 @@ function installExitHook(): void {
 /** A profiled server runs in its own process group (clinic and the server): signal all of it, as Ctrl-C would. */
 function killGroupOrChild(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
-    if (child.spawnargs[0] === CLINIC && child.pid !== undefined) process.kill(-child.pid, signal);
+    if (profiled.has(child) && child.pid !== undefined) process.kill(-child.pid, signal);
     else child.kill(signal);
   } catch {
     // already gone
@@ -109,16 +115,17 @@ export class ServerProcess {
     const profile = options.profile;
     let child: ChildProcess;
     if (profile === undefined) {
-      child = spawn(process.execPath, [SERVER_MAIN, JSON.stringify(payload)], { stdio: ["ignore", "pipe", "pipe"] });
+      child = spawnGuarded(process.execPath, [SERVER_MAIN, JSON.stringify(payload)], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, IOBENCH_RUNNER_PID: String(process.pid) } });
     } else {
       mkdirSync(profile.dir, { recursive: true });
       // detached: its own process group, so stop() can Ctrl-C clinic and the server together.
-      child = spawn(CLINIC, [profile.tool, "--dest", profile.dir, "--", process.execPath, SERVER_MAIN, JSON.stringify(payload)], {
+      child = spawnGuarded(CLINIC, [profile.tool, "--dest", profile.dir, "--", process.execPath, SERVER_MAIN, JSON.stringify(payload)], {
         stdio: ["ignore", "pipe", "pipe"],
         cwd: profile.dir,
         detached: true,
-        env: { ...process.env, NO_INSIGHT: "1", IOBENCH_PROFILER: profile.tool },
+        env: { ...process.env, NO_INSIGHT: "1", IOBENCH_PROFILER: profile.tool, IOBENCH_RUNNER_PID: String(process.pid) },
       });
+      profiled.add(child);
     }
     live.add(child);
 
@@ -205,6 +212,12 @@ export class ServerProcess {
     return `server died mid-run (${describeExit(this.exitInfo.code, this.exitInfo.signal)})${why ? `: ${why}` : ""}`;
   }
 
+  /** SIGKILL now (and its process group under a profiler), for a run that is given up on. */
+  kill(): void {
+    this.killed = true;
+    killGroupOrChild(this.child, "SIGKILL");
+  }
+
   /** Resolves when the process has exited, for whatever reason. */
   whenExited(): Promise<void> {
     return this.exitedPromise;
@@ -219,6 +232,8 @@ export class ServerProcess {
     if (this.profile !== undefined) graceMs = this.profile.limitMs;
     if (this.exitInfo === null) {
       killGroupOrChild(this.child, this.profile !== undefined ? "SIGINT" : "SIGTERM");
+      // A stopped server (SIGSTOP) would take the signal only once continued.
+      killGroupOrChild(this.child, "SIGCONT");
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         this.exitedPromise.then(() => false),

@@ -115,6 +115,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
                 bufferBytes: external ? null : o.bufferBytes,
+                ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                 accept: external ? null : o.accept,
                 ...(port !== null ? { completionPort: port } : {}),
                 work,
@@ -137,6 +138,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                         host: o.host,
                         port: 0,
                         bufferBytes: o.bufferBytes,
+                        ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                         // --accept is the completion-routine model's: the others get their default.
                         accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
                         ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),

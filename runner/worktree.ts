@@ -13,6 +13,7 @@
  * check is cut short (a second Ctrl-C).
  */
 import { execFile, execFileSync } from "node:child_process";
+import { guarded } from "../native/guard.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -38,7 +39,8 @@ const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 function run(cmd: string, args: string[], cwd: string, signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, encoding: "utf8", timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 << 20, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
+    const [file, guardedArgs] = guarded(cmd, args);
+    execFile(file, guardedArgs, { cwd, encoding: "utf8", timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 << 20, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
       if (err === null) return resolve(stdout);
       const tail = `${stdout}\n${stderr}`.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" / ");
       reject(new RunFailure(`${cmd} ${args.join(" ")} failed in ${cwd}: ${tail || err.message}`));
@@ -47,7 +49,7 @@ function run(cmd: string, args: string[], cwd: string, signal: AbortSignal | und
 }
 
 function gitSync(args: string[]): string {
-  return execFileSync("git", args, { cwd: PACKAGE_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 }).trim();
+  return execFileSync(...guarded("git", args), { cwd: PACKAGE_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 }).trim();
 }
 
 /** Checks REF out in a temporary worktree and builds it. `log` gets one line per step. */

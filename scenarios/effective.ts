@@ -7,7 +7,7 @@
 import type { SizeSpec } from "../contracts/client.js";
 import type { BenchOptions } from "../reports/schema.js";
 import { formatWork } from "../contracts/work.js";
-import type { MessageSize, Scenario, ScenarioServer } from "../contracts/scenario.js";
+import type { MessageSize, Scenario, ScenarioServer } from "./format.js";
 
 /** A SizeSpec (or fixed sizes) in the file format's messageSize shape. */
 export function messageSizeOf(sizesBytes: readonly number[], distribution: SizeSpec | null): MessageSize {

@@ -31,13 +31,23 @@ import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./lis
 import { ioFailure, isPeerGone, perConnectionCap, sendAll } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { httpThread, protocolData, type HttpThread, type ProtocolData } from "../protocol/choice.js";
+import { httpThread, protocolData, stopProtocol, type HttpThread, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, signalReady, startThreads, threadOptions, whenExited, whenReady } from "./threads.js";
 
 /** How often stop() repeats its wake-up shutdowns, for a thread that picked up a connection meanwhile. */
 const SWEEP_MS = 50;
 /** per-connection: after a thread could not start, the longest wait before trying again. */
 const START_RETRY_MS = 1_000;
+/**
+ * A connection thread's V8 limits: the smallest heap and stack that serve
+ * (an old generation of 4 MB does not even start a thread; 5 MB does, 6
+ * leaves room for http and chat). They take a thread from about 9 MB to
+ * about 7.4 MB of the server's memory; the rest is what any Node.js worker
+ * costs (an isolate and a Node.js environment: an empty worker is 7 MB),
+ * where a C server's thread costs about 13 KB. docs/blocking-threads.md has
+ * the figures and how they were measured.
+ */
+const CONNECTION_THREAD_LIMITS = { maxOldGenerationSizeMb: 6, maxYoungGenerationSizeMb: 1, stackSizeMb: 0.5 };
 /** A slot of the shared `serving` array that serves nothing. */
 const IDLE = -1;
 
@@ -96,6 +106,7 @@ export async function startBlocking(options: Parameters<StartModel>[0], file: st
   }
 
   const stopAll = async (): Promise<void> => {
+    stopProtocol(shared.protocol);
     stop.set();
     sys.shutdown(listenFd, C.SHUT_RDWR); // every blocked accept() now fails
     const fds = new Int32Array(serving);
@@ -156,22 +167,26 @@ function affordableThreads(fdsBeforeAcceptor: number): number {
 function serveConnection(fd: number, buf: Uint8Array, work: MessageWork | null, http: HttpThread | null): void {
   sys.setNoDelay(fd, true);
   let carried = 0; // bytes of a message not complete yet (--work)
-  const conn = http?.connection() ?? null;
-  for (;;) {
-    const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
-    if (n === 0) return; // the client closed its side (or stop() shut ours down)
-    if (n < 0) {
-      if (n === -C.EINTR) continue;
-      if (isPeerGone(n)) return;
-      throw ioFailure("recv", n);
+  const conn = http?.connection(fd) ?? null;
+  try {
+    for (;;) {
+      const n = sys.recv(fd, buf, 0, conn === null ? buf.length : conn.readBytes);
+      if (n === 0) return; // the client closed its side (or stop(), or a late http head, shut ours down)
+      if (n < 0) {
+        if (n === -C.EINTR) continue;
+        if (isPeerGone(n)) return;
+        throw ioFailure("recv", n);
+      }
+      carried = workPerMessage(work, carried, n);
+      const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
+      if (r < 0) {
+        if (isPeerGone(r)) return;
+        throw ioFailure("send", r);
+      }
+      if (conn?.mustClose) return; // http: answered a refusal or a closing request
     }
-    carried = workPerMessage(work, carried, n);
-    const r = conn === null ? sendAll(fd, buf, 0, n) : sendAll(fd, buf, conn.readBytes, conn.reply(buf, n));
-    if (r < 0) {
-      if (isPeerGone(r)) return;
-      throw ioFailure("send", r);
-    }
-    if (conn?.mustClose) return; // http: answered a refusal or a closing request
+  } finally {
+    conn?.release(); // before the caller closes the fd
   }
 }
 
@@ -278,7 +293,7 @@ async function runAcceptor(d: Shared & { maxThreads: number; threadLimit: Shared
     const data: ThreadData = { ...d, role: "connection", slot, fd, started };
     let thread: Worker;
     try {
-      thread = new Worker(new URL(d.file), { workerData: data, ...threadOptions() });
+      thread = new Worker(new URL(d.file), { workerData: data, resourceLimits: CONNECTION_THREAD_LIMITS, ...threadOptions() });
     } catch {
       couldNotStart(fd, slot);
       return;

@@ -35,7 +35,7 @@ import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./lis
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
+import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** SleepEx(100, TRUE) of the seed. */
@@ -118,6 +118,7 @@ export async function startRoutines(
     host: options.host,
     port,
     async stop() {
+      stopProtocol(protocol);
       stop.set(); // each thread sees it within one alertable wait
       sys.shutdown(listenFd, C.SHUT_RDWR); // ends the accepts posted on rings
       await whenExited(workers); // each closed its connections and its port
@@ -306,7 +307,7 @@ export class RoutineThread {
     }
     io.fd = fd;
     io.carried = 0;
-    io.http = this.http?.connection() ?? null;
+    io.http = this.http?.connection(fd) ?? null;
     this.postRecv(io);
   }
 
@@ -323,6 +324,7 @@ export class RoutineThread {
 
   /** closesocket and free: nothing is in flight on io any more. */
   close(io: PerIoData): void {
+    io.http?.release();
     sys.close(io.fd);
     io.fd = -1;
     this.pool.push(io);

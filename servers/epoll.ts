@@ -21,7 +21,7 @@ import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./lis
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { httpThread, protocolData, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
+import { httpThread, protocolData, stopProtocol, type HttpConnection, type ProtocolData } from "../protocol/choice.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Events taken per epoll_wait. */
@@ -56,6 +56,7 @@ export const start: StartModel = async (options) => {
   const data: EpollThreadData = { model: "epoll", listenFd, cap: perConnectionCap(options), work: options.work, stop: stop.buffer, protocol: protocolData(options) };
   const workers = startThreads(import.meta.url, threads, () => data);
   const stopAll = async (): Promise<void> => {
+    stopProtocol(data.protocol);
     stop.set();
     await whenExited(workers); // each loop sees the flag within WAIT_MS and closes its connections
     sys.close(listenFd);
@@ -119,6 +120,7 @@ function runLoop(d: EpollThreadData): void {
 
   const close = (c: Connection): void => {
     connections.delete(c.fd);
+    c.http?.release();
     sys.close(c.fd); // also takes it out of the epoll set
   };
 
@@ -144,7 +146,7 @@ function runLoop(d: EpollThreadData): void {
           sys.close(fd);
           return pauseListener();
         }
-        connections.set(fd, new Connection(fd, http?.connection() ?? null));
+        connections.set(fd, new Connection(fd, http?.connection(fd) ?? null));
         continue;
       }
       const what = acceptFailure(fd);
@@ -237,8 +239,7 @@ function runLoop(d: EpollThreadData): void {
     }
   }
 
-  for (const c of connections.values()) sys.close(c.fd);
-  connections.clear();
+  for (const c of connections.values()) close(c);
   sys.close(ep);
 }
 

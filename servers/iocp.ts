@@ -57,8 +57,8 @@ import { ACCEPT_BACKOFF_MS, acceptFailure, boundPort, openListener } from "./lis
 import { ioFailure, isPeerGone, perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage, type BlockingNotice } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { protocolData, type ProtocolData } from "../protocol/choice.js";
-import { HttpResponder, HTTP_STATE_INTS, httpMustClose, httpReadBytes, httpReset } from "../protocol/http.js";
+import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
+import { HttpDeadlines, HttpResponder, HTTP_STATE_INTS, httpMustClose, httpOpen, httpReadBytes } from "../protocol/http.js";
 import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call (with per-message work: 1). */
@@ -217,6 +217,7 @@ export async function startIocp(
     host: options.host,
     port,
     async stop() {
+      stopProtocol(data.protocol);
       stop.set();
       sys.shutdown(listenFd, C.SHUT_RDWR); // the acceptor's blocking accept() fails with EINVAL
       for (let i = 0; i < workers; i++) sys.portPostUser(completionPort, STOP_KEY);
@@ -357,7 +358,7 @@ export type OpenHandle = (d: IocpThreadData, t: Tables, arena: Arena, h: number,
 /** Echo (and http, its parser state reset): the connection's first WSARecv, into its buffer 0. */
 const openEcho: OpenHandle = (d, t, arena, h, fd) => {
   t.handles[h * H_INTS + H_CARRIED] = 0;
-  if (d.protocol.name === "http") httpReset(new Int32Array(d.httpStates), h * HTTP_STATE_INTS);
+  if (d.protocol.name === "http") httpOpen(new Int32Array(d.httpStates), h * HTTP_STATE_INTS, fd, new HttpDeadlines(d.protocol.deadlines));
   Atomics.store(t.handles, h * H_INTS + H_STATE, withMode(FREE, 0, READING));
   const key = h * 2;
   posted(sys.portPostRecv(d.completionPort, fd, arena.chunkOf(key), arena.offset(key), readBytes(d), key), "post recv");
@@ -429,7 +430,7 @@ export class EchoThread {
     this.ios = this.t.ios;
     this.arena = new Arena(d.arenaChannel, d.ioBytes);
     this.port = d.completionPort;
-    this.http = d.protocol.name === "http" ? new HttpResponder(d.protocol.counters) : null;
+    this.http = d.protocol.name === "http" ? new HttpResponder(d.protocol.counters, d.protocol.deadlines) : null;
     this.httpStates = new Int32Array(d.httpStates);
     this.readBytes = readBytes(d);
     this.notice = d.blockNotice ? (blocking) => posted(sys.portBlocking(this.port, blocking), "port blocking notice") : null;
@@ -583,7 +584,8 @@ export class EchoThread {
     const at = h * HTTP_STATE_INTS;
     const chunk = this.arena.chunkOf(key);
     const from = this.arena.offset(key);
-    const len = this.http!.reply(this.httpStates, at, chunk, from, result, chunk, from + this.readBytes);
+    const fd = this.handles[h * H_INTS + H_FD]!;
+    const len = this.http!.reply(this.httpStates, at, chunk, from, result, chunk, from + this.readBytes, fd);
     if (len === 0 && !httpMustClose(this.httpStates, at) && (Atomics.load(this.handles, h * H_INTS + H_STATE) & DEAD) === 0) {
       this.postRecv(key);
       return -1;
@@ -607,6 +609,7 @@ export class EchoThread {
     const fd = this.handles[row + H_FD]!;
     this.handles[row + H_FD] = -1;
     Atomics.store(this.handles, row + H_STATE, 0);
+    this.http?.release(fd);
     sys.close(fd);
     this.t.pushFree(h);
   }

@@ -79,7 +79,27 @@ function failStart(message: string): never {
   process.exit(1);
 }
 
+/**
+ * Dies with the process that started it: the runner (which started it
+ * under native/guard.ts, so this only repeats the request) or clinic under
+ * --profile (which did not). If that parent died before the request, the
+ * runner's own liveness decides.
+ */
+async function dieWithParent(): Promise<void> {
+  const { sys } = await import("../native/index.js");
+  sys.dieWithParent(process.ppid);
+  const runner = Number(process.env["IOBENCH_RUNNER_PID"]);
+  if (Number.isInteger(runner) && runner > 0) {
+    try {
+      process.kill(runner, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") process.exit(1);
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  await dieWithParent();
   let server: RunningServer | undefined;
   let stopping = false;
 

@@ -23,7 +23,7 @@ import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
-import { protocolData, type ProtocolData } from "../protocol/choice.js";
+import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
 import { serveHttpSocket } from "../protocol/http-node.js";
 import { poolThreads, startThreads, whenExited } from "./threads.js";
 
@@ -76,6 +76,7 @@ export const start: StartModel = async (options) => {
     host: options.host,
     port,
     async stop() {
+      stopProtocol(data.protocol);
       for (const w of workers) w.postMessage(STOP);
       await whenExited(workers);
     },

@@ -12,10 +12,10 @@ import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS, MAX_CONCURRENCY, type ModelName
 import { checkMessageWork } from "../contracts/work.js";
 import { HEADER_BYTES } from "../protocol/chat.js";
 import { HTTP_MIN_CAP_BYTES } from "../protocol/http.js";
+import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_THREADS } from "../contracts/limits.js";
 import { MODELS, PROTOCOLS, isCommandModel, modelInfo, modelNames, type ModelInfo, type ModelOption } from "./models.js";
 
-/** Most threads a server may be asked for. */
-export const MAX_THREADS = 1024;
+export { MAX_THREADS };
 
 /** How a caller names each option in its messages: `--buffer` on the command line, `bufferBytes` in JSON. */
 export type OptionNames = Partial<Record<keyof ServerOptions, string>>;
@@ -94,11 +94,12 @@ export function checkServerOptions(o: ServerOptions, names: OptionNames = {}, in
   if (typeof o.host !== "string" || isIP(o.host) === 0) return `${n("host")} must be a numeric IPv4 or IPv6 address, not ${JSON.stringify(o.host)}`;
   if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) return `${n("port")} must be a whole number from 0 to 65535, not ${JSON.stringify(o.port)}`;
   if (!isPositiveInt(o.backlog, 1 << 20)) return `${n("backlog")} must be a positive whole number, not ${JSON.stringify(o.backlog)}`;
-  if (!isPositiveInt(o.bufferBytes, 64 << 20)) return `${n("bufferBytes")} must be a whole number from 1 to ${64 << 20}, not ${JSON.stringify(o.bufferBytes)}`;
+  if (!isPositiveInt(o.bufferBytes, MAX_BUFFER_BYTES)) return `${n("bufferBytes")} must be a whole number from 1 to ${MAX_BUFFER_BYTES}, not ${JSON.stringify(o.bufferBytes)}`;
   if (o.accept !== "poll" && o.accept !== "ring") return `${n("accept")} must be "poll" or "ring", not ${JSON.stringify(o.accept)}`;
   if (!(PROTOCOLS as readonly string[]).includes(o.protocol)) return `${n("protocol")} must be ${PROTOCOLS.map((p) => `"${p}"`).join(", ")}, not ${JSON.stringify(o.protocol)}`;
   if (!info.capabilities.protocols.includes(o.protocol)) return `${n("protocol")} ${o.protocol} is not spoken by the ${info.name} model${protocolHint(info)}`;
-  if (!isPositiveInt(o.maxFrameBytes, 16 << 20)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${16 << 20}, not ${JSON.stringify(o.maxFrameBytes)}`;
+  if (!isPositiveInt(o.maxFrameBytes, MAX_CHAT_FRAME_BYTES)) return `${n("maxFrameBytes")} must be a whole number from 1 to ${MAX_CHAT_FRAME_BYTES}, not ${JSON.stringify(o.maxFrameBytes)}`;
+  if (!isPositiveInt(o.headerTimeoutMs, MAX_HEADER_TIMEOUT_MS)) return `${n("headerTimeoutMs")} must be a whole number from 1 to ${MAX_HEADER_TIMEOUT_MS}, not ${JSON.stringify(o.headerTimeoutMs)}`;
   if (!isPositiveInt(o.maxConnectionThreads, 1 << 16)) return `${n("maxConnectionThreads")} must be a positive whole number, not ${JSON.stringify(o.maxConnectionThreads)}`;
   const port = portProblem(o.completionPort, n("completionPort"));
   if (port !== null) return port;

@@ -84,11 +84,12 @@ const slow = process.env.IOBENCH_SLOW_TESTS === "1" ? {} : { skip: "slow (builds
 
 test("check --against HEAD: builds HEAD in a worktree, runs it interleaved with this tree, catches cpu:200us, removes the worktree", { timeout: 240_000, ...slow }, async (t) => {
   const root = fileURLToPath(new URL("../..", import.meta.url));
-  // Only the check's own worktrees (runner/worktree.ts makes them as iobench-against-*): others may come and go meanwhile.
+  // The check's own worktrees (runner/worktree.ts makes them under iobench-against-*): others on this repository come and go meanwhile.
   const worktrees = (): string[] =>
     execFileSync("git", ["worktree", "list", "--porcelain"], { cwd: root, encoding: "utf8" })
       .split("\n")
-      .filter((l) => l.startsWith("worktree ") && l.includes("iobench-against-"));
+      .filter((l) => l.startsWith("worktree ") && l.includes("iobench-against-"))
+      .sort();
   let before: string[];
   try {
     before = worktrees();

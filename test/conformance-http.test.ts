@@ -8,6 +8,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { MODELS } from "../servers/models.js";
 import { HTTP_GET_BODY, HTTP_HEAD_LIMIT } from "../protocol/http.js";
@@ -77,7 +78,72 @@ function httpCases(options: Record<string, unknown>): void {
       child.kill("SIGTERM");
       await closed;
       const last = JSON.parse(lines.at(-1) ?? "{}") as Record<string, unknown>;
-      assert.deepEqual({ event: last["event"], http: last["http"] }, { event: "stopped", http: { requests: 2, badRequests: 1, headsTooLong: 1 } });
+      assert.deepEqual({ event: last["event"], http: last["http"] }, { event: "stopped", http: { requests: 2, badRequests: 1, headsTooLong: 1, headerTimeouts: 0 } });
+    } finally {
+      clearTimeout(killer);
+      child.kill("SIGKILL");
+    }
+  });
+}
+
+/** Resolves with how long after the call the server closed `socket` (end or reset), or rejects after ms. */
+function closedWithin(socket: Socket, ms: number): Promise<number> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server kept the connection open for ${ms} ms`)), ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve(Date.now() - t0);
+    };
+    socket.once("end", done);
+    socket.once("close", done);
+    socket.on("error", () => undefined);
+    socket.resume();
+  });
+}
+
+function headerTimeoutCase(options: Record<string, unknown>): void {
+  const timeoutMs = 400;
+  test("a head not complete within the header timeout closes its connection (counted); an idle keep-alive one stays", { timeout: CASE_TIMEOUT_MS }, async () => {
+    const child = spawnMain({ host: "127.0.0.1", port: 0, threads: 2, headerTimeoutMs: timeoutMs, ...options });
+    const lines: string[] = [];
+    const read = createInterface({ input: child.stdout! });
+    read.on("line", (l) => lines.push(l));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+    try {
+      while (lines.length === 0 && child.exitCode === null) await delay(20);
+      const port = (JSON.parse(lines[0] ?? "{}") as { port: number }).port;
+      // A head that goes on one byte (of its target) every 100 ms, for ever; and a connection that sends nothing at all.
+      const slow = await connect({ host: "127.0.0.1", port });
+      const silent = await connect({ host: "127.0.0.1", port });
+      slow.write("GET /");
+      const trickle = setInterval(() => slow.write("a"), 100);
+      try {
+        const [slowMs, silentMs] = await Promise.all([closedWithin(slow, 5_000), closedWithin(silent, 5_000)]);
+        for (const ms of [slowMs, silentMs]) assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs + 1_500, `closed after ${ms} ms (timeout ${timeoutMs} ms)`);
+      } finally {
+        clearInterval(trickle);
+        slow.destroy();
+        silent.destroy();
+      }
+      // A keep-alive connection idle between requests is not timed: it answers again after 3 timeouts.
+      const idle = await connect({ host: "127.0.0.1", port });
+      try {
+        const first = readBytes(idle, GET_ANSWER.length, 5_000);
+        idle.write(GET);
+        assert.equal((await first).toString("latin1"), GET_ANSWER);
+        await delay(3 * timeoutMs);
+        const second = readBytes(idle, GET_ANSWER.length, 5_000);
+        idle.write(GET);
+        assert.equal((await second).toString("latin1"), GET_ANSWER);
+      } finally {
+        await closeSocket(idle);
+      }
+      const closed = new Promise((resolve) => read.once("close", resolve));
+      child.kill("SIGTERM");
+      await closed;
+      const last = JSON.parse(lines.at(-1) ?? "{}") as Record<string, unknown>;
+      assert.deepEqual({ event: last["event"], http: last["http"] }, { event: "stopped", http: { requests: 2, badRequests: 0, headsTooLong: 0, headerTimeouts: 2 } });
     } finally {
       clearTimeout(killer);
       child.kill("SIGKILL");
@@ -87,7 +153,10 @@ function httpCases(options: Record<string, unknown>): void {
 
 describe("http conformance: every model", { concurrency: MODELS_AT_ONCE }, () => {
   for (const model of MODELS) {
-    describe(model.name, { concurrency: 1 }, () => httpCases({ model: model.name, threads: 2, protocol: "http" }));
+    describe(model.name, { concurrency: 1 }, () => {
+      httpCases({ model: model.name, threads: 2, protocol: "http" });
+      headerTimeoutCase({ model: model.name, protocol: "http" });
+    });
   }
 });
 

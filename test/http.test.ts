@@ -138,7 +138,7 @@ test("malformed requests are answered 400 and close, counted; an over-long head 
   const atLimit = `GET / HTTP/1.1\r\nX: ${"a".repeat(HTTP_HEAD_LIMIT - 23)}\r\n\r\n`;
   assert.equal(Buffer.byteLength(atLimit), HTTP_HEAD_LIMIT);
   assert.equal(one(atLimit).answer, GET_ANSWER);
-  assert.deepEqual(httpCounts(counters), { requests: 0, badRequests: malformed.length, headsTooLong: 1 });
+  assert.deepEqual(httpCounts(counters), { requests: 0, badRequests: malformed.length, headsTooLong: 1, headerTimeouts: 0 });
 });
 
 test("a read and its answer fit the cap; the answer never exceeds its bound, whatever the input", () => {

@@ -25,7 +25,7 @@ const RULES: LayerRules = {
   clients: ["protocol", "native", "contracts"],
   servers: ["protocol", "native", "contracts"],
   reports: ["contracts"],
-  scenarios: ["contracts", "servers/models", "reports/schema"],
+  scenarios: ["contracts", "servers/models", "reports/schema", "reports/validate"],
   runner: ["clients", "servers", "protocol", "native", "contracts", "reports", "scenarios"],
   cli: ["runner", "clients", "servers", "protocol", "native", "contracts", "reports", "scenarios"],
 };

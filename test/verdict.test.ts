@@ -4,7 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { renderCheckMarkdown, renderCheckTable, type CheckFile } from "../reports/check-report.js";
-import { readBaseline, writeBaseline, type BaselineFile } from "../reports/baseline.js";
+import { baselineFromResults, readBaseline, writeBaseline } from "../reports/baseline.js";
+import { reportFixture } from "./fixtures/report-fixture.js";
 import type { ConfigSamples, Repeat } from "../reports/samples.js";
 import { seededRandom } from "../reports/stats.js";
 import { DEFAULT_THRESHOLDS, judge, verdictOf } from "../reports/verdict.js";
@@ -84,9 +85,13 @@ test("--threshold overrides per figure and refuses what it cannot read", () => {
 test("a baseline file round-trips and a wrong one is refused with one line", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-baseline-test-"));
   try {
-    const b = { schema: "iobench.baseline", version: 1, name: "main", options: {}, configurations: [] } as unknown as BaselineFile;
+    const b = baselineFromResults("main", reportFixture());
     writeBaseline(dir, b);
-    assert.deepEqual(readBaseline(dir, "main"), b);
+    const { $schema, ...read } = readBaseline(dir, "main");
+    assert.deepEqual(read, b);
+    assert.equal(typeof $schema, "string", "a baseline says where its JSON Schema is");
+    fs.writeFileSync(path.join(dir, "bare.json"), JSON.stringify({ schema: "iobench.baseline", version: 1, name: "bare", options: {}, configurations: [] }));
+    assert.throws(() => readBaseline(dir, "bare"), /bare\.json: field "createdAt" must be a string, got nothing/);
     assert.throws(() => readBaseline(dir, "other"), /no baseline 'other'.*--save-baseline other/);
     assert.throws(() => readBaseline(dir, "../etc/passwd"), /must be letters, digits/);
     fs.writeFileSync(path.join(dir, "old.json"), JSON.stringify({ ...b, version: 99 }));

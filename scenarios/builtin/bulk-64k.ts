@@ -1,5 +1,5 @@
 /** Large messages: every 64 KiB echo takes several partial recv and send calls on both sides. */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "bulk-64k",

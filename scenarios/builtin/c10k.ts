@@ -5,7 +5,7 @@
  * connect over a 3 s ramp-up and the warm-up lets every one connect before
  * the window opens.
  */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "c10k",

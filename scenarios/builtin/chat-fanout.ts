@@ -5,7 +5,7 @@
  * delivery time (send to receipt at each member); every frame must reach
  * every member once, whole and in its sender's order.
  */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "chat-fanout",

@@ -3,7 +3,7 @@
  * path, where the completion-routine seed's polling accept (a non-blocking
  * accept between 100 ms alertable waits) shows.
  */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "connect-storm",

@@ -1,5 +1,5 @@
 /** CPU-bound per-message work: the server spins 50 µs per message, so the CPU, not the I/O model, is the bound. */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "cpu-work",

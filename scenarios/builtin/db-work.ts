@@ -4,7 +4,7 @@
  * counts matter, and a blocking server with fewer threads than sessions
  * leaves sessions unserved (the served column says how many).
  */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "db-work",

@@ -1,5 +1,5 @@
 /** The seed client's pattern (StableEchoClnt) over many sessions: 64-byte messages, closed loop, connect once. */
-import type { Scenario } from "../../contracts/scenario.js";
+import type { Scenario } from "../format.js";
 
 export default {
   name: "pingpong-64b",
