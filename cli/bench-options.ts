@@ -9,14 +9,16 @@ import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
-import { PROTOCOLS, modelInfo } from "../servers/models.js";
+import { PROTOCOLS, isCommandModel } from "../servers/models.js";
+import { modelEntry } from "../runner/sweep.js";
+import { COMMAND_MODEL_FLAGS, commandModels, scenarioCommands, serversRecord } from "./command-models.js";
 import { MAX_THREADS, threadsProblem } from "../servers/options.js";
 import { UsageError } from "../contracts/errors.js";
 import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
 import { CLIENT_ENGINES } from "../contracts/client.js";
 import type { ClientEngine } from "../contracts/client.js";
-import { DEFAULT_SERVER_OPTIONS, type ModelName, type ServerOptions } from "../contracts/server.js";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../contracts/server.js";
 import { parseWork, type WorkSpec } from "../contracts/work.js";
 import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
@@ -127,7 +129,8 @@ export function defaultThreads(cores: number): number[] {
 /** yargs definitions of every bench flag (values are checked by benchOptions, not by yargs). */
 export function benchFlags(cores: number): Record<string, Options> {
   return {
-    model: str(`server model(s) to measure, a comma list or "all": ${modelList()}`, "all", "m"),
+    model: str(`server model(s) to measure, a comma list or "all": ${modelList()}, or cmd:NAME (your own server: --server-cmd)`, "all (and every --server-cmd)", "m"),
+    ...COMMAND_MODEL_FLAGS,
     threads: str(
       `server thread count(s), a comma list; "per-connection" runs a thread per connection (blocking model only)`,
       `${defaultThreads(cores).join(",")} (1, 2, 4, the usable CPUs and twice that)`,
@@ -193,13 +196,16 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
 
+  const commands = commandModels(args, scenarioCommands(loaded));
+  const servers = serversRecord(commands);
   let modelNames: string[]; // with --target, a label
   if (external) {
+    if (commands.size > 0) throw new UsageError("--server-cmd starts your server for each run; --target measures one already running: give one of them");
     const named = list("model", args.model);
     if (named !== undefined && named.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
     modelNames = named === undefined ? ["external"] : models(named);
   } else {
-    modelNames = models(given("model"));
+    modelNames = models(given("model"), new Set(commands.keys()));
   }
 
   const threadItems = list("threads", given("threads"));
@@ -208,7 +214,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
     if (threads.length === 0) threads = defaultThreads(cores);
-    const infos = (modelNames as ModelName[]).map(modelInfo);
+    const infos = modelNames.map((m) => modelEntry(m, servers.servers));
     for (const t of threads) {
       const problem = threadsProblem(infos, t, { threads: "--threads" });
       if (problem !== null) throw new UsageError(problem);
@@ -264,6 +270,8 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (profile === "bubbleprof") throw new UsageError("--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20 (use doctor or flame)");
   if (profile !== undefined && profile !== "doctor" && profile !== "flame") throw new UsageError(`--profile must be doctor or flame, got '${profile}'`);
   if (profile !== undefined && external) throw new UsageError("--profile runs the server under clinic: it cannot profile an external server (--target)");
+  const command = modelNames.find(isCommandModel);
+  if (profile !== undefined && command !== undefined) throw new UsageError(`--profile runs iobench's own Node.js servers under clinic: it cannot profile ${command} (profile it with your own tools)`);
   const clients = [...new Set(list("client", args.client) ?? ["iobench"])].map((c) => {
     if (c !== "iobench" && c !== "autocannon" && c !== "wrk") throw new UsageError(`--client must be iobench, autocannon or wrk, got '${c}'`);
     if (c !== "iobench" && protocol !== "http") throw new UsageError(`--client ${c} speaks HTTP only: add --protocol http`);
@@ -299,6 +307,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     json: args.json === true,
     load,
     scenario: null,
+    ...servers,
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };
   return options;

@@ -16,7 +16,9 @@ import { ensureOpenFileLimit } from "../runner/limits.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
-import { modelInfo } from "../servers/models.js";
+import { isCommandModel, modelInfo } from "../servers/models.js";
+import { TREE } from "../runner/command-server.js";
+import { existsSync } from "node:fs";
 import type { ModelName } from "../contracts/server.js";
 import { hostPort } from "./parse.js";
 import { Progress } from "./progress.js";
@@ -30,10 +32,14 @@ const CONNECT_CONCURRENCY = 64;
 /** Exit status of a sweep that was stopped with Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
-/** Imports every model's file now, so a missing one is one line before anything runs. */
-async function checkModelsLoad(models: readonly ModelName[]): Promise<void> {
+/** Imports every model's file now (a command model: its root program is built), so a missing one is one line before anything runs. */
+async function checkModelsLoad(models: readonly string[]): Promise<void> {
   for (const name of models) {
-    const info = modelInfo(name);
+    if (isCommandModel(name)) {
+      if (!existsSync(TREE)) throw new RunFailure(`${TREE} is missing (it runs ${name}): run npm install (or npm run build) to build it`);
+      continue;
+    }
+    const info = modelInfo(name as ModelName);
     try {
       await info.load();
     } catch (err) {
@@ -88,7 +94,7 @@ export async function runBenchSweep(
 ): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress; report: { path: string | null; error: string | null } }> {
   const target = options.target === null ? null : await resolveTarget(options.target);
   if (target === null) {
-    await checkModelsLoad(options.models as ModelName[]); // without --target, canonical names (cli/parse.ts)
+    await checkModelsLoad(options.models); // without --target, canonical names (cli/parse.ts)
     await checkBindable(options.host);
   } else if (options.serverPid !== null && !processExists(options.serverPid)) {
     throw new UsageError(`--server-pid ${options.serverPid}: no such process`);

@@ -7,8 +7,10 @@
  */
 import type { Options } from "yargs";
 import { UsageError } from "../contracts/errors.js";
-import { COMMAND_PREFIX, type CommandModelName, type ServerOptions } from "../contracts/server.js";
-import { PROTOCOLS, commandModel, type ModelInfo } from "../servers/models.js";
+import type { ServerOptions } from "../contracts/server.js";
+import { COMMAND_NAME_PATTERN, type CommandServer } from "../reports/schema.js";
+import type { LoadedScenario } from "../scenarios/load.js";
+import { PROTOCOLS } from "../servers/models.js";
 import type { RawFlag } from "./parse.js";
 
 /** What a command model is: its command line (placeholders kept) and the protocols it speaks. */
@@ -20,7 +22,7 @@ export interface CommandDeclaration {
 /** Declared command models, by NAME (without "cmd:"). */
 export type CommandModels = ReadonlyMap<string, CommandDeclaration>;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+const NAME = new RegExp(COMMAND_NAME_PATTERN);
 
 export const COMMAND_MODEL_FLAGS: Record<string, Options> = {
   "server-cmd": {
@@ -78,9 +80,14 @@ export function commandModels(args: Record<string, RawFlag>, declared: CommandMo
   return models;
 }
 
-/** The model table entry of a declared command model. */
-export function commandModelInfo(name: CommandModelName, models: CommandModels): ModelInfo {
-  const declared = models.get(name.slice(COMMAND_PREFIX.length));
-  if (declared === undefined) throw new UsageError(`unknown model '${name}': declare it with --server-cmd ${name.slice(COMMAND_PREFIX.length)}='...'`);
-  return commandModel(name, declared.protocols);
+/** A scenario's `servers` section as declared command models. */
+export function scenarioCommands(loaded: LoadedScenario | null): CommandModels {
+  const servers = loaded?.scenario.servers ?? {};
+  return new Map(Object.entries(servers).map(([name, s]) => [name, { command: s.command, protocols: s.protocols ?? ["echo"] }]));
+}
+
+/** The declared command models as results.json records them (options.servers), or nothing when there are none. */
+export function serversRecord(models: CommandModels): { servers?: Record<string, CommandServer> } {
+  if (models.size === 0) return {};
+  return { servers: Object.fromEntries([...models].map(([name, d]) => [name, { command: d.command, protocols: [...d.protocols] }])) };
 }

@@ -75,7 +75,7 @@ function latencyChart(model: string, summaries: readonly ConfigSummary[]): Chart
     }),
   }));
   return {
-    id: `latency-${model}`,
+    id: `latency-${idPart(model)}`,
     title: `${model}: round-trip latency vs threads`,
     caption: `Median over repeats of each run's p50, p99 and p99.9 (${base.connections} conns, ${base.sizeBytes} B${base.work !== null ? `, work ${base.work}` : ""}); bars: 95% CI.`,
     xScale: "category",
@@ -88,6 +88,11 @@ function latencyChart(model: string, summaries: readonly ConfigSummary[]): Chart
 }
 
 /** The thread count the distribution chart shows: the server's CPU count when measured, else the nearest below, else the smallest. */
+/** A model name as part of a chart's id, which names its PNG file and HTML canvas: "cmd:c-echo" -> "cmd-c-echo". */
+function idPart(model: string): string {
+  return model.replace(/[^A-Za-z0-9._-]/g, "-");
+}
+
 export function chosenThreads(results: ResultsFile): ThreadsSetting | null {
   const cores = serverCores(results);
   const measured = [...new Set(results.runs.filter(isValid).map((r) => r.config.threads))].sort(compareThreads);
@@ -157,7 +162,7 @@ function timelineChart(model: string, results: ResultsFile): ChartSpec | null {
     };
   });
   return {
-    id: `timeline-${model}`,
+    id: `timeline-${idPart(model)}`,
     title: `${model}: messages/s through each run`,
     caption: `Messages completed per ${runs[0]!.figures!.timeline.intervalMs} ms interval from the client's start (warm-up included, the last partial interval left out)${repeats ? "; even repeats dashed" : ""}. A dip is a stall.`,
     xScale: "linear",

@@ -9,9 +9,9 @@ import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
 import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
-import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
-import type { ModelName, ServerOptions } from "../contracts/server.js";
-import { modelInfo } from "../servers/models.js";
+import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { CommandModelName, ModelName, ServerOptions } from "../contracts/server.js";
+import { commandModel, isCommandModel, modelInfo, type ModelInfo } from "../servers/models.js";
 import { UsageError } from "../contracts/errors.js";
 import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
@@ -90,12 +90,16 @@ export function planSweep(input: SweepInput): RunPlan[] {
   const threadSettings: (ThreadsSetting | null)[] = o.threads.length > 0 ? o.threads : [null];
   for (let repeat = 1; repeat <= o.repeats; repeat++) {
     for (const model of o.models) {
+      const info = input.target === null ? modelEntry(model, o.servers) : null;
+      const command = isCommandModel(model) ? o.servers?.[model.slice(COMMAND_PREFIX.length)] : undefined;
       for (const threads of threadSettings) {
-        if (threads !== null && input.target === null && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
+        if (threads !== null && info !== null && !acceptsThreads(info, threads)) continue;
         for (const connections of o.connections) {
           for (const sizeBytes of o.sizesBytes) {
             for (const client of o.clients ?? ["iobench" as const]) {
               const external = input.target !== null;
+              // iobench's own server options mean nothing to a command model (nor to an outside server).
+              const ours = !external && command === undefined;
               const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
               const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
               const config: RunConfig = {
@@ -114,9 +118,9 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 host: external ? input.target!.host : o.host,
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
-                bufferBytes: external ? null : o.bufferBytes,
-                ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-                accept: external ? null : o.accept,
+                bufferBytes: ours ? o.bufferBytes : null,
+                ...(o.protocol === "http" && ours && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
+                accept: ours ? o.accept : null,
                 ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
@@ -133,14 +137,14 @@ export function planSweep(input: SweepInput): RunPlan[] {
                       kind: "spawn",
                       options: {
                         ...DEFAULT_SERVER_OPTIONS,
-                        model: model as ModelName,
+                        model: model as ModelName | CommandModelName,
                         threads: threads ?? input.usableCores,
                         host: o.host,
                         port: 0,
                         bufferBytes: o.bufferBytes,
                         ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                         // --accept is the completion-routine model's: the others get their default.
-                        accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
+                        accept: honours(info!, "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
                         ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),
                         work,
                         protocol: o.protocol ?? "echo",
@@ -148,6 +152,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                       },
                       cpus: o.serverCpus,
                       startTimeoutMs: input.startTimeoutMs,
+                      ...(command !== undefined ? { command: { name: model.slice(COMMAND_PREFIX.length), command: command.command } } : {}),
                     },
                 clientCpus: o.clientCpus,
                 connectConcurrency: input.connectConcurrency,
@@ -160,10 +165,18 @@ export function planSweep(input: SweepInput): RunPlan[] {
     }
   }
   for (const plan of plans) {
-    const problem = plan.server.kind === "spawn" ? checkServerOptions(plan.server.options) : null;
+    const problem = plan.server.kind === "spawn" ? checkServerOptions(plan.server.options, {}, modelEntry(plan.config.model, o.servers)) : null;
     if (problem !== null) throw new UsageError(problem);
   }
   return plans;
+}
+
+/** The model table entry of a model name: a built-in model, or a command model declared in `servers`. */
+export function modelEntry(name: string, servers: BenchOptions["servers"]): ModelInfo {
+  if (!isCommandModel(name)) return modelInfo(name as ModelName);
+  const declared = servers?.[name.slice(COMMAND_PREFIX.length)];
+  if (declared === undefined) throw new UsageError(`unknown model '${name}': declare it with --server-cmd ${name.slice(COMMAND_PREFIX.length)}='...'`);
+  return commandModel(name, declared.protocols);
 }
 
 /** Observers of a sweep (progress display). */
