@@ -7,13 +7,14 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { errname, sys } from "../native/index.js";
-import { mergeEncoded } from "../contracts/histogram.js";
+import { mergeEncoded, mergeIntervals } from "../contracts/histogram.js";
 import {
   LIVE_CONNECTED,
   LIVE_CONNECTS,
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
+  LATENCY_INTERVAL_MS,
   Phase,
   TIMELINE_INTERVAL_MS,
   WORKER_TAG,
@@ -22,7 +23,7 @@ import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
 import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../contracts/client.js";
 import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "../contracts/client.js";
 import { maxSize } from "./script.js";
-import { uringProbe, uringRefusal } from "./uring-engine.js";
+import { uringProbe } from "./engine/uring.js";
 
 /** File descriptors the process needs besides one per session (Node's own, epoll sets, stdio, a log file...). */
 const FD_MARGIN = 128;
@@ -56,12 +57,12 @@ export function uringSupport(): number {
  * The engine a client runs: the one asked for, else uring, the faster one
  * (see the README's Benchmarks), where the kernel and its policy allow
  * io_uring (container seccomp profiles and kernel.io_uring_disabled often do
- * not) and the script is the plain closed loop (the only one uring runs),
- * else epoll.
+ * not) and the sessions are echo (http sessions are the epoll engine's),
+ * else epoll. Every session script runs on both.
  */
-export function clientEngineFor(asked: ClientEngine | undefined, script: LoadScript = DEFAULT_SCRIPT): ClientEngine {
+export function clientEngineFor(asked: ClientEngine | undefined, http = false): ClientEngine {
   if (asked !== undefined) return asked;
-  return uringSupport() === 0 && uringRefusal(script) === null ? "uring" : "epoll";
+  return uringSupport() === 0 && !http ? "uring" : "epoll";
 }
 
 /** Throws a one-line error for an option the client cannot run with. */
@@ -80,9 +81,8 @@ function checkOptions(o: ClientOptions): void {
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
   if (o.engine === "uring" && o.http !== undefined) throw new Error("client: http sessions run on the epoll engine only (--client-engine epoll)");
-  if (o.engine === "uring") {
-    const refusal = uringRefusal(o.script ?? DEFAULT_SCRIPT);
-    if (refusal !== null) throw new Error(`client: ${refusal}`);
+  if (o.timeOriginEpochMs !== undefined && !(o.timeOriginEpochMs <= performance.timeOrigin + performance.now())) {
+    throw new Error(`client: timeOriginEpochMs ${o.timeOriginEpochMs} is later than now: the timelines' origin must not come after the client's start`);
   }
 }
 
@@ -188,14 +188,13 @@ export class LoadClient {
   /** Checks limits, starts the worker threads (pinned if asked) and resolves once every one runs. */
   static async start(opts: ClientOptions): Promise<LoadClient> {
     checkOptions(opts);
-    // http sessions (clients/http-session.ts) are the epoll engine's only.
-    const engine = opts.http !== undefined ? "epoll" : clientEngineFor(opts.engine, opts.script);
+    const engine = clientEngineFor(opts.engine, opts.http !== undefined);
     ensureFileLimit(opts.sessions);
     ensurePortRange(opts.sessions);
     const count = Math.min(opts.clientThreads, opts.sessions);
     const control = new SharedArrayBuffer(4);
     const live = new SharedArrayBuffer(8 * LIVE_SLOTS * count);
-    const startEpochMs = performance.timeOrigin + performance.now();
+    const startEpochMs = opts.timeOriginEpochMs ?? performance.timeOrigin + performance.now();
 
     const workerUrl = new URL("./worker.js", import.meta.url);
     const pending: Promise<Thread>[] = [];
@@ -329,6 +328,7 @@ export class LoadClient {
     }
     const begun = this.beginAt !== undefined;
     const beginEpoch = begun ? performance.timeOrigin + (this.beginAt as number) : this.startEpochMs;
+    const latencyTimeline = mergeIntervals(results.map((r) => ({ originEpochMs: this.startEpochMs, intervalMs: LATENCY_INTERVAL_MS, histograms: r.latencyIntervals })));
     return {
       durationMs: begun ? (this.endAt as number) - (this.beginAt as number) : 0,
       messages,
@@ -348,6 +348,8 @@ export class LoadClient {
         messages: timeline,
         measureStartIndex: Math.max(0, Math.floor((beginEpoch - this.startEpochMs) / TIMELINE_INTERVAL_MS)),
       },
+      latencyTimeline: { ...latencyTimeline, measureStartIndex: Math.max(0, Math.floor((beginEpoch - this.startEpochMs) / LATENCY_INTERVAL_MS)) },
+      sendLagUs: results.some((r) => r.sendLag !== null) ? mergeEncoded(results.map((r) => r.sendLag ?? "")) : null,
       threadIds: results.map((r) => r.threadId),
     };
   }
