@@ -3,7 +3,7 @@
  * (pure: no I/O). The HTML page and the PNG renderer draw the same specs.
  */
 import { mergeEncoded } from "../contracts/histogram.js";
-import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
+import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import { latencyTimelineChart } from "./curve-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import type { Spread } from "./stats.js";
@@ -89,11 +89,6 @@ function latencyChart(model: string, summaries: readonly ConfigSummary[]): Chart
 }
 
 /** The thread count the distribution chart shows: the server's CPU count when measured, else the nearest below, else the smallest. */
-/** A model name as part of a chart's id, which names its PNG file and HTML canvas: "cmd:c-echo" -> "cmd-c-echo". */
-function idPart(model: string): string {
-  return model.replace(/[^A-Za-z0-9._-]/g, "-");
-}
-
 export function chosenThreads(results: ResultsFile): ThreadsSetting | null {
   const cores = serverCores(results);
   const measured = [...new Set(results.runs.filter(isValid).map((r) => r.config.threads))].sort(compareThreads);

@@ -12,8 +12,8 @@ import { formatWork } from "../contracts/work.js";
 import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
-/** Fields of a run's config that differ between repeats of one configuration. */
-const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid"]);
+/** Fields that differ between repeats of one configuration (a command model's command line holds its port). */
+const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid", "command"]);
 
 /** One configuration of a sweep and its figures over repeats. */
 export interface ConfigSummary {

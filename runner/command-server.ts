@@ -105,6 +105,8 @@ export class CommandServer {
   private constructor(
     private readonly child: ChildProcess,
     private readonly stderrLines: string[],
+    /** Resolves when the command's stderr has ended (its last line is in). */
+    private readonly stderrDone: Promise<void>,
     readonly name: string,
     /** The command line as run. */
     readonly commandLine: string,
@@ -136,18 +138,20 @@ export class CommandServer {
       env: { ...process.env, IOBENCH_PORT: String(port), IOBENCH_THREADS: String(o.threads), IOBENCH_HOST: o.host },
     });
     const stderrLines: string[] = [];
-    readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+    const stderr = readline.createInterface({ input: child.stderr! });
+    stderr.on("line", (line) => {
       if (line.trim() === "") return;
       stderrLines.push(line.trim());
       if (stderrLines.length > 20) stderrLines.shift();
     });
+    const stderrDone = new Promise<void>((resolve) => stderr.once("close", resolve));
     child.stdout!.resume(); // its output is not ours to read; never let the pipe fill
     const spawned = await new Promise<Error | null>((resolve) => {
       child.once("spawn", () => resolve(null));
       child.once("error", resolve);
     });
     if (spawned !== null || child.pid === undefined) throw new ServerStartError(`${label} cannot be started: ${spawned?.message ?? "no pid"}`);
-    const server = new CommandServer(child, stderrLines, o.spec.name, commandLine, child.pid, o.host, port);
+    const server = new CommandServer(child, stderrLines, stderrDone, o.spec.name, commandLine, child.pid, o.host, port);
     const problem = await server.whenListening(label, o.startTimeoutMs);
     if (problem !== null) {
       await server.stop(1000);
@@ -168,6 +172,8 @@ export class CommandServer {
     let elsewhereSince = Infinity;
     for (;;) {
       if (this.exitInfo !== null) {
+        // Its last words may still be in the pipe (bounded: a process that escaped the tree could hold it open).
+        await Promise.race([this.stderrDone, new Promise((resolve) => setTimeout(resolve, 200))]);
         const why = this.stderrLines.at(-1);
         return `${label} exited before listening on ${where} (${describe(this.exitInfo)})${why ? `: ${why}` : ""}`;
       }

@@ -86,6 +86,13 @@ describe("command models in a sweep", { timeout: 120_000 }, () => {
     assert.match(bad.stderr, /^iobench: scenario .*mine\.json: field "server\.models\[0\]" must be one of .*"cmd:c-echo"; got "cmd:other"/);
   });
 
+  test("a command that cannot serve is one line naming it before any run, exit 1", async () => {
+    const out = await cli(["bench", "--server-cmd", "x=echo no such server >&2; exit 3", "--model", "epoll,cmd:x", ...LOAD, "--out", dir]);
+    assert.equal(out.code, 1, out.stderr);
+    assert.equal(out.stdout, "");
+    assert.match(out.stderr, /^iobench: command model cmd:x exited before listening on 127\.0\.0\.1:\d+ \(exit code 3\): no such server\n$/);
+  });
+
   test("usage problems are one line, exit 2", async () => {
     const cmd = ["--server-cmd", `c-echo=${C_ECHO} --port {port}`];
     const cases: [string[], RegExp][] = [

@@ -75,6 +75,19 @@ describe("command models", { timeout: 60_000 }, () => {
     }
   });
 
+  test("--server-cpus pins the whole tree: the root sets its affinity before the command starts", async () => {
+    const spec: CommandSpec = { name: "t", command: `sh -c '"$0" --port "$1"; true' ${C_ECHO} {port}` };
+    const server = await CommandServer.start({ spec, host: "127.0.0.1", threads: 1, cpus: [0], startTimeoutMs: 10_000 });
+    try {
+      for (const pid of server.tree()) {
+        const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(execFileSync("cat", [`/proc/${pid}/status`]).toString())?.[1];
+        assert.equal(allowed, "0", `pid ${pid}`);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("a command that never listens: one line naming it and its command", async () => {
     await assert.rejects(start("sleep 30", 1000), /^ServerStartError: command model cmd:t did not listen on 127\.0\.0\.1:\d+ within 1 s \(sleep 30\)$/);
   });
