@@ -159,7 +159,10 @@ int main(int argc, char **argv) {
     if (sig == SIGHUP && getppid() != (pid_t)parent) kill_tree(child, &status); /* iobench died: never returns */
     if (sig == SIGTERM || sig == SIGINT) {
       /* kill(0, ...) reaches this process too: it stays blocked, and is seen again here, harmlessly. */
-      if (!stopping) kill(0, SIGTERM);
+      if (!stopping) {
+        kill(0, SIGTERM);
+        kill(0, SIGCONT); /* a stopped process (SIGSTOP) takes the SIGTERM only once continued */
+      }
       stopping = 1;
     }
     if (reap(child, &status) < 0) break;

@@ -25,7 +25,7 @@ import { spawnGuarded } from "../native/guard.js";
 import type { ServerExit } from "../reports/schema.js";
 import { listenerText, listenersOf } from "./listeners.js";
 import { readTree, treePids, treeRssBytes } from "./process-tree.js";
-import { ServerStartError } from "./server-process.js";
+import { ServerStartError, exitsWithin } from "./server-process.js";
 
 /** dist/runner/command-server.js -> build/Release/iobench-tree */
 export const TREE = fileURLToPath(new URL("../../build/Release/iobench-tree", import.meta.url));
@@ -241,15 +241,7 @@ export class CommandServer {
     if (this.exitInfo === null) {
       this.tree();
       this.child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        this.exited.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) {
+      if (!(await exitsWithin(this.exited, graceMs))) {
         killed = true;
         this.kill();
         await this.exited;
