@@ -8,12 +8,14 @@
  * to the thread that forked it), so processes started during the run are
  * in it. Its CPU time is each live process's own time plus the time of the
  * children it has already waited for (cutime + cstime): a process that ends
- * inside the window still counts, in its parent's column. Context switches
- * are per live thread (a thread that ended takes its counts with it, as for
- * a single process); memory is the sum of the processes' resident sets.
+ * inside the window still counts, in its parent's column (derive.ts takes
+ * the ticks when they exceed the live threads' schedstat sum). Context
+ * switches and scheduler times are per live thread (a thread that ended
+ * takes its counts with it, as for a single process); memory is the sum of
+ * the processes' resident sets.
  */
 import fs from "node:fs";
-import type { ProcSnapshot, TaskSwitches } from "../contracts/proc.js";
+import type { ProcSnapshot, TaskSample } from "../contracts/proc.js";
 import { parseStatChildTicks, readProcess, readRssBytes } from "./proc.js";
 
 function readIfThere(file: string): string | undefined {
@@ -60,7 +62,7 @@ export function treePids(root: number): number[] {
 export function readTree(root: number): ProcSnapshot {
   const rootStat = readIfThere(`/proc/${root}/stat`);
   if (rootStat === undefined) throw new Error(`process ${root} is gone`);
-  const tasks = new Map<number, TaskSwitches>();
+  const tasks = new Map<number, TaskSample>();
   let cpuTicks = 0;
   let rssBytes = 0;
   let hwmBytes = 0;
