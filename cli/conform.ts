@@ -14,9 +14,9 @@ import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../contracts/server.
 import { conform, type ConformServer } from "../runner/conform.js";
 import { ServerStartError } from "../runner/server-process.js";
 import { isCommandModel } from "../servers/models.js";
-import { chatBufferFloor, checkServerOptions, MAX_THREADS } from "../servers/options.js";
+import { chatBufferFloor, checkServerOptions } from "../servers/options.js";
 import { COMMAND_MODEL_FLAGS, commandModels } from "./command-models.js";
-import { bytes, hostPort, integer, list, models, numericHost, scalar, type RawFlag } from "./parse.js";
+import { bytes, hostPort, integer, list, models, numericHost, scalar, threadsSetting, type RawFlag } from "./parse.js";
 
 /** The longest a started server may take to listen, ms. */
 const START_TIMEOUT_MS = 15_000;
@@ -30,7 +30,7 @@ export function conformFlags(): Record<string, Options> {
     "server-pid": str("with --target: the server's pid, so the checks can watch its memory", "none: memory not checked"),
     model: str("check one of iobench's models, or your own (cmd:NAME with --server-cmd), started for the checks and stopped after", "the one --server-cmd"),
     ...COMMAND_MODEL_FLAGS,
-    threads: str("threads of the server iobench starts", "2"),
+    threads: str(`threads of the server iobench starts; "per-connection" for the blocking model`, "2; blocking with chat or chat-raw: per-connection"),
     host: str("numeric address the started server listens on", DEFAULT_SERVER_OPTIONS.host),
     protocol: { ...str("what the server speaks: the suite to run", "echo"), choices: PROTOCOLS },
     "max-frame": str("chat: the server's largest frame payload, bytes (a frame one byte longer must close its sender)", String(DEFAULT_SERVER_OPTIONS.maxFrameBytes)),
@@ -58,7 +58,6 @@ export function conformOptions(args: Record<string, RawFlag>): ConformOptions {
   const checks = only === undefined ? suite : suite.filter((c) => only.includes(c.id));
   const maxFrameBytes = bytes("max-frame", scalar(args["max-frame"]) ?? String(DEFAULT_SERVER_OPTIONS.maxFrameBytes), 1, 16 * 1024 * 1024);
   const host = numericHost("host", scalar(args.host) ?? DEFAULT_SERVER_OPTIONS.host);
-  const threads = integer("threads", scalar(args.threads) ?? "2", 1, MAX_THREADS);
   const commands = commandModels(args);
   const target = scalar(args.target);
   const base = { protocol: protocol as keyof typeof CHECKS, checks, maxFrameBytes };
@@ -79,7 +78,10 @@ export function conformOptions(args: Record<string, RawFlag>): ConformOptions {
   const resolved = models(named, new Set(commands.keys()));
   if (resolved.length !== 1) throw new UsageError("conform checks one server: give one --model");
   const model = resolved[0]!;
+  const threadsText = scalar(args.threads);
+  const threads = threadsText === undefined ? defaultThreads(model, protocol) : threadsSetting(threadsText);
   if (isCommandModel(model)) {
+    if (threads === "per-connection") throw new UsageError(`--threads per-connection applies to the blocking model only, not ${model} (a command is given a number)`);
     const name = model.slice("cmd:".length);
     return { ...base, server: { kind: "command", spec: { name, command: commands.get(name)!.command }, host, threads, startTimeoutMs: START_TIMEOUT_MS }, label: model };
   }
@@ -87,7 +89,16 @@ export function conformOptions(args: Record<string, RawFlag>): ConformOptions {
   if (protocol === "chat" || protocol === "chat-raw") options.bufferBytes = Math.max(options.bufferBytes, chatBufferFloor(maxFrameBytes));
   const problem = checkServerOptions(options, { threads: "--threads", host: "--host", protocol: "--protocol", maxFrameBytes: "--max-frame" });
   if (problem !== null) throw new UsageError(problem);
-  return { ...base, server: { kind: "model", options, startTimeoutMs: START_TIMEOUT_MS }, label: `${model} (${threads} threads)` };
+  return { ...base, server: { kind: "model", options, startTimeoutMs: START_TIMEOUT_MS }, label: `${model} (${threads === "per-connection" ? "a thread per connection" : `${threads} threads`})` };
+}
+
+/**
+ * The threads of a server conform starts: 2, so that work crosses threads;
+ * but a chat room on a blocking pool of 2 would let only 2 members in at
+ * once (each holds its thread), so blocking chat gets a thread per member.
+ */
+function defaultThreads(model: string, protocol: string): number | "per-connection" {
+  return model === "blocking" && (protocol === "chat" || protocol === "chat-raw") ? "per-connection" : 2;
 }
 
 /** Runs the checks; resolves with the exit status (0 all passed, 1 one failed). */

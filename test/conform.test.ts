@@ -61,7 +61,7 @@ describe("iobench conform", { timeout: 120_000 }, () => {
       const found = lines(out);
       assert.deepEqual([...found.keys()], ECHO_CHECKS.map((c) => c.id));
       for (const [id, r] of found) assert.equal(r.verdict, "pass", `${id}: ${r.text}`);
-      assert.match(found.get("non-reader")!.text, /server memory \+\d/, "with --server-pid the memory is watched");
+      assert.match(found.get("non-reader")!.text, /server memory [+−]\d/, "with --server-pid the memory is watched");
       assert.match(out.stderr, /all 8 checks passed/);
     } finally {
       await server.stop();
@@ -121,6 +121,13 @@ describe("iobench conform", { timeout: 120_000 }, () => {
     }
   });
 
+  test("blocking chat gets a thread per member by default: a pool of 2 would hold only 2 members of the room", async () => {
+    const out = await cli(["conform", "--model", "blocking", "--protocol", "chat", "--only", "chat-malformed"], { timeoutMs: 60_000 });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    assert.match(out.stderr, /^iobench conform: blocking \(a thread per connection\) at /);
+    assert.equal(lines(out).get("chat-malformed")?.verdict, "pass");
+  });
+
   test("usage problems: one line, exit 2", async () => {
     const cases: [string[], RegExp][] = [
       [["--target", "127.0.0.1:1", "--model", "epoll"], /give it, or --model \/ --server-cmd, not both/],
@@ -128,6 +135,8 @@ describe("iobench conform", { timeout: 120_000 }, () => {
       [["--model", "cmd:mine"], /unknown model 'cmd:mine': declare it with --server-cmd mine=/],
       [["--server-cmd", "mine"], /--server-cmd must be NAME='command line'/],
       [[], /give the server to check/],
+      [["--model", "epoll", "--threads", "per-connection"], /--threads per-connection applies to the blocking model only/],
+      [["--server-cmd", "x=true", "--threads", "per-connection"], /not cmd:x \(a command is given a number\)/],
     ];
     for (const [args, expected] of cases) {
       const out = await cli(["conform", ...args]);

@@ -84,7 +84,11 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, what: ()
 export async function joinRoom(via: ChatClient, clients: readonly ChatClient[], timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (let seq = 0; clients.some((c) => c.probes === 0); seq++) {
-    if (Date.now() > until) throw new Error(`timed out: ${clients.filter((c) => c.probes === 0).length} clients never joined the room`);
+    if (Date.now() > until) {
+      const out = clients.filter((c) => c.probes === 0).length;
+      // A server with a thread per member (blocking) serves only as many members as it has threads.
+      throw new Error(`timed out: ${out} of ${clients.length} connected clients never joined the room (does the server serve that many connections at once?)`);
+    }
     await via.write(chatFrame(PROBE_SENDER, seq, 0, 16));
     await delay(20);
   }

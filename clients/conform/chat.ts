@@ -7,7 +7,7 @@
 import { chatFrame } from "../chat-message.js";
 import { ChatClient, joinRoom, waitUntil } from "./chat-client.js";
 import { writeInPieces } from "./net.js";
-import { expect, type Check, type ConformContext } from "./suite.js";
+import { expect, memoryChange, type Check, type ConformContext } from "./suite.js";
 
 /** Opens `n` members and waits until the room has them all. */
 async function room(ctx: ConformContext, n: number): Promise<ChatClient[]> {
@@ -135,7 +135,7 @@ const nonReader: Check = {
       await until(() => stalled.closed || stalled.frames === seq, 10_000, () => `the member that stopped reading received ${stalled.frames} of ${seq} frames and was not closed`);
       expect(stalled.closed && stalled.frames < seq, () => `the member that stopped reading was never dropped: it received all ${seq} frames once it read again (the server held them all for it)`);
       let memory = "";
-      if (before !== undefined && after !== undefined) memory = `; server memory +${((after - before) / 1024 / 1024).toFixed(1)} MiB`;
+      if (before !== undefined && after !== undefined) memory = `; ${memoryChange(before, after)}`;
       return `${seq} frames (${((seq * frameBytes) / 1024 / 1024).toFixed(0)} MiB) reached every reading member; the stalled one was dropped after ${stalled.frames}${memory}`;
     } finally {
       for (const c of clients) c.close();

@@ -6,7 +6,7 @@
  * grown by less than MEMORY_BOUND.
  */
 import { closeSocket, connect, untilSteady } from "./net.js";
-import { expect, type ConformContext } from "./suite.js";
+import { expect, memoryChange, type ConformContext } from "./suite.js";
 
 const MiB = 1024 * 1024;
 /** The most a server's memory may grow while one client floods it. */
@@ -28,7 +28,7 @@ export async function floodBeside(ctx: ConformContext, chunk: Buffer, chunks: nu
     if (before !== undefined && after !== undefined) {
       const grown = after - before;
       expect(grown < MEMORY_BOUND, () => `server memory grew by ${(grown / MiB).toFixed(1)} MiB while a client pushed ${(taken / MiB).toFixed(1)} MiB of ${what} without reading`);
-      memory = `server memory +${(grown / MiB).toFixed(1)} MiB`;
+      memory = memoryChange(before, after);
     }
     return `the server stopped taking at ${(taken / MiB).toFixed(1)} MiB; another client served in ${ms.toFixed(0)} ms; ${memory}`;
   } finally {

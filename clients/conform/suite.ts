@@ -94,3 +94,9 @@ export async function runChecks(checks: readonly Check[], ctx: ConformContext, o
 export function resultLine(r: CheckResult): string {
   return `${r.ok ? "pass" : "FAIL"}  ${r.id.padEnd(18)} ${r.ok ? r.detail : `${r.title}: ${r.detail}`} (${(r.ms / 1000).toFixed(1)} s)`;
 }
+
+/** "server memory +1.2 MiB" (or −0.4: a server may give memory back meanwhile). */
+export function memoryChange(beforeBytes: number, afterBytes: number): string {
+  const mib = (afterBytes - beforeBytes) / (1024 * 1024);
+  return `server memory ${mib < 0 ? "−" : "+"}${Math.abs(mib).toFixed(1)} MiB`;
+}
