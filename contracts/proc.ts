@@ -43,7 +43,7 @@ export interface ClientCpuSnapshot {
 
 /** One CPU's line of /proc/stat, clock ticks. */
 export interface CpuTimes {
-  /** user + nice + system + steal. */
+  /** user + nice + system + steal, and irq + softirq where the kernel charges them to tasks (runner/proc.ts parseProcStat). */
   busyTicks: number;
   /** Every field (busy, idle, iowait, irq, softirq). */
   totalTicks: number;

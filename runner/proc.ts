@@ -7,6 +7,8 @@
  * task directory and reading it; such a thread is skipped, never an error.
  */
 import fs from "node:fs";
+import os from "node:os";
+import zlib from "node:zlib";
 import type { ClientCpuSnapshot, CpuTimes, ProcSnapshot, SystemCpuSnapshot, TaskSample, ThreadTimes } from "../contracts/proc.js";
 
 /**
@@ -140,27 +142,64 @@ export function readClientCpu(): ClientCpuSnapshot {
 }
 
 /**
- * The per-CPU lines of /proc/stat (clock ticks). Busy is user + nice +
- * system + steal: time some process (or, for steal, another guest) held
- * the CPU. irq and softirq are left out: on loopback they are mostly the
- * run's own packets, which the kernel charges to no process.
+ * The per-CPU lines of /proc/stat (clock ticks). Busy is the time the run's
+ * own threads' runtime (schedstat, getrusage) can be set against: user +
+ * nice + system + steal (steal: another guest held the CPU), plus irq and
+ * softirq when the kernel charges interrupt time to the interrupted task
+ * (irqTimeInTasks). Total is every field.
  */
-export function parseProcStat(text: string): Map<number, CpuTimes> {
+export function parseProcStat(text: string, irqInTasks: boolean): Map<number, CpuTimes> {
   const cpus = new Map<number, CpuTimes>();
   for (const line of text.split("\n")) {
     const m = /^cpu(\d+)\s+(.*)$/.exec(line);
     if (m === null) continue;
     const f = m[2]!.trim().split(/\s+/).map(Number);
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-    cpus.set(Number(m[1]), { busyTicks: user + nice + system + steal, totalTicks: user + nice + system + idle + iowait + irq + softirq + steal });
+    const busy = user + nice + system + steal + (irqInTasks ? irq + softirq : 0);
+    cpus.set(Number(m[1]), { busyTicks: busy, totalTicks: user + nice + system + idle + iowait + irq + softirq + steal });
   }
   return cpus;
 }
 
+/**
+ * Whether interrupt time is part of the interrupted task's runtime, from the
+ * kernel's build config (CONFIG_IRQ_TIME_ACCOUNTING off: true). On loopback
+ * most of a run's TCP work is softirq done in the client's and the server's
+ * own context. Without irq time accounting the kernel keeps that time in
+ * their runtime yet files the clock ticks that land in it under /proc/stat's
+ * softirq column: leaving the column out of busy then leaves the run's own
+ * CPU larger than its busy ticks, and hides a hog (a busy loop on the
+ * client's CPU read 5 % of the run's CPUs instead of 25 %). With it, that
+ * time is no task's, and counting the column would charge the run's own
+ * packets to others. Unknown (no config to read) counts as accounted apart:
+ * a hog may then read low, a quiet run never high.
+ */
+export function irqTimeInTasks(config: string | undefined): boolean {
+  return config !== undefined && /^# CONFIG_IRQ_TIME_ACCOUNTING is not set$/m.test(config);
+}
+
+let kernelIrqInTasks: boolean | null = null;
+
+/** The running kernel's build config: /proc/config.gz, else /boot/config-<release>. */
+function kernelConfig(): string | undefined {
+  try {
+    return zlib.gunzipSync(fs.readFileSync("/proc/config.gz")).toString("utf8");
+  } catch {
+    try {
+      return fs.readFileSync(`/boot/config-${os.release()}`, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 /** Busy and total time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
 export function readSystemCpu(): SystemCpuSnapshot {
+  kernelIrqInTasks ??= irqTimeInTasks(kernelConfig());
   const stat = readIfThere("/proc/stat");
-  return { cpus: stat === undefined ? new Map() : parseProcStat(stat), softirqThreadNs: softirqThreadTimes() };
+  // ksoftirqd's ticks go to the softirq column under either accounting: set its time against busy only when busy counts that column.
+  const softirqThreadNs = kernelIrqInTasks ? softirqThreadTimes() : new Map<number, number>();
+  return { cpus: stat === undefined ? new Map() : parseProcStat(stat, kernelIrqInTasks), softirqThreadNs };
 }
 
 let softirqPids: Map<number, number> | null = null;

@@ -6,7 +6,7 @@ import { NO_ERRORS } from "../contracts/client.js";
 import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
-import { parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
+import { irqTimeInTasks, parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
 
 const CLIENT_TIDS = [501, 502];
 
@@ -308,7 +308,15 @@ test("MACHINE-BUSY: other processes' share of the run's CPUs, after the server's
   assert.ok(!quiet.flags.includes("MACHINE-BUSY"), `others ${quiet.otherCpuShare}`);
   assert.equal(deriveFigures(raw()).otherCpuShare, null, "not read: null, no flag");
   const stat = "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 10 1 20 100 5 3 4 2 0 0\nintr 1\n";
-  assert.deepEqual(parseProcStat(stat).get(0), { busyTicks: 10 + 1 + 20 + 2, totalTicks: 10 + 1 + 20 + 100 + 5 + 3 + 4 + 2 });
+  const total = 10 + 1 + 20 + 100 + 5 + 3 + 4 + 2;
+  assert.deepEqual(parseProcStat(stat, false).get(0), { busyTicks: 10 + 1 + 20 + 2, totalTicks: total }, "irq time accounted apart: no task's");
+  assert.deepEqual(parseProcStat(stat, true).get(0), { busyTicks: 10 + 1 + 20 + 2 + 3 + 4, totalTicks: total }, "irq time inside the tasks' runtime");
+});
+
+test("irq time counts as the tasks' only when the kernel says it does not account it apart", () => {
+  assert.equal(irqTimeInTasks("CONFIG_TICK_CPU_ACCOUNTING=y\n# CONFIG_IRQ_TIME_ACCOUNTING is not set\nCONFIG_HZ=250\n"), true);
+  assert.equal(irqTimeInTasks("CONFIG_IRQ_TIME_ACCOUNTING=y\n"), false);
+  assert.equal(irqTimeInTasks(undefined), false, "no config: accounted apart, so a quiet run never reads busy");
 });
 
 test("the first echo after each connect is summarised when the client timed it, null otherwise", () => {
