@@ -142,21 +142,22 @@ export function readClientCpu(): ClientCpuSnapshot {
 }
 
 /**
- * The per-CPU lines of /proc/stat (clock ticks). Busy is the time the run's
- * own threads' runtime (schedstat, getrusage) can be set against: user +
- * nice + system + steal (steal: another guest held the CPU), plus irq and
- * softirq when the kernel charges interrupt time to the interrupted task
- * (irqTimeInTasks). Total is every field.
+ * The per-CPU lines of /proc/stat (clock ticks): idle and interrupt time.
+ * Busy time is the window's wall time less idle (derive.otherCpuShare), not
+ * the sum of the busy fields: those are sampled by the scheduler tick,
+ * which a tickless kernel stops while a CPU idles, so a server that runs
+ * in bursts between idle spells of under a tick gets few of its ticks (a
+ * run's own CPU then exceeded its busy ticks by a third of a CPU here and
+ * hid a busy loop), while idle is measured from the CPU's sleep.
  */
-export function parseProcStat(text: string, irqInTasks: boolean): Map<number, CpuTimes> {
+export function parseProcStat(text: string): Map<number, CpuTimes> {
   const cpus = new Map<number, CpuTimes>();
   for (const line of text.split("\n")) {
     const m = /^cpu(\d+)\s+(.*)$/.exec(line);
     if (m === null) continue;
     const f = m[2]!.trim().split(/\s+/).map(Number);
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-    const busy = user + nice + system + steal + (irqInTasks ? irq + softirq : 0);
-    cpus.set(Number(m[1]), { busyTicks: busy, totalTicks: user + nice + system + idle + iowait + irq + softirq + steal });
+    const [, , , idle = 0, iowait = 0, irq = 0, softirq = 0] = f;
+    cpus.set(Number(m[1]), { idleTicks: idle + iowait, irqTicks: irq + softirq });
   }
   return cpus;
 }
@@ -165,14 +166,11 @@ export function parseProcStat(text: string, irqInTasks: boolean): Map<number, Cp
  * Whether interrupt time is part of the interrupted task's runtime, from the
  * kernel's build config (CONFIG_IRQ_TIME_ACCOUNTING off: true). On loopback
  * most of a run's TCP work is softirq done in the client's and the server's
- * own context. Without irq time accounting the kernel keeps that time in
- * their runtime yet files the clock ticks that land in it under /proc/stat's
- * softirq column: leaving the column out of busy then leaves the run's own
- * CPU larger than its busy ticks, and hides a hog (a busy loop on the
- * client's CPU read 5 % of the run's CPUs instead of 25 %). With it, that
- * time is no task's, and counting the column would charge the run's own
- * packets to others. Unknown (no config to read) counts as accounted apart:
- * a hog may then read low, a quiet run never high.
+ * own context: without irq time accounting it is in their runtime (and so
+ * already set against the CPUs' busy time); with it, it is no task's, and
+ * the irq and softirq fields are the run's own packets to leave out of
+ * busy. Unknown (no config to read) counts as accounted apart: a hog may
+ * then read low, a quiet run never high.
  */
 export function irqTimeInTasks(config: string | undefined): boolean {
   return config !== undefined && /^# CONFIG_IRQ_TIME_ACCOUNTING is not set$/m.test(config);
@@ -193,13 +191,12 @@ function kernelConfig(): string | undefined {
   }
 }
 
-/** Busy and total time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
+/** Idle and interrupt time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
 export function readSystemCpu(): SystemCpuSnapshot {
   kernelIrqInTasks ??= irqTimeInTasks(kernelConfig());
+  const atMs = performance.now();
   const stat = readIfThere("/proc/stat");
-  // ksoftirqd's ticks go to the softirq column under either accounting: set its time against busy only when busy counts that column.
-  const softirqThreadNs = kernelIrqInTasks ? softirqThreadTimes() : new Map<number, number>();
-  return { cpus: stat === undefined ? new Map() : parseProcStat(stat, kernelIrqInTasks), softirqThreadNs };
+  return { atMs, cpus: stat === undefined ? new Map() : parseProcStat(stat), softirqThreadNs: softirqThreadTimes(), irqInTasks: kernelIrqInTasks };
 }
 
 let softirqPids: Map<number, number> | null = null;
