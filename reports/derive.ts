@@ -17,8 +17,9 @@
  *   - CLIENT-STARVED: a client worker thread waited on a run queue (runnable,
  *     not running) for >= 15% of the window, >= 200 µs each time it got a CPU
  *     (clientStarved): its throughput is a floor, as a saturated client's is;
- *   - MACHINE-BUSY: other processes (the CPUs' busy time in /proc/stat minus
- *     the server's, the client's and the kernel's softirq threads') used
+ *   - MACHINE-BUSY: other processes (the CPUs' busy time, wall less idle in
+ *     /proc/stat, minus the server's, the client's and the run's own
+ *     interrupt work, otherCpuShare) used
  *     >= 10% of the run's CPUs over the window: every figure may be off.
  * Server and client CPU times come from schedstat's nanoseconds, not from
  * /proc/<pid>/stat's clock ticks (10 ms each, about 1 % of a 2 s window).
@@ -158,30 +159,35 @@ function serverWaitSeconds(before: ProcSnapshot, after: ProcSnapshot): number {
 }
 
 /**
- * Share of the run's CPUs that other processes used in the window: their
- * busy time in /proc/stat, less what the server, the client and the
- * kernel's softirq threads (the run's own packets) used. null when /proc/stat
- * was not read.
+ * Share of the run's CPUs that other processes used in the window: the
+ * CPUs' busy time (the wall time less their idle, runner/proc.ts
+ * parseProcStat) less what the server and the client used and the run's
+ * own interrupt work: the irq and softirq fields where the kernel keeps
+ * interrupt time out of the tasks' runtime, else the CPUs' ksoftirqd
+ * threads (softirq that piled up, the run's own packets on loopback).
+ * null when /proc/stat was not read.
  */
-export function otherCpuShare(
-  system: NonNullable<RawRun["system"]>,
-  ownCpuSeconds: number,
-  clockTicksPerSec: number,
-): number | null {
-  let busy = 0;
-  let total = 0;
-  let softirq = 0;
+export function otherCpuShare(system: NonNullable<RawRun["system"]>, ownCpuSeconds: number, clockTicksPerSec: number): number | null {
+  const { before, after } = system;
+  const wallSec = (after.atMs - before.atMs) / 1000;
+  let cpus = 0;
+  let idleTicks = 0;
+  let irqTicks = 0;
+  let softirqThreadNs = 0;
   for (const cpu of system.cpus) {
-    const a = system.after.cpus.get(cpu);
-    const b = system.before.cpus.get(cpu);
+    const a = after.cpus.get(cpu);
+    const b = before.cpus.get(cpu);
     if (a === undefined || b === undefined) continue;
-    busy += a.busyTicks - b.busyTicks;
-    total += a.totalTicks - b.totalTicks;
-    softirq += (system.after.softirqThreadNs.get(cpu) ?? 0) - (system.before.softirqThreadNs.get(cpu) ?? 0);
+    cpus++;
+    idleTicks += a.idleTicks - b.idleTicks;
+    irqTicks += a.irqTicks - b.irqTicks;
+    softirqThreadNs += (after.softirqThreadNs.get(cpu) ?? 0) - (before.softirqThreadNs.get(cpu) ?? 0);
   }
+  const total = wallSec * cpus;
   if (total <= 0) return null;
-  const others = busy / clockTicksPerSec - ownCpuSeconds - softirq / 1e9;
-  return Math.max(0, others) / (total / clockTicksPerSec);
+  const ownInterrupts = after.irqInTasks ? softirqThreadNs / 1e9 : irqTicks / clockTicksPerSec;
+  const others = total - idleTicks / clockTicksPerSec - ownCpuSeconds - ownInterrupts;
+  return Math.min(1, Math.max(0, others / total));
 }
 
 /** The saturation verdict and its reason (see the rule at the top of this file). */
