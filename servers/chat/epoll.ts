@@ -15,11 +15,10 @@
  * frames stay whole and in per-sender order.
  *
  * Output bound: a frame goes straight to send(); what the kernel does not
- * take waits in the connection's ring (protocol/chat.ts OutRing, taken only
- * when needed from the loop's spares and given back once empty) and goes
- * out on EPOLLOUT. A frame that does not fit in the ring (bufferBytes)
- * drops that connection, counted: nothing ever waits on a client that does
- * not read.
+ * take waits in the connection's ring (protocol/chat.ts OutRing, made only
+ * when needed) and goes out on EPOLLOUT. A frame that does not fit in the
+ * ring (bufferBytes) drops that connection, counted: nothing ever waits on
+ * a client that does not read.
  */
 import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
@@ -32,13 +31,6 @@ import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
 const RECV_BYTES = 64 * 1024;
 /** The epoll key of a loop's own eventfd (never an fd number). */
 const WAKE_KEY = -2;
-/**
- * Empty output rings a loop keeps for reuse, bytes. A ring made for each
- * back-pressure episode and dropped when drained is garbage V8 frees only at
- * its next full collection, which external memory puts off for up to 64 MiB
- * an isolate: the soak's server grew 62 MiB that way under 64 KiB frames.
- */
-const SPARE_RING_BYTES = 8 * 1024 * 1024;
 
 /** What the supervisor gives each loop besides epoll.ts's data. */
 interface EpollChatThreadData extends EpollThreadData {
@@ -106,8 +98,6 @@ class ChatLoop extends EventLoop<Connection> {
   private readonly wakePending: Int32Array;
   private readonly room: BroadcastChannel;
   private readonly buf = new Uint8Array(RECV_BYTES);
-  /** Empty rings, at most SPARE_RING_BYTES of them. */
-  private readonly spareRings: OutRing[] = [];
 
   constructor(d: EpollChatThreadData) {
     super(d);
@@ -125,20 +115,6 @@ class ChatLoop extends EventLoop<Connection> {
 
   protected open(fd: number): Connection {
     return new Connection(fd, this.chat.maxFrameBytes);
-  }
-
-  protected override close(c: Connection): void {
-    if (c.out !== null) {
-      c.out.clear();
-      this.releaseRing(c);
-    }
-    super.close(c);
-  }
-
-  /** c's ring is empty: back to the spares, or to the collector once there are enough. */
-  private releaseRing(c: Connection): void {
-    if ((this.spareRings.length + 1) * this.chat.cap <= SPARE_RING_BYTES) this.spareRings.push(c.out!);
-    c.out = null; // an idle connection holds no ring
   }
 
   protected onEvent(c: Connection, mask: number): void {
@@ -171,7 +147,7 @@ class ChatLoop extends EventLoop<Connection> {
       if (isPeerGone(r)) return this.close(c);
       throw ioFailure("send", r);
     }
-    c.out ??= this.spareRings.pop() ?? new OutRing(new Uint8Array(this.chat.cap));
+    c.out ??= new OutRing(new Uint8Array(this.chat.cap));
     c.out.put(frame.subarray(Math.max(r, 0))); // fits: the ring is empty and holds a largest frame
     this.ctl(C.EPOLL_CTL_MOD, c.fd, READ | C.EPOLLOUT);
   }
@@ -229,7 +205,7 @@ class ChatLoop extends EventLoop<Connection> {
       }
       out.consume(r);
     }
-    this.releaseRing(c);
+    c.out = null; // an idle connection holds no ring
     this.ctl(C.EPOLL_CTL_MOD, c.fd, READ);
   }
 }
