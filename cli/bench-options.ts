@@ -138,7 +138,7 @@ export function benchFlags(cores: number): Record<string, Options> {
       requiresArg: true,
       choices: [...CLIENT_ENGINES],
       description: "client session engine: epoll (a recv and a send call per message) or uring (io_uring, one call per batch)",
-      defaultDescription: "uring where the kernel allows io_uring and the load is the plain closed loop, else epoll",
+      defaultDescription: "uring where the kernel allows io_uring (and the sessions are echo), else epoll",
     },
     timeout: str("an echo or a connect taking longer than this is a timeout error, ms", String(BENCH_DEFAULTS.timeoutMs)),
     target: str("measure an external server at host:port instead of starting one (--model/--threads then only label the run)"),

@@ -22,7 +22,7 @@ import type { WorkerConfig, WorkerReply, WorkerResult } from "./shared.js";
 import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../contracts/client.js";
 import type { ClientEngine, ClientMeasurement, ClientOptions, ErrorCounts, LiveCounters, LoadScript } from "../contracts/client.js";
 import { maxSize } from "./script.js";
-import { uringProbe, uringRefusal } from "./uring-engine.js";
+import { uringProbe } from "./engine/uring.js";
 
 /** File descriptors the process needs besides one per session (Node's own, epoll sets, stdio, a log file...). */
 const FD_MARGIN = 128;
@@ -56,12 +56,12 @@ export function uringSupport(): number {
  * The engine a client runs: the one asked for, else uring, the faster one
  * (see the README's Benchmarks), where the kernel and its policy allow
  * io_uring (container seccomp profiles and kernel.io_uring_disabled often do
- * not) and the script is the plain closed loop (the only one uring runs),
- * else epoll.
+ * not) and the sessions are echo (http sessions are the epoll engine's),
+ * else epoll. Every session script runs on both.
  */
-export function clientEngineFor(asked: ClientEngine | undefined, script: LoadScript = DEFAULT_SCRIPT): ClientEngine {
+export function clientEngineFor(asked: ClientEngine | undefined, http = false): ClientEngine {
   if (asked !== undefined) return asked;
-  return uringSupport() === 0 && uringRefusal(script) === null ? "uring" : "epoll";
+  return uringSupport() === 0 && !http ? "uring" : "epoll";
 }
 
 /** Throws a one-line error for an option the client cannot run with. */
@@ -80,10 +80,6 @@ function checkOptions(o: ClientOptions): void {
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
   if (o.engine === "uring" && o.http !== undefined) throw new Error("client: http sessions run on the epoll engine only (--client-engine epoll)");
-  if (o.engine === "uring") {
-    const refusal = uringRefusal(o.script ?? DEFAULT_SCRIPT);
-    if (refusal !== null) throw new Error(`client: ${refusal}`);
-  }
 }
 
 /** Throws a one-line error for a script the engine cannot run (the scenario loader reports user mistakes earlier, by field). */
@@ -188,8 +184,7 @@ export class LoadClient {
   /** Checks limits, starts the worker threads (pinned if asked) and resolves once every one runs. */
   static async start(opts: ClientOptions): Promise<LoadClient> {
     checkOptions(opts);
-    // http sessions (clients/http-session.ts) are the epoll engine's only.
-    const engine = opts.http !== undefined ? "epoll" : clientEngineFor(opts.engine, opts.script);
+    const engine = clientEngineFor(opts.engine, opts.http !== undefined);
     ensureFileLimit(opts.sessions);
     ensurePortRange(opts.sessions);
     const count = Math.min(opts.clientThreads, opts.sessions);

@@ -1,20 +1,22 @@
 /**
  * The session script against the fixture server: open loop (rate, and the
  * coordinated-omission correction against a server that stalls), think
- * time, reconnects after N messages, ramp-up, size distributions.
+ * time, reconnects after N messages, ramp-up, size distributions, on each
+ * session engine (the script is the engine core's, clients/engine/core.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LoadClient } from "../clients/client.js";
-import { DEFAULT_SCRIPT } from "../contracts/client.js";
-import type { ClientMeasurement, ClientOptions, LoadScript } from "../contracts/client.js";
+import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../contracts/client.js";
+import type { ClientEngine, ClientMeasurement, ClientOptions, LoadScript } from "../contracts/client.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
 import type { FixtureOptions, FixtureServer } from "./fixtures/echo-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function options(port: number, sessions: number, script: Partial<LoadScript>, sizeBytes = 64): ClientOptions {
+function options(engine: ClientEngine, port: number, sessions: number, script: Partial<LoadScript>, sizeBytes = 64): ClientOptions {
   return {
+    engine,
     host: "127.0.0.1",
     port,
     sessions,
@@ -30,6 +32,7 @@ function options(port: number, sessions: number, script: Partial<LoadScript>, si
 
 /** Warm up, measure, finish against a fixture; returns the measurement and the fixture's counts. */
 async function run(
+  engine: ClientEngine,
   fixture: FixtureOptions,
   sessions: number,
   script: Partial<LoadScript>,
@@ -39,7 +42,7 @@ async function run(
 ): Promise<{ m: ClientMeasurement; server: FixtureServer }> {
   const server = await startFixtureServer(fixture);
   try {
-    const client = await LoadClient.start(options(server.port, sessions, script, sizeBytes));
+    const client = await LoadClient.start(options(engine, server.port, sessions, script, sizeBytes));
     try {
       await sleep(warmMs);
       client.beginMeasure();
@@ -57,9 +60,10 @@ async function run(
 
 const NO_ERRORS = { connect: 0, reset: 0, timeout: 0, mismatch: 0, closedEarly: 0 };
 
-test("open loop against a healthy server achieves its target rate, corrected and uncorrected latency both recorded", { timeout: 20_000 }, async () => {
+for (const engine of CLIENT_ENGINES) {
+test(`open loop against a healthy server achieves its target rate, corrected and uncorrected latency both recorded [${engine}]`, { timeout: 20_000 }, async () => {
   // 20 sessions × 50 msg/s = 1,000 msg/s, far below what the fixture can echo.
-  const { m } = await run({ mode: "correct" }, 20, { ratePerSession: 50 }, 400, 1500);
+  const { m } = await run(engine, { mode: "correct" }, 20, { ratePerSession: 50 }, 400, 1500);
   const achieved = m.messages / (m.durationMs / 1000);
   assert.ok(achieved > 850 && achieved < 1150, `achieved ${achieved.toFixed(0)} msg/s against a target of 1,000`);
   assert.deepEqual(m.errors, NO_ERRORS);
@@ -68,11 +72,11 @@ test("open loop against a healthy server achieves its target rate, corrected and
   assert.equal(m.sessionsServed, 20);
 });
 
-test("open loop against a server that stalls 200 ms: corrected p99 far above uncorrected p99 (coordinated omission)", { timeout: 20_000 }, async () => {
+test(`open loop against a server that stalls 200 ms: corrected p99 far above uncorrected p99 (coordinated omission) [${engine}]`, { timeout: 20_000 }, async () => {
   // 4 sessions × 400 msg/s; a 200 ms stall every 700 ms. Each stall delays one
   // message per session by up to 200 ms as sent (uncorrected: ~0.4% of
   // messages), but ~80 intended sends per session (~30% of them) as scheduled.
-  const { m } = await run({ mode: "pausing", pauseMs: 200, pauseEveryMs: 700 }, 4, { ratePerSession: 400 }, 300, 2000);
+  const { m } = await run(engine, { mode: "pausing", pauseMs: 200, pauseEveryMs: 700 }, 4, { ratePerSession: 400 }, 300, 2000);
   assert.ok(m.uncorrectedLatencyUs !== null);
   const corrected = m.latencyUs.getValueAtPercentile(99);
   const uncorrected = m.uncorrectedLatencyUs.getValueAtPercentile(99);
@@ -83,16 +87,16 @@ test("open loop against a server that stalls 200 ms: corrected p99 far above unc
   assert.deepEqual(m.errors, NO_ERRORS);
 });
 
-test("closed loop against the same stalling server records one latency only (no uncorrected histogram)", { timeout: 20_000 }, async () => {
-  const { m } = await run({ mode: "pausing", pauseMs: 100, pauseEveryMs: 400 }, 4, {}, 200, 600);
+test(`closed loop against the same stalling server records one latency only (no uncorrected histogram) [${engine}]`, { timeout: 20_000 }, async () => {
+  const { m } = await run(engine, { mode: "pausing", pauseMs: 100, pauseEveryMs: 400 }, 4, {}, 200, 600);
   assert.equal(m.uncorrectedLatencyUs, null);
   assert.ok(m.messages > 0);
 });
 
-test("messages per session: every session closes after N echoes and reconnects (connect count)", { timeout: 20_000 }, async () => {
+test(`messages per session: every session closes after N echoes and reconnects (connect count) [${engine}]`, { timeout: 20_000 }, async () => {
   const sessions = 4;
   const perSession = 5;
-  const { m, server } = await run({ mode: "correct" }, sessions, { messagesPerSession: perSession }, 200, 800);
+  const { m, server } = await run(engine, { mode: "correct" }, sessions, { messagesPerSession: perSession }, 200, 800);
   assert.ok(m.messages > 10 * perSession, `messages ${m.messages}`);
   // Each connection carries exactly 5 messages; at the window's edges a session may be mid-connection.
   assert.ok(Math.abs(m.connects - m.messages / perSession) <= 2 * sessions, `connects ${m.connects} vs messages ${m.messages} / ${perSession}`);
@@ -102,33 +106,33 @@ test("messages per session: every session closes after N echoes and reconnects (
   assert.equal(m.sessionsServed, sessions);
 });
 
-test("without messages per session a session connects once", { timeout: 20_000 }, async () => {
-  const { m } = await run({ mode: "correct" }, 4, {}, 200, 500);
+test(`without messages per session a session connects once [${engine}]`, { timeout: 20_000 }, async () => {
+  const { m } = await run(engine, { mode: "correct" }, 4, {}, 200, 500);
   assert.equal(m.connectsTotal, 4);
   assert.equal(m.connects, 0, "every connect happened in the warm-up");
 });
 
-test("a connect rate caps new connections per second", { timeout: 20_000 }, async () => {
+test(`a connect rate caps new connections per second [${engine}]`, { timeout: 20_000 }, async () => {
   // One message per connection, so every echo costs a connect: the rate, not the server, sets the pace.
-  const { m } = await run({ mode: "correct" }, 8, { messagesPerSession: 1, connectRatePerSec: 40 }, 300, 1500);
+  const { m } = await run(engine, { mode: "correct" }, 8, { messagesPerSession: 1, connectRatePerSec: 40 }, 300, 1500);
   const perSec = m.connects / (m.durationMs / 1000);
   assert.ok(perSec <= 48 && perSec >= 25, `${perSec.toFixed(1)} connects/s against a limit of 40`);
   assert.deepEqual(m.errorsTotal, NO_ERRORS);
 });
 
-test("think time paces a closed loop", { timeout: 20_000 }, async () => {
+test(`think time paces a closed loop [${engine}]`, { timeout: 20_000 }, async () => {
   const sessions = 4;
-  const { m } = await run({ mode: "correct" }, sessions, { thinkTimeMs: 50 }, 200, 1000);
+  const { m } = await run(engine, { mode: "correct" }, sessions, { thinkTimeMs: 50 }, 200, 1000);
   const perSessionPerSec = m.messages / sessions / (m.durationMs / 1000);
   // At most 20 per second per session (a 50 ms pause after each echo); the echo adds a little.
   assert.ok(perSessionPerSec <= 21, `${perSessionPerSec.toFixed(1)} msg/s per session`);
   assert.ok(perSessionPerSec >= 8, `${perSessionPerSec.toFixed(1)} msg/s per session`);
 });
 
-test("ramp-up spreads the connects over its length", { timeout: 20_000 }, async () => {
+test(`ramp-up spreads the connects over its length [${engine}]`, { timeout: 20_000 }, async () => {
   const server = await startFixtureServer({ mode: "correct" });
   try {
-    const client = await LoadClient.start(options(server.port, 10, { rampUpMs: 1500, thinkTimeMs: 20 }));
+    const client = await LoadClient.start(options(engine, server.port, 10, { rampUpMs: 1500, thinkTimeMs: 20 }));
     try {
       await sleep(300);
       const early = client.live().connected;
@@ -144,24 +148,25 @@ test("ramp-up spreads the connects over its length", { timeout: 20_000 }, async 
   }
 });
 
-test("a uniform size distribution: sizes vary per message, every echo verified", { timeout: 20_000 }, async () => {
-  const { m } = await run({ mode: "correct" }, 4, { size: { kind: "uniform", minBytes: 10, maxBytes: 2000 } }, 200, 600, 2000);
+test(`a uniform size distribution: sizes vary per message, every echo verified [${engine}]`, { timeout: 20_000 }, async () => {
+  const { m } = await run(engine, { mode: "correct" }, 4, { size: { kind: "uniform", minBytes: 10, maxBytes: 2000 } }, 200, 600, 2000);
   assert.ok(m.messages > 50);
   const mean = m.bytes / m.messages;
   assert.ok(mean > 600 && mean < 1400, `mean message ${mean.toFixed(0)} B, expected about 1005`);
   assert.deepEqual(m.errorsTotal, NO_ERRORS);
 });
 
-test("a weighted choice of sizes: the mean follows the weights, a zero weight is never drawn", { timeout: 20_000 }, async () => {
-  const { m } = await run({ mode: "correct" }, 4, { size: { kind: "choice", bytes: [100, 1000, 3000], weights: [3, 1, 0] } }, 200, 600, 3000);
+test(`a weighted choice of sizes: the mean follows the weights, a zero weight is never drawn [${engine}]`, { timeout: 20_000 }, async () => {
+  const { m } = await run(engine, { mode: "correct" }, 4, { size: { kind: "choice", bytes: [100, 1000, 3000], weights: [3, 1, 0] } }, 200, 600, 3000);
   assert.ok(m.messages > 50);
   const mean = m.bytes / m.messages;
   // Expected 0.75 × 100 + 0.25 × 1000 = 325; a drawn 3000 would move it far up.
   assert.ok(mean > 220 && mean < 450, `mean message ${mean.toFixed(0)} B, expected about 325`);
   assert.deepEqual(m.errorsTotal, NO_ERRORS);
 });
+}
 
 test("the client refuses a script it cannot run, in one line", async () => {
-  await assert.rejects(LoadClient.start(options(9, 1, { ratePerSession: 10, thinkTimeMs: 5 })), /thinkTimeMs applies to the closed loop only/);
-  await assert.rejects(LoadClient.start(options(9, 1, { size: { kind: "uniform", minBytes: 1, maxBytes: 100 } }, 64)), /largest size/);
+  await assert.rejects(LoadClient.start(options("epoll", 9, 1, { ratePerSession: 10, thinkTimeMs: 5 })), /thinkTimeMs applies to the closed loop only/);
+  await assert.rejects(LoadClient.start(options("epoll", 9, 1, { size: { kind: "uniform", minBytes: 1, maxBytes: 100 } }, 64)), /largest size/);
 });

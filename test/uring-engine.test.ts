@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { receiveBuffers, uringProbe } from "../clients/uring-engine.js";
+import { receiveBuffers, uringProbe } from "../clients/engine/uring.js";
 import { C, sys } from "../native/index.js";
 import type { UringHandle } from "../native/index.js";
 
