@@ -12,7 +12,8 @@ import { serialiseResults } from "../reports/results-file.js";
 import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
 import { collectEnvironment, toolVersion } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
-import { ensureOpenFileLimit } from "../runner/limits.js";
+import { FD_MARGIN, ensureOpenFileLimit, openFileLimit } from "../runner/limits.js";
+import { partProblemLines } from "../reports/parts.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
@@ -74,6 +75,8 @@ function problemLine(runs: readonly Run[]): string | null {
   if (corrupt.length > 0) parts.push(`${corrupt.length} run(s) got corrupted echoes (MISMATCH)`);
   const silent = runs.filter((r) => r.status === "ok" && r.figures.messages === 0);
   if (silent.length > 0) parts.push(`${silent.length} run(s) completed no message (NO-MESSAGES)`);
+  const partial = runs.filter((r) => r.status === "ok" && r.figures.flags.includes("PARTIAL"));
+  if (partial.length > 0) parts.push(`${partial.length} run(s) are PARTIAL (first: ${partProblemLines(partial[0]!.parts)[0] ?? "a part of the load is missing"})`);
   return parts.length > 0 ? parts.join("; ") : null;
 }
 
@@ -97,7 +100,13 @@ export async function runBenchSweep(
     const wrk = await import("../clients/wrk-client.js");
     if (!wrk.wrkInstalled()) throw new RunFailure(wrk.WRK_INSTALL_HINT);
   }
-  const nofile = await ensureOpenFileLimit(Math.max(...options.connections));
+  // One process holds every session unless the load is split (over client processes or agents): then only
+  // the server started here needs the limit raised, as far as it goes (it refuses the rest: SERVER-FD-LIMIT).
+  const { hard } = await openFileLimit();
+  const splittable = options.chat === undefined && (options.clients ?? ["iobench"]).every((c) => c === "iobench");
+  const oneProcess = !splittable || options.clientProcesses === 1;
+  const maxSessions = Math.max(...options.connections);
+  const nofile = await ensureOpenFileLimit(oneProcess ? maxSessions : Math.min(maxSessions, hard - FD_MARGIN));
 
   const input: SweepInput = {
     options,
@@ -105,6 +114,7 @@ export async function runBenchSweep(
     usableCores: cores,
     startTimeoutMs: START_TIMEOUT_MS,
     connectConcurrency: CONNECT_CONCURRENCY,
+    openFileHardLimit: hard,
   };
   const plans = planSweep(input);
   if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
@@ -158,6 +168,7 @@ export async function bench(
   if (report.error !== null) progress.note(`iobench: ${report.error}`);
   else if (report.path !== null) progress.note(`iobench: report in ${report.path}`);
   for (const run of outcome.results.runs) {
+    for (const line of partProblemLines(run.parts)) progress.note(`iobench: run ${run.config.index + 1}: ${line}`);
     if (run.status !== "ok" || run.profile === undefined) continue;
     const p = run.profile;
     progress.note(`iobench: run ${run.config.index + 1}: clinic ${p.tool} ${p.html !== null ? `profile ${path.join(outcome.dir, p.html)}` : `failed: ${p.error ?? "no report"}`}`);

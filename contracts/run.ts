@@ -19,7 +19,17 @@ export interface RawRun {
   /** Open loop: the target rate over all sessions, messages/s; null in closed loop. */
   targetMessagesPerSec?: number | null;
   /** Server readings; null when the server cannot be read (external server without --server-pid). */
-  server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
+  server: {
+    before: ProcSnapshot;
+    after: ProcSnapshot;
+    rssSamplesBytes: readonly number[];
+    /** RSS once it listened, before the client started, bytes (absent: not read). */
+    idleRssBytes?: number;
+    /** Files it held open at the window's end and its open-file limit (absent: not read). */
+    openFiles?: { count: number; limit: number };
+  } | null;
+  /** RSS of the client process before its sessions started and at the window's end, bytes (absent: not read). */
+  clientMemory?: { beforeBytes: number; endBytes: number };
   client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
   /** Clock ticks per second of the /proc CPU fields. */
   clockTicksPerSec: number;

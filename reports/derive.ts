@@ -30,6 +30,19 @@ import type { RawRun } from "../contracts/run.js";
 /** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
 export const TARGET_RATE_SHORTFALL = 0.9;
 
+/**
+ * A server holding this close to its open-file limit (a few fds of slack:
+ * servers back off accept() when out of fds and close a connection or two
+ * meanwhile) while sessions are missing refused them for lack of fds.
+ */
+export const FD_LIMIT_SLACK = 32;
+
+/** Memory growth per connected session, bytes; null when not measured or nothing connected. */
+export function bytesPerSession(beforeBytes: number | undefined, afterBytes: number | null | undefined, sessions: number): number | null {
+  if (beforeBytes === undefined || afterBytes === undefined || afterBytes === null || sessions <= 0) return null;
+  return Math.max(0, afterBytes - beforeBytes) / sessions;
+}
+
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
 
@@ -173,6 +186,8 @@ export function deriveFigures(raw: RawRun): Figures {
     if (openLoop.achievedRatio < TARGET_RATE_SHORTFALL) flags.push("BELOW-TARGET-RATE");
   }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
+  const fds = raw.server?.openFiles;
+  if (fds !== undefined && m.sessionsConnected < raw.connectionsRequested && fds.count >= fds.limit - FD_LIMIT_SLACK) flags.push("SERVER-FD-LIMIT");
 
   return {
     durationSec,
@@ -204,6 +219,11 @@ export function deriveFigures(raw: RawRun): Figures {
     serverRssBytes,
     serverPeakRssBytes,
     serverThreadCount,
+    serverIdleRssBytes: raw.server?.idleRssBytes ?? null,
+    serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, m.sessionsConnected),
+    serverOpenFiles: fds?.count ?? null,
+    serverOpenFileLimit: fds?.limit ?? null,
+    clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, m.sessionsConnected),
     clientCpuSeconds,
     clientUsableCores: usableCores,
     clientCpuUtilisation,

@@ -19,12 +19,16 @@ import { ChatLoadClient } from "../clients/chat-client.js";
 import { deriveFigures } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
-import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
+import type { FailedRun, FailureKind, Figures, OkRun, PartRecord, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
 import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
-import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readProcess, readRssBytes } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
+import { PartsDriver, type PartsTransport } from "./parts/driver.js";
+import { sourceHostsFor, splitLoad } from "./parts/plan.js";
+import { withParts, type PartFacts } from "../reports/parts.js";
+import { ephemeralPorts } from "./limits.js";
+import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes } from "./proc.js";
 
 /** Where the server of a run comes from. */
 export type ServerSource =
@@ -44,6 +48,16 @@ export interface RunPlan {
   connectConcurrency: number;
   /** The watchdog's grace beyond warm-up + duration, ms; absent: runGraceMs(plan). */
   graceMs?: number;
+  /** The load split over client processes or agents (runner/parts/); absent: this process runs it. */
+  parts?: PartsSetup;
+}
+
+/** How a run's load is split (config.clientProcesses or config.agents says how many). */
+export interface PartsSetup {
+  transport: PartsTransport;
+  count: number;
+  /** Client threads: config.clientThreads shared out (processes on this machine), or each part's own (agents; 0 = its choice). */
+  threads: { total: number } | { each: number };
 }
 
 /** What a run is doing, for the progress display. */
@@ -133,8 +147,30 @@ export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
   };
 }
 
-/** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool). */
-function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDriver> {
+let runIds = 0;
+
+/** The load split into parts, started: resolves at their common start time. */
+function startParts(plan: RunPlan, setup: PartsSetup, options: ClientOptions): Promise<PartsDriver> {
+  const config = plan.config;
+  // Processes share this machine's ephemeral ports toward the server; each agent has its own machine's.
+  const sources = setup.transport.kind === "process" ? sourceHostsFor(options.host, options.sessions, ephemeralPorts()) : [];
+  if (typeof sources === "string") throw new Error(sources);
+  const plans = splitLoad({
+    runId: `${process.pid}-${Date.now()}-${++runIds}`,
+    client: { ...options, sourceHosts: sources },
+    parts: setup.count,
+    threads: setup.threads,
+    finishLimitMs: finishLimitMs(config),
+    targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
+    sessionsChurn: (config.load?.messagesPerSession ?? 0) > 0,
+  });
+  return PartsDriver.start(setup.transport, plans, { warmupMs: config.warmupSec * 1000, durationMs: config.durationSec * 1000, finishLimitMs: finishLimitMs(config) });
+}
+
+/** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool), or parts of it. */
+function startClient(plan: RunPlan, options: ClientOptions): Promise<LoadDriver> {
+  const config = plan.config;
+  if (plan.parts !== undefined) return startParts(plan, plan.parts, options);
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
@@ -209,9 +245,16 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
   };
 
+  /** A split load: what each part did (its facts once the driver has them). */
+  let partFacts: PartFacts[] | null = null;
+  const partsOf = (figures: Figures | null): { figures: Figures | null; parts?: PartRecord[] } => {
+    if (partFacts === null) return { figures };
+    return withParts(figures, partFacts);
+  };
+
   const failed = async (failure: FailureKind, error: string, figures: Figures | null = null): Promise<FailedRun> => {
     await cleanUp();
-    return { status: "failed", config, error, failure, figures, ...(serverExit ? { serverExit } : {}), startedAt };
+    return { status: "failed", config, error, failure, ...partsOf(figures), ...(serverExit ? { serverExit } : {}), startedAt };
   };
 
   try {
@@ -243,6 +286,8 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
     config.port = port;
     if (pid !== null) config.serverPid = pid;
+    // What the server holds before any session: the base of its memory per session.
+    const serverIdleRss = pid === null ? undefined : readRssBytes(pid);
 
     const clientOptions: ClientOptions = {
       host,
@@ -259,12 +304,14 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     };
     const script = scriptFor(config.load);
     if (script !== undefined) clientOptions.script = script;
+    const clientRssBefore = plan.parts === undefined ? readRssBytes(process.pid) : undefined;
     try {
-      client = await startClient(config, clientOptions);
+      client = await startClient(plan, clientOptions);
     } catch (err) {
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
     const running: LoadDriver = client;
+    const parts = running instanceof PartsDriver ? running : null;
     flight.client = client;
     if (overrun.aborted) return await failed("overran", overranText("while the client started"));
     // The engine used, when the options left it to the client; a chat room
@@ -368,6 +415,8 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       }
     }
     const clientAfter = readClientCpu();
+    const clientRssEnd = clientRssBefore === undefined ? undefined : readRssBytes(process.pid);
+    const serverFiles = pid === null || windowEnd === "died" ? undefined : readOpenFiles(pid);
     const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
     const deathText = died ? deathMessage() : "";
 
@@ -376,8 +425,10 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     try {
       measurement = await withTimeout(running.finish(), finishLimitMs(config), "the client did not hand over its results");
     } catch (err) {
+      if (parts !== null) partFacts = parts.facts();
       return await failed("client", `client failed: ${oneLine(err)}`);
     }
+    if (parts !== null) partFacts = parts.facts();
     client = null;
     await cleanUp();
 
@@ -388,12 +439,23 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       connectionsRequested: config.connections,
       sessionsChurn: (config.load?.messagesPerSession ?? 0) > 0,
       targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
-      server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
+      server:
+        serverBefore !== null && serverAfter !== null
+          ? {
+              before: serverBefore,
+              after: serverAfter,
+              rssSamplesBytes: rssSamples,
+              ...(serverIdleRss !== undefined ? { idleRssBytes: serverIdleRss } : {}),
+              ...(serverFiles !== undefined ? { openFiles: serverFiles } : {}),
+            }
+          : null,
+      ...(clientRssBefore !== undefined && clientRssEnd !== undefined ? { clientMemory: { beforeBytes: clientRssBefore, endBytes: clientRssEnd } } : {}),
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
     };
-    const figures = deriveFigures(raw);
+    const { figures: judged, parts: partRecords } = partsOf(deriveFigures(raw));
+    const figures = judged!;
     flight.figures = figures;
     if (died) return await failed("server-died", `${deathText} after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
     if (windowEnd === "interrupted") {
@@ -401,7 +463,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
     if (windowEnd === "overran") return await failed("overran", overranText(`after ${sampledWindowSec.toFixed(1)} s of the window`), figures);
     if (windowEnd === "unresponsive") return await failed("server-unresponsive", `${silence} (after ${sampledWindowSec.toFixed(1)} s of the window)`, figures);
-    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}) };
+    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}), ...(partRecords ? { parts: partRecords } : {}) };
     return ok;
   } catch (err) {
     return await failed("internal", `internal error: ${oneLine(err)}`);

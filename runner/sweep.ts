@@ -15,7 +15,11 @@ import { modelInfo } from "../servers/models.js";
 import { UsageError } from "../contracts/errors.js";
 import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
-import type { RunPlan, RunProgress } from "./run.js";
+import type { PartsSetup, RunPlan, RunProgress } from "./run.js";
+import type { PartsTransport } from "./parts/driver.js";
+import { defaultClientProcesses } from "./parts/plan.js";
+import { processTransport } from "./parts/processes.js";
+import { FD_MARGIN } from "./limits.js";
 
 /** What a sweep needs besides the user's options. */
 export interface SweepInput {
@@ -28,6 +32,25 @@ export interface SweepInput {
   startTimeoutMs: number;
   /** Connects in flight per client thread while sessions ramp up. */
   connectConcurrency: number;
+  /** The hard open-file limit, for the default number of client processes; absent: one process per run unless --client-processes. */
+  openFileHardLimit?: number;
+  /** --agents: the load goes to these agents through Redis (runner/parts/agents.ts); absent: from this machine. */
+  agents?: { transport: PartsTransport; count: number };
+}
+
+/**
+ * How a run's load is split: over the agents; over client processes when
+ * asked (--client-processes) or when one process's open files cannot hold
+ * the sessions; else not at all (undefined: this process runs it).
+ */
+export function partsFor(input: SweepInput, connections: number, clientThreads: number): PartsSetup | undefined {
+  const o = input.options;
+  // A chat room and the outside tools run in one process: they cannot be split.
+  if (o.chat !== undefined || (o.clients ?? ["iobench"]).some((c) => c !== "iobench")) return undefined;
+  if (input.agents !== undefined) return { transport: input.agents.transport, count: input.agents.count, threads: { each: o.clientThreads ?? 0 } };
+  const count = o.clientProcesses ?? (input.openFileHardLimit === undefined ? 1 : defaultClientProcesses(connections, input.openFileHardLimit, FD_MARGIN));
+  const processes = Math.min(count, connections);
+  return processes > 1 ? { transport: processTransport, count: processes, threads: { total: clientThreads } } : undefined;
 }
 
 /** Client threads for one configuration: --client-threads, else one per pinned client CPU, else the client's default. */
@@ -98,6 +121,8 @@ export function planSweep(input: SweepInput): RunPlan[] {
               const external = input.target !== null;
               const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
               const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
+              const clientThreads = clientThreadsFor(o, threads, input.usableCores);
+              const parts = partsFor(input, connections, clientThreads);
               const config: RunConfig = {
                 index: plans.length,
                 repeat,
@@ -106,7 +131,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 connections,
                 sizeBytes,
                 load: o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null),
-                clientThreads: clientThreadsFor(o, threads, input.usableCores),
+                clientThreads,
                 ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
                 durationSec: o.durationSec,
                 warmupSec: o.warmupSec,
@@ -123,6 +148,8 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
                 ...(client !== "iobench" ? { client } : {}),
                 pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
+                ...(parts?.transport.kind === "process" ? { clientProcesses: parts.count } : {}),
+                ...(parts?.transport.kind === "agent" ? { agents: parts.count } : {}),
                 ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
               };
               plans.push({
@@ -152,6 +179,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 clientCpus: o.clientCpus,
                 connectConcurrency: input.connectConcurrency,
                 ...(o.profile !== undefined && !external ? { profile: o.profile } : {}),
+                ...(parts !== undefined ? { parts } : {}),
               });
             }
           }

@@ -1,0 +1,64 @@
+/**
+ * The exact merge of a split load: the parts' figures back into one
+ * client measurement, as if one client had run every session. Counts add
+ * up; histograms are decoded and added bucket by bucket (the parts' encoded
+ * HdrHistograms), never their percentiles averaged; timelines line up on
+ * the interval where each part's window opened (the parts opened them at
+ * one instant, give or take their clock offsets).
+ */
+import { NO_ERRORS, type ClientMeasurement, type ErrorCounts } from "../../contracts/client.js";
+import { mergeEncoded } from "../../contracts/histogram.js";
+import type { ErrorFigures, Figures } from "../../reports/schema.js";
+
+function addErrors(parts: readonly ErrorFigures[]): ErrorCounts {
+  const sum: ErrorCounts = { ...NO_ERRORS };
+  for (const e of parts) {
+    sum.connect += e.connect;
+    sum.reset += e.reset;
+    sum.timeout += e.timeout;
+    sum.mismatch += e.mismatch;
+    sum.closedEarly += e.closedEarly;
+  }
+  return sum;
+}
+
+/** Per-interval counts of every part, shifted so their windows open on one index. */
+function mergeTimelines(parts: readonly Figures[]): ClientMeasurement["timeline"] {
+  const intervalMs = parts[0]?.timeline.intervalMs ?? 0;
+  if (parts.some((p) => p.timeline.intervalMs !== intervalMs)) throw new Error("parts measured with different timeline intervals");
+  const start = Math.max(0, ...parts.map((p) => p.timeline.measureStartIndex));
+  const messages: number[] = [];
+  for (const p of parts) {
+    const shift = start - p.timeline.measureStartIndex;
+    p.timeline.messages.forEach((m, i) => (messages[i + shift] = (messages[i + shift] ?? 0) + m));
+  }
+  for (let i = 0; i < messages.length; i++) messages[i] ??= 0;
+  return { intervalMs, messages, measureStartIndex: start };
+}
+
+const sum = (parts: readonly Figures[], pick: (f: Figures) => number): number => parts.reduce((a, f) => a + pick(f), 0);
+
+/** One client measurement from the parts that measured (at least one). */
+export function mergeParts(parts: readonly Figures[]): ClientMeasurement {
+  if (parts.length === 0) throw new Error("no part measured anything");
+  const uncorrected = parts.map((p) => p.latencyUncorrectedHistogram).filter((h) => h !== null);
+  return {
+    // The parts' windows cover one span; the longest is the honest denominator for the merged rates.
+    durationMs: Math.max(...parts.map((p) => p.durationSec * 1000)),
+    messages: sum(parts, (p) => p.messages),
+    bytes: sum(parts, (p) => p.bytes),
+    latencyUs: mergeEncoded(parts.map((p) => p.latencyHistogram.data)),
+    uncorrectedLatencyUs: uncorrected.length > 0 ? mergeEncoded(uncorrected.map((h) => h.data)) : null,
+    connectLatencyUs: mergeEncoded(parts.map((p) => p.connectLatencyHistogram.data)),
+    errors: addErrors(parts.map((p) => p.errors)),
+    errorsTotal: addErrors(parts.map((p) => p.errorsTotal)),
+    sessionsConnected: sum(parts, (p) => p.sessionsConnected),
+    sessionsServed: sum(parts, (p) => p.sessionsServed),
+    sessionsTimedOut: sum(parts, (p) => p.sessionsTimedOut),
+    connects: sum(parts, (p) => p.connects),
+    connectsTotal: sum(parts, (p) => p.connectsTotal),
+    timeline: mergeTimelines(parts),
+    // Not this process's threads: the parts judged their own (reports/parts.ts takes their verdicts).
+    threadIds: [],
+  };
+}

@@ -1,0 +1,14 @@
+import { Queue, Worker, QueueEvents } from "bullmq";
+import IORedis from "ioredis";
+const url = "redis://127.0.0.1:6391";
+const conn = () => new IORedis.default(url, { maxRetriesPerRequest: null });
+const q = new Queue("t-agent-a", { connection: conn() });
+const ev = new QueueEvents("t-agent-a", { connection: conn() });
+await ev.waitUntilReady();
+const w = new Worker("t-agent-a", async (job) => { await job.updateProgress({ m: 1 }); await new Promise(r=>setTimeout(r,300)); await job.updateProgress({ m: 2 }); return { ok: true, got: job.data }; }, { connection: conn(), concurrency: 1 });
+ev.on("progress", ({ jobId, data }) => console.log("progress", jobId, data));
+const job = await q.add("shard", { x: 1 }, { removeOnComplete: true, removeOnFail: true, attempts: 1 });
+const t = Date.now();
+console.log("result", await job.waitUntilFinished(ev, 5000), Date.now() - t);
+const r = conn(); console.log(await r.time());
+await w.close(); await q.close(); await ev.close(); r.disconnect();
