@@ -17,6 +17,8 @@ import { partProblemLines } from "../reports/parts.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
+import type { RunPlan } from "../runner/run.js";
+import type { AgentPool } from "../runner/parts/agents.js";
 import { modelInfo } from "../servers/models.js";
 import type { ModelName } from "../contracts/server.js";
 import { hostPort } from "./parse.js";
@@ -66,6 +68,16 @@ async function resolveTarget(target: string): Promise<{ host: string; port: numb
   }
 }
 
+/** Connects to the agents' Redis and finds them (runner/parts/agents.ts, loaded only for --agents). */
+async function openAgents(url: string, count: number | null, stderr: NodeJS.WritableStream): Promise<AgentPool> {
+  const { AgentPool } = await import("../runner/parts/agents.js");
+  try {
+    return await AgentPool.open(url, count, (line) => void stderr.write(`iobench: ${line}\n`));
+  } catch (err) {
+    throw new RunFailure(oneLine(err));
+  }
+}
+
 /** The one line summing up what went wrong in a finished sweep, or null if nothing did. */
 function problemLine(runs: readonly Run[]): string | null {
   const failed = runs.filter((r) => r.status === "failed");
@@ -108,6 +120,8 @@ export async function runBenchSweep(
   const maxSessions = Math.max(...options.connections);
   const nofile = await ensureOpenFileLimit(oneProcess ? maxSessions : Math.min(maxSessions, hard - FD_MARGIN));
 
+  // --agents: the agents are found once for the whole sweep (BullMQ and ioredis load only here).
+  const agents = options.agents === null || options.agents === undefined ? null : await openAgents(options.agents.redis, options.agents.count, io.stderr);
   const input: SweepInput = {
     options,
     target,
@@ -115,9 +129,16 @@ export async function runBenchSweep(
     startTimeoutMs: START_TIMEOUT_MS,
     connectConcurrency: CONNECT_CONCURRENCY,
     openFileHardLimit: hard,
+    ...(agents !== null ? { agents: { transport: agents, count: agents.count } } : {}),
   };
-  const plans = planSweep(input);
-  if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
+  let plans: RunPlan[];
+  try {
+    plans = planSweep(input);
+    if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
+  } catch (err) {
+    await agents?.close();
+    throw err;
+  }
   const progress = new Progress(io.stderr);
   // The report is rebuilt after every run, so an interrupted sweep keeps one (the PNG charts, the slow part, at the end
   // only); a failure to write it must not stop the sweep.
@@ -152,6 +173,8 @@ export async function runBenchSweep(
       throw new UsageError(`cannot write results under --out ${options.out}: ${oneLine(err)}`);
     }
     throw err;
+  } finally {
+    await agents?.close();
   }
   return { outcome, planned: plans.length, progress, report: { path: reportPath, error: reportError } };
 }
