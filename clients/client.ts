@@ -7,13 +7,14 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { errname, sys } from "../native/index.js";
-import { mergeEncoded } from "../contracts/histogram.js";
+import { mergeEncoded, mergeIntervals } from "../contracts/histogram.js";
 import {
   LIVE_CONNECTED,
   LIVE_CONNECTS,
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
+  LATENCY_INTERVAL_MS,
   Phase,
   TIMELINE_INTERVAL_MS,
   WORKER_TAG,
@@ -80,6 +81,9 @@ function checkOptions(o: ClientOptions): void {
   if (o.sizeBytes > 256 * 1024 * 1024) throw new Error(`client: sizeBytes ${o.sizeBytes} is over the 256 MiB limit`);
   if (o.script !== undefined) checkScript(o.script, o.sizeBytes);
   if (o.engine === "uring" && o.http !== undefined) throw new Error("client: http sessions run on the epoll engine only (--client-engine epoll)");
+  if (o.timeOriginEpochMs !== undefined && !(o.timeOriginEpochMs <= performance.timeOrigin + performance.now())) {
+    throw new Error(`client: timeOriginEpochMs ${o.timeOriginEpochMs} is later than now: the timelines' origin must not come after the client's start`);
+  }
 }
 
 /** Throws a one-line error for a script the engine cannot run (the scenario loader reports user mistakes earlier, by field). */
@@ -190,7 +194,7 @@ export class LoadClient {
     const count = Math.min(opts.clientThreads, opts.sessions);
     const control = new SharedArrayBuffer(4);
     const live = new SharedArrayBuffer(8 * LIVE_SLOTS * count);
-    const startEpochMs = performance.timeOrigin + performance.now();
+    const startEpochMs = opts.timeOriginEpochMs ?? performance.timeOrigin + performance.now();
 
     const workerUrl = new URL("./worker.js", import.meta.url);
     const pending: Promise<Thread>[] = [];
@@ -325,6 +329,7 @@ export class LoadClient {
     }
     const begun = this.beginAt !== undefined;
     const beginEpoch = begun ? performance.timeOrigin + (this.beginAt as number) : this.startEpochMs;
+    const latencyTimeline = mergeIntervals(results.map((r) => ({ originEpochMs: this.startEpochMs, intervalMs: LATENCY_INTERVAL_MS, histograms: r.latencyIntervals })));
     return {
       durationMs: begun ? (this.endAt as number) - (this.beginAt as number) : 0,
       messages,
@@ -344,6 +349,8 @@ export class LoadClient {
         messages: timeline,
         measureStartIndex: Math.max(0, Math.floor((beginEpoch - this.startEpochMs) / TIMELINE_INTERVAL_MS)),
       },
+      latencyTimeline: { ...latencyTimeline, measureStartIndex: Math.max(0, Math.floor((beginEpoch - this.startEpochMs) / LATENCY_INTERVAL_MS)) },
+      sendLagUs: results.some((r) => r.sendLag !== null) ? mergeEncoded(results.map((r) => r.sendLag ?? "")) : null,
       threadIds: results.map((r) => r.threadId),
     };
   }

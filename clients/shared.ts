@@ -31,6 +31,8 @@ export const LIVE_CONNECTS = 3;
 
 /** Width of one timeline interval, ms. */
 export const TIMELINE_INTERVAL_MS = 500;
+/** Width of one latency-timeline interval, ms. */
+export const LATENCY_INTERVAL_MS = 1000;
 
 /** Error kinds in the order workers count them in a Float64Array. */
 export const ERROR_KINDS = ["connect", "reset", "timeout", "mismatch", "closedEarly"] as const satisfies readonly (keyof ErrorCounts)[];
@@ -82,7 +84,7 @@ export interface WorkerConfig {
   control: SharedArrayBuffer;
   /** Float64 [workers * LIVE_SLOTS]. */
   live: SharedArrayBuffer;
-  /** Client start, as epoch ms (performance.timeOrigin + now), so timelines of all workers line up. */
+  /** Origin of the timelines' intervals, epoch ms: the client's start, or the one given for a load of several clients, so the timelines of all workers (and clients) line up. */
   startEpochMs: number;
   /** http session mode (clients/http-session.ts): the request method; null = echo. */
   http: HttpMethod | null;
@@ -119,8 +121,12 @@ export interface WorkerResult {
   bytes: number;
   errors: ErrorCounts;
   errorsTotal: ErrorCounts;
-  /** Completed messages per TIMELINE_INTERVAL_MS from the client's start. */
+  /** Completed messages per TIMELINE_INTERVAL_MS from the origin. */
   timeline: number[];
+  /** Round trips per LATENCY_INTERVAL_MS from the origin, warm-up included, one encoded histogram each (µs). */
+  latencyIntervals: string[];
+  /** Open loop: how late this thread itself sent messages whose time came while their session was idle, encoded (µs); null in closed loop. */
+  sendLag: string | null;
 }
 
 export type WorkerReply = WorkerReady | WorkerResult;

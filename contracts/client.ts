@@ -4,6 +4,7 @@
  * byte is back, compare, record the round trip, repeat.
  */
 import type { Histogram } from "hdr-histogram-js";
+import type { LatencyIntervals } from "./histogram.js";
 
 /** What a session sends in http mode: GET (a fixed answer body is expected) or POST of `sizeBytes` (echoed). */
 export type HttpMethod = "GET" | "POST";
@@ -54,6 +55,13 @@ export interface ClientOptions {
    * whole load's. Absent: the whole load (0 of sessions).
    */
   part?: { sessionOffset: number; totalSessions: number };
+  /**
+   * Origin of the timelines' intervals, epoch ms (absent: the client's
+   * start). Clients that make one load together (processes, agents) are
+   * given one origin, so their latency timelines merge exactly
+   * (contracts/histogram.ts mergeIntervals). Not later than the start.
+   */
+  timeOriginEpochMs?: number;
 }
 
 /**
@@ -157,6 +165,20 @@ export interface ClientMeasurement {
   connectsTotal: number;
   /** Completed messages per interval from the client's start (warm-up included). */
   timeline: { intervalMs: number; messages: number[]; measureStartIndex: number };
+  /**
+   * Round trips per interval of wall time from the timeline origin (warm-up
+   * included; open loop: corrected), merged over threads; measureStartIndex
+   * is the interval the window opened in. Absent from outside tools and
+   * chat rooms.
+   */
+  latencyTimeline?: LatencyIntervals & { measureStartIndex: number };
+  /**
+   * Open loop: how late the client itself sent messages whose time came
+   * while their session was idle (timer and loop delay: the server's delay
+   * is not in it), inside the window, µs; null in closed loop, absent from
+   * outside tools.
+   */
+  sendLagUs?: Histogram | null;
   /** Kernel thread ids of the client's worker threads (for /proc/self/task/<tid>). */
   threadIds: number[];
   /**

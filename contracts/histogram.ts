@@ -55,3 +55,38 @@ export function mergeEncoded(encoded: readonly string[]): Histogram {
   for (const e of encoded) merged.add(decodeHistogram(e));
   return merged;
 }
+
+/**
+ * Latency per fixed interval of wall time (the latency timeline): one
+ * encoded histogram per interval, interval k covering completions in
+ * [originEpochMs + k·intervalMs, originEpochMs + (k+1)·intervalMs).
+ * Two of them with the same origin and width (worker threads of one client,
+ * or client processes and agents given one origin) merge exactly, interval
+ * by interval: mergeIntervals.
+ */
+export interface LatencyIntervals {
+  /** Start of interval 0, epoch ms. */
+  originEpochMs: number;
+  intervalMs: number;
+  /** Encoded µs histograms (encodeHistogram), one per interval from the origin. */
+  histograms: string[];
+}
+
+/** Adds up latency timelines interval by interval (a shorter one ends early); throws if their origins or widths differ, which would not merge exactly. */
+export function mergeIntervals(parts: readonly LatencyIntervals[]): LatencyIntervals {
+  const first = parts[0];
+  if (first === undefined) throw new Error("mergeIntervals: nothing to merge");
+  for (const p of parts) {
+    if (p.originEpochMs !== first.originEpochMs || p.intervalMs !== first.intervalMs) {
+      throw new Error(
+        `mergeIntervals: intervals differ (origin ${p.originEpochMs} vs ${first.originEpochMs} ms, width ${p.intervalMs} vs ${first.intervalMs} ms): give every client one origin`,
+      );
+    }
+  }
+  const length = Math.max(...parts.map((p) => p.histograms.length));
+  const histograms = Array.from({ length }, (_, k) => {
+    const here = parts.flatMap((p) => (k < p.histograms.length ? [p.histograms[k]!] : []));
+    return here.length === 1 ? here[0]! : encodeHistogram(mergeEncoded(here));
+  });
+  return { originEpochMs: first.originEpochMs, intervalMs: first.intervalMs, histograms };
+}

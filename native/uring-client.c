@@ -278,20 +278,21 @@ static int reap(struct uring *u, int32_t *out, int max) {
 
 /*
  * uringEnter(ring, ops, nOps, out, maxOut, timeoutMs) -> completions | -errno
- * Posts nOps ops, submits them, and waits up to timeoutMs (0 = not at all)
+ * Posts nOps ops, submits them, and waits up to timeoutMs (fractional; 0 = not at all)
  * for at least one completion; then copies up to maxOut completions to out.
  */
 static napi_value js_uringEnter(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   size_t argc = 6, ops_len, out_len;
-  int32_t n_ops, max_out, timeout_ms, *ops, *out;
+  int32_t n_ops, max_out, *ops, *out;
+  double timeout_ms;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct uring *u = ring_arg(env, argv[0]);
   if (u == NULL || !typed_arg(env, argv[1], napi_int32_array, "ops", (void **)&ops, &ops_len) ||
       !typed_arg(env, argv[3], napi_int32_array, "out", (void **)&out, &out_len))
     return NULL;
   if (napi_get_value_int32(env, argv[2], &n_ops) != napi_ok || napi_get_value_int32(env, argv[4], &max_out) != napi_ok ||
-      napi_get_value_int32(env, argv[5], &timeout_ms) != napi_ok) {
+      napi_get_value_double(env, argv[5], &timeout_ms) != napi_ok) {
     napi_throw_type_error(env, NULL, "uringEnter: nOps, maxOut and timeoutMs must be numbers");
     return NULL;
   }
@@ -305,7 +306,9 @@ static napi_value js_uringEnter(napi_env env, napi_callback_info info) {
   unsigned pending = u->r.sq_tail - __atomic_load_n(u->r.ksq_head, __ATOMIC_ACQUIRE);
   /* Completions already waiting need no sleep, but the enter still submits and runs the deferred work. */
   bool ready = ring_cq_ready(&u->r) > 0;
-  struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
+  /* To the µs, not the ms: an open loop's send times are timers, and a whole-ms wait would send up to 1 ms late. */
+  long long timeout_ns = timeout_ms > 0 ? (long long)(timeout_ms * 1e6) : 0;
+  struct __kernel_timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
   struct io_uring_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&ts};
   unsigned min = timeout_ms > 0 && !ready ? 1 : 0;
   r = ring_enter(u->r.fd, pending, min, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);

@@ -22,6 +22,8 @@ export interface SpecSeries {
   color: number;
   points: SpecPoint[];
   dash?: boolean;
+  /** A point with y null breaks the line (by default lines run across it). */
+  gaps?: boolean;
 }
 
 /** A chart as plain data (what report.html embeds and what the PNG renderer consumes). */
@@ -162,8 +164,8 @@ export function toChartConfig(spec: ChartSpec): Config {
       backgroundColor: color,
       borderWidth: 2,
       borderDash: s.dash === true ? [6, 4] : [],
-      pointRadius: category ? 3 : 0,
-      spanGaps: true,
+      pointRadius: category ? 3 : s.gaps === true ? 2 : 0,
+      spanGaps: s.gaps !== true,
       ...(errorBars !== undefined && errorBars.some((b) => b !== null) ? { errorBars } : {}),
     };
   });

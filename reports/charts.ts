@@ -4,6 +4,7 @@
  */
 import { mergeEncoded } from "../contracts/histogram.js";
 import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
+import { latencyTimelineChart } from "./curve-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import type { Spread } from "./stats.js";
 import { compareThreads, isValid, serverCores, workLabel } from "./summary.js";
@@ -216,6 +217,8 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour));
-  charts.push(...[...new Set(results.runs.map((r) => r.config.model))].map((m) => timelineChart(m, results)));
+  const allModels = [...new Set(results.runs.map((r) => r.config.model))];
+  charts.push(...allModels.map((m) => timelineChart(m, results)));
+  charts.push(...allModels.map((m) => latencyTimelineChart(m, results)));
   return charts.filter((c): c is ChartSpec => c !== null);
 }

@@ -14,13 +14,14 @@
  */
 import type { Histogram } from "hdr-histogram-js";
 import type { ErrorCounts } from "../contracts/client.js";
-import { encodeHistogram } from "../contracts/histogram.js";
+import { decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import type {
   ContextSwitches,
   EncodedHistogram,
   ErrorFigures,
   Figures,
   LatencySummaryUs,
+  LatencyTimeline,
   OpenLoopFigures,
   RunFlag,
 } from "./schema.js";
@@ -69,6 +70,21 @@ export function summarise(h: Histogram): LatencySummaryUs | null {
 /** The histogram as results.json keeps it. */
 export function encodeForResults(h: Histogram): EncodedHistogram {
   return { encoding: "hdrhistogram-v2-compressed-base64", unit: "us", data: encodeHistogram(h) };
+}
+
+/** The latency timeline as results.json keeps it: each interval's histogram with its percentiles beside it (so a report needs no decoding). */
+export function latencyTimeline(t: NonNullable<RawRun["measurement"]["latencyTimeline"]>): LatencyTimeline {
+  return {
+    originEpochMs: t.originEpochMs,
+    intervalMs: t.intervalMs,
+    measureStartIndex: t.measureStartIndex,
+    encoding: "hdrhistogram-v2-compressed-base64",
+    unit: "us",
+    intervals: t.histograms.map((data) => {
+      const s = summarise(decodeHistogram(data));
+      return { count: s?.count ?? 0, p50Us: s?.p50 ?? null, p99Us: s?.p99 ?? null, p99_9Us: s?.p99_9 ?? null, maxUs: s?.max ?? null, data };
+    }),
+  };
 }
 
 /** x / n, or null when n is 0 (a per-message figure of a run without messages means nothing). */
@@ -183,6 +199,7 @@ export function deriveFigures(raw: RawRun): Figures {
   if (raw.targetMessagesPerSec !== undefined && raw.targetMessagesPerSec !== null && raw.targetMessagesPerSec > 0) {
     const achieved = rate(m.messages);
     openLoop = { targetMessagesPerSec: raw.targetMessagesPerSec, achievedMessagesPerSec: achieved, achievedRatio: achieved / raw.targetMessagesPerSec };
+    if (m.sendLagUs !== undefined) openLoop.clientSendLagUs = m.sendLagUs === null ? null : summarise(m.sendLagUs);
     if (openLoop.achievedRatio < TARGET_RATE_SHORTFALL) flags.push("BELOW-TARGET-RATE");
   }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
@@ -231,6 +248,7 @@ export function deriveFigures(raw: RawRun): Figures {
     clientSaturated: saturation.saturated,
     clientSaturatedReason: saturation.reason,
     timeline: { ...m.timeline, messages: [...m.timeline.messages] },
+    ...(m.latencyTimeline !== undefined ? { latencyTimeline: latencyTimeline(m.latencyTimeline) } : {}),
     flags,
     ...(m.chat !== undefined ? { chat: { ...m.chat } } : {}),
   };

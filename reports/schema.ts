@@ -372,6 +372,8 @@ export const LatencySummaryUsSchema = Type.Object(
   text("Latency summary, µs, read from one merged histogram (never averaged percentiles)."),
 );
 
+const NullableLatency = (description: string) => Nullable(LatencySummaryUsSchema, description);
+
 export const EncodedHistogramSchema = Type.Object(
   {
     encoding: Type.Literal("hdrhistogram-v2-compressed-base64", text("HdrHistogram V2 compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64).")),
@@ -403,8 +405,41 @@ export const TimelineSchema = Type.Object(
   text("Completed messages per fixed interval, from the client's start (warm-up included)."),
 );
 
+export const LatencyIntervalSchema = Type.Object(
+  {
+    count: Count("Round trips completed in the interval."),
+    p50Us: Nullable(Type.Number(), "Median round trip, µs; null when count is 0."),
+    p99Us: Nullable(Type.Number(), "p99, µs; null when count is 0."),
+    p99_9Us: Nullable(Type.Number(), "p99.9, µs; null when count is 0."),
+    maxUs: Nullable(Type.Number(), "Largest round trip, µs; null when count is 0."),
+    data: Type.String(text("The interval's histogram (see `encoding`), to merge or redraw exactly.")),
+  },
+  text("One interval of the latency timeline."),
+);
+
+export const LatencyTimelineSchema = Type.Object(
+  {
+    originEpochMs: Num("Start of interval 0, epoch ms: the client's start, or the origin shared by every client of one load (their intervals then merge exactly, interval by interval)."),
+    intervalMs: Type.Number({ exclusiveMinimum: 0, description: "Width of every interval, ms." }),
+    measureStartIndex: Count("Index of the interval the measured window opened in."),
+    encoding: Type.Literal("hdrhistogram-v2-compressed-base64", text("How each interval's `data` is encoded (HdrHistogram V2 compressed, base64).")),
+    unit: Type.Literal("us", text("Unit of the recorded values.")),
+    intervals: Type.Array(LatencyIntervalSchema, text("Interval k holds the round trips that completed in [origin + k·intervalMs, origin + (k+1)·intervalMs), from the client's start to its stop (warm-up included, the last one partial).")),
+  },
+  text("Round-trip latency per interval of wall time through the run (open loop: corrected), so a stall shows where it happened."),
+);
+
 export const OpenLoopFiguresSchema = Type.Object(
-  { targetMessagesPerSec: Type.Number(), achievedMessagesPerSec: Type.Number(), achievedRatio: Num("achieved / target.") },
+  {
+    targetMessagesPerSec: Type.Number(),
+    achievedMessagesPerSec: Type.Number(),
+    achievedRatio: Num("achieved / target."),
+    clientSendLagUs: Type.Optional(
+      NullableLatency(
+        "How late the client itself sent the messages whose send time came while their session was idle (its timers, its loop, its CPU; the server's delay is not in it), µs; null when none. Absent from outside tools and files written before it existed.",
+      ),
+    ),
+  },
   text("Open-loop rates, messages per second."),
 );
 
@@ -429,7 +464,6 @@ export const RunFlagSchema = Literals(
     "PARTIAL (the load was split over processes or agents and some part returned nothing or failed, or measured a shorter window: the figures are the rest's; run.parts names it), PART-LATE (a part started its load or its window late), PART-LOST (a part's link to the coordinator dropped or went silent mid-run).",
 );
 
-const NullableLatency = (description: string) => Nullable(LatencySummaryUsSchema, description);
 const NullableCount = (description: string) => Nullable(Type.Number({ minimum: 0 }), description);
 
 export const FiguresSchema = Type.Object(
@@ -479,6 +513,7 @@ export const FiguresSchema = Type.Object(
     clientSaturated: Type.Boolean(text("The client may have limited the run (see derive.ts for the rule).")),
     clientSaturatedReason: Nullable(Type.String(), "Why clientSaturated is true, in words; null when false."),
     timeline: TimelineSchema,
+    latencyTimeline: Type.Optional(described(LatencyTimelineSchema, "Round-trip latency per second through the run. Absent from outside tools, chat rooms and files written before it existed.")),
     flags: Type.Array(RunFlagSchema, text("Warnings, in a fixed order; [] when none.")),
     chat: Type.Optional(ChatFiguresSchema),
   },
@@ -665,6 +700,8 @@ export type ContextSwitches = Static<typeof ContextSwitchesSchema>;
 export type ContextSwitchesPerMessage = Static<typeof ContextSwitchesPerMessageSchema>;
 export type Timeline = Static<typeof TimelineSchema>;
 export type OpenLoopFigures = Static<typeof OpenLoopFiguresSchema>;
+export type LatencyTimeline = Static<typeof LatencyTimelineSchema>;
+export type LatencyInterval = Static<typeof LatencyIntervalSchema>;
 export type RunFlag = Static<typeof RunFlagSchema>;
 export type PartRecord = Static<typeof PartRecordSchema>;
 export type AgentsOption = Static<typeof AgentsOptionSchema>;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHistogram, decodeHistogram } from "../contracts/histogram.js";
+import { createHistogram, decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import type { ClientMeasurement, ErrorCounts } from "../contracts/client.js";
 import { NO_ERRORS } from "../contracts/client.js";
 import { SATURATION_THRESHOLD, clientSaturation, deriveFigures, perMessage, switchesBetween } from "../reports/derive.js";
@@ -258,4 +258,28 @@ test("sessions served: not-served count and SESSIONS-UNSERVED; reconnecting sess
   const churn = measurement({ sessionsConnected: 3 });
   assert.ok(deriveFigures(raw({ measurement: churn })).flags.includes("SESSIONS-MISSING"));
   assert.ok(!deriveFigures(raw({ measurement: churn, sessionsChurn: true })).flags.includes("SESSIONS-MISSING"));
+});
+
+test("the latency timeline keeps every interval's histogram whole, with its percentiles beside it", () => {
+  const quiet = createHistogram();
+  for (let v = 100; v < 200; v++) quiet.recordValue(v);
+  const stalled = createHistogram();
+  for (let v = 100; v < 200; v++) stalled.recordValue(v * 1000);
+  const encoded = [quiet, createHistogram(), stalled].map(encodeHistogram);
+  const f = deriveFigures(raw({ measurement: measurement({ latencyTimeline: { originEpochMs: 5000, intervalMs: 1000, histograms: encoded, measureStartIndex: 1 } }) }));
+  const t = f.latencyTimeline;
+  assert.ok(t !== undefined);
+  assert.deepEqual([t.originEpochMs, t.intervalMs, t.measureStartIndex, t.encoding, t.unit], [5000, 1000, 1, "hdrhistogram-v2-compressed-base64", "us"]);
+  assert.deepEqual(
+    t.intervals.map((i) => [i.count, i.p50Us, i.maxUs]),
+    [
+      [100, 149, 199],
+      [0, null, null],
+      [100, stalled.getValueAtPercentile(50), decodeHistogram(encoded[2]!).maxValue],
+    ],
+  );
+  assert.equal(t.intervals[2]!.p99Us, stalled.getValueAtPercentile(99));
+  assert.equal(decodeHistogram(t.intervals[2]!.data).totalCount, 100);
+  // Without one (an outside tool), the figure is absent, not empty.
+  assert.equal("latencyTimeline" in deriveFigures(raw()), false);
 });

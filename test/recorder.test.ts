@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FastRecorder } from "../clients/recorder.js";
-import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordUs } from "../contracts/histogram.js";
+import { FastRecorder, IntervalRecorder, snapshotHistogram } from "../clients/recorder.js";
+import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, mergeIntervals, recordUs } from "../contracts/histogram.js";
+import type { Histogram } from "hdr-histogram-js";
 
 /** A reproducible spread of µs values: mostly small, a long tail past the flat-array range. */
 function values(seed: number, n: number): number[] {
@@ -75,4 +76,68 @@ test("reset forgets the warm-up", () => {
   const h = decodeHistogram(encodeHistogram(r.histogram()));
   assert.equal(h.totalCount, 1);
   assert.equal(h.maxValue, 7);
+});
+
+/** Two histograms hold the same values (every percentile, the count and the mean agree). */
+function sameValues(a: Histogram, b: Histogram, what: string): void {
+  assert.equal(a.totalCount, b.totalCount, `${what}: count`);
+  for (const p of [0, 1, 10, 50, 90, 99, 99.9, 99.99, 100]) assert.equal(a.getValueAtPercentile(p), b.getValueAtPercentile(p), `${what}: p${p}`);
+  assert.equal(a.mean, b.mean, `${what}: mean`);
+}
+
+test("drain takes out exactly what was recorded, tail past the flat array included, and resets", () => {
+  const r = new FastRecorder();
+  const whole = createHistogram();
+  for (const v of values(9, 30_000)) {
+    r.record(v);
+    recordUs(whole, v);
+  }
+  sameValues(snapshotHistogram(r.drain()), whole, "drained");
+  assert.equal(r.count, 0);
+  assert.equal(snapshotHistogram(r.drain()).totalCount, 0);
+  r.record(12);
+  assert.equal(snapshotHistogram(r.drain()).maxValue, 12);
+});
+
+test("an interval recorder files each value by its completion time, empty intervals included", () => {
+  // Origin at t = 100 ms, 1 s intervals: [100, 1100), [1100, 2100), ...
+  const r = new IntervalRecorder(100, 1000);
+  r.record(50, 7); // before the origin: the first interval
+  r.record(100, 10);
+  r.record(1099.9, 20);
+  r.record(1100, 30_000);
+  r.record(3100, 100_000); // interval 3; interval 2 had nothing
+  const h = r.finish(3500).map(decodeHistogram);
+  assert.deepEqual(
+    h.map((x) => x.totalCount),
+    [3, 1, 0, 1],
+  );
+  assert.equal(h[0]!.maxValue, 20);
+  assert.ok(Math.abs(h[1]!.maxValue - 30_000) <= 30);
+  assert.ok(Math.abs(h[3]!.maxValue - 100_000) <= 100);
+  // The end closes every interval up to the one it falls in.
+  const idle = new IntervalRecorder(0, 1000);
+  idle.record(10, 5);
+  assert.equal(idle.finish(2500).length, 3);
+});
+
+test("latency timelines of several clients with one origin merge exactly, interval by interval", () => {
+  const origin = 1_700_000_000_000;
+  const perInterval: Histogram[] = [createHistogram(), createHistogram(), createHistogram()];
+  const parts = [1, 2, 3].map((seed) => {
+    const r = new IntervalRecorder(0, 1000);
+    const vs = values(seed, 9000);
+    vs.forEach((v, i) => {
+      // A client that ran shorter (seed 3) stops in interval 1.
+      const t = seed === 3 ? (i * 1999) / vs.length : (i * 2999) / vs.length;
+      r.record(t, v);
+      recordUs(perInterval[Math.floor(t / 1000)]!, v);
+    });
+    return { originEpochMs: origin, intervalMs: 1000, histograms: r.finish(seed === 3 ? 1999 : 2999) };
+  });
+  const merged = mergeIntervals(parts);
+  assert.equal(merged.histograms.length, 3);
+  merged.histograms.forEach((e, k) => sameValues(decodeHistogram(e), perInterval[k]!, `interval ${k}`));
+  assert.throws(() => mergeIntervals([parts[0]!, { ...parts[1]!, originEpochMs: origin + 1 }]), /one origin/);
+  assert.throws(() => mergeIntervals([parts[0]!, { ...parts[1]!, intervalMs: 500 }]), /one origin/);
 });

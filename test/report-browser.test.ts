@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
 import { writeReport } from "../reports/write-report.js";
-import { reportFixture } from "./fixtures/report-fixture.js";
+import { curvesFixture, reportFixture } from "./fixtures/report-fixture.js";
 
 const ENSURE = fileURLToPath(new URL("../../scripts/ensure-chromium.sh", import.meta.url));
 const FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -97,6 +97,19 @@ test("report.html loads offline in Chromium with no console error and every char
       const charts = (html.match(/<canvas id="chart-/g) ?? []).length;
       assert.ok(charts >= 5, `${charts} chart canvases in the page`);
       assert.equal(r.canvases.length, charts);
+      for (const c of r.canvases) assert.ok(c.drawn > MIN_DRAWN, `${c.id}: only ${(c.drawn * 100).toFixed(2)}% of its pixels drawn`);
+    });
+
+    await t.test("the open-loop report: latency through the sweep", async () => {
+      const curvesDir = path.join(dir, "curves");
+      fs.mkdirSync(curvesDir);
+      const curves = writeReport(curvesDir, curvesFixture(), { png: false });
+      const page = fs.readFileSync(curves.html, "utf8");
+      const r = await check(browser, curves.html);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.requests, []);
+      assert.match(page, /<canvas id="chart-latency-timeline-/);
+      assert.equal(r.canvases.length, (page.match(/<canvas id="chart-/g) ?? []).length);
       for (const c of r.canvases) assert.ok(c.drawn > MIN_DRAWN, `${c.id}: only ${(c.drawn * 100).toFixed(2)}% of its pixels drawn`);
     });
 

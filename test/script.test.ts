@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { LoadClient } from "../clients/client.js";
 import { CLIENT_ENGINES, DEFAULT_SCRIPT } from "../contracts/client.js";
 import type { ClientEngine, ClientMeasurement, ClientOptions, LoadScript } from "../contracts/client.js";
+import { decodeHistogram } from "../contracts/histogram.js";
 import { startFixtureServer } from "./fixtures/echo-server.js";
 import type { FixtureOptions, FixtureServer } from "./fixtures/echo-server.js";
 
@@ -70,6 +71,12 @@ test(`open loop against a healthy server achieves its target rate, corrected and
   assert.ok(m.uncorrectedLatencyUs !== null);
   assert.equal(m.uncorrectedLatencyUs.totalCount, m.latencyUs.totalCount);
   assert.equal(m.sessionsServed, 20);
+  // Every message this idle load sends was due while its session waited: each has its send lag.
+  const lag = m.sendLagUs;
+  assert.ok(lag !== undefined && lag !== null);
+  assert.ok(lag.totalCount >= 0.9 * m.messages && lag.totalCount <= m.messages + 20, `send lags ${lag.totalCount} for ${m.messages} messages`);
+  // uring waits to the µs, so its timers are not whole-ms late (epoll_wait's are, up to 1 ms).
+  if (engine === "uring") assert.ok(lag.getValueAtPercentile(50) < 400, `median send lag ${lag.getValueAtPercentile(50)} µs`);
 });
 
 test(`open loop against a server that stalls 200 ms: corrected p99 far above uncorrected p99 (coordinated omission) [${engine}]`, { timeout: 20_000 }, async () => {
@@ -85,6 +92,37 @@ test(`open loop against a server that stalls 200 ms: corrected p99 far above unc
   // Both histograms saw the stalls: the worst uncorrected round trip is the stall itself.
   assert.ok(m.uncorrectedLatencyUs.maxValue >= 100_000, `uncorrected max ${m.uncorrectedLatencyUs.maxValue} µs`);
   assert.deepEqual(m.errors, NO_ERRORS);
+});
+
+test(`the latency timeline shows a stall in the second it happened, and counts every round trip [${engine}]`, { timeout: 20_000 }, async () => {
+  // The fixture stalls 300 ms from 2.5 s after it listens, the client starting
+  // right after: the stall falls in the timeline's third interval [2 s, 3 s).
+  // (The first second is not compared: the fixture shares this process's
+  // main thread, which is busy starting the client's threads.)
+  const server = await startFixtureServer({ mode: "pausing", pauseMs: 300, pauseEveryMs: 2500 });
+  try {
+    const client = await LoadClient.start(options(engine, server.port, 4, { ratePerSession: 200 }));
+    await sleep(1200);
+    client.beginMeasure();
+    await sleep(2400);
+    const m = await client.finish();
+    const t = m.latencyTimeline;
+    assert.ok(t !== undefined);
+    assert.equal(t.intervalMs, 1000);
+    assert.equal(t.measureStartIndex, 1);
+    assert.equal(t.histograms.length, 4, "intervals from the start to the stop at ~3.7 s");
+    const h = t.histograms.map(decodeHistogram);
+    const p99 = h.map((x) => x.getValueAtPercentile(99));
+    assert.ok(p99[2]! >= 150_000, `the stalled second's p99 ${p99[2]} µs`);
+    assert.ok(p99[1]! * 3 < p99[2]! && p99[3]! * 3 < p99[2]!, `p99 per second ${p99.join(", ")} µs: only the third one stalled`);
+    assert.equal(
+      h.reduce((n, x) => n + x.totalCount, 0),
+      client.live().messages,
+      "every round trip of the run is in one interval",
+    );
+  } finally {
+    await server.close();
+  }
 });
 
 test(`closed loop against the same stalling server records one latency only (no uncorrected histogram) [${engine}]`, { timeout: 20_000 }, async () => {

@@ -29,7 +29,7 @@ import { sys } from "../../native/index.js";
 import type { SizeSpec } from "../../contracts/client.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "../message.js";
 import type { ByteView } from "../message.js";
-import { FastRecorder } from "../recorder.js";
+import { FastRecorder, IntervalRecorder } from "../recorder.js";
 import { isScripted } from "../script.js";
 import { TimerHeap } from "../timer-heap.js";
 import {
@@ -42,6 +42,7 @@ import {
   LIVE_ERRORS,
   LIVE_MESSAGES,
   LIVE_SLOTS,
+  LATENCY_INTERVAL_MS,
   Phase,
   TIMELINE_INTERVAL_MS,
   toErrorCounts,
@@ -112,6 +113,10 @@ export class SessionCore {
   private readonly latency = new FastRecorder();
   private readonly uncorrected: FastRecorder | null;
   private readonly connectLatency = new FastRecorder();
+  /** Every round trip, warm-up included, per interval of wall time (the latency timeline). */
+  private readonly intervals: IntervalRecorder;
+  /** Open loop: the client's own lateness in sending (see fireTimers); null in closed loop. */
+  private readonly sendLag: FastRecorder | null;
   private measuring = false;
   private windowStarted = false;
   private winMessages = 0;
@@ -163,6 +168,7 @@ export class SessionCore {
     weights.reduce((sum, w, i) => (this.cumulativeWeights[i] = sum + w), 0);
     this.sentAt = this.intervalMs > 0 ? new Float64Array(n) : this.t0;
     this.uncorrected = this.intervalMs > 0 ? new FastRecorder() : null;
+    this.sendLag = this.intervalMs > 0 ? new FastRecorder() : null;
     const share = script.connectRatePerSec / Math.max(1, cfg.threadCount);
     this.connectRatePerMs = share / 1000;
     // Enough tokens for one wait period, so the loop's granularity does not lower the rate.
@@ -175,6 +181,7 @@ export class SessionCore {
     // Timeline intervals count from the client's start, on every worker alike.
     const startLocal = cfg.startEpochMs - performance.timeOrigin;
     this.nextTick = startLocal + TIMELINE_INTERVAL_MS;
+    this.intervals = new IntervalRecorder(startLocal, LATENCY_INTERVAL_MS);
     this.tokensAt = startLocal;
     for (let s = 0; s < n; s++) {
       if (script.rampUpMs > 0) {
@@ -280,8 +287,10 @@ export class SessionCore {
   /** The whole echo is back and verified: record it and send the next message. */
   complete(s: number): void {
     const t = this.now;
+    const us = (t - (this.t0[s] as number)) * 1000;
+    this.intervals.record(t, us);
     if (this.measuring) {
-      this.latency.record((t - (this.t0[s] as number)) * 1000);
+      this.latency.record(us);
       this.winMessages++;
       this.served[s] = 1;
     }
@@ -384,17 +393,24 @@ export class SessionCore {
     this.enqueue(s);
   }
 
-  /** Runs every timer that is due: ramp-up starts and paused sessions' next messages. */
+  /**
+   * Runs every timer that is due: ramp-up starts and paused sessions' next
+   * messages. An open-loop message sent here was due while its session sat
+   * idle, so how late it goes out is the client's own delay (its timers,
+   * its loop, its CPU), never the server's: that is the send lag recorded.
+   */
   private fireTimers(): void {
     const timers = this.timers;
     const now = performance.now();
     this.now = now;
     while (timers.size > 0 && timers.peekTime() <= now) {
+      const at = timers.peekTime();
       const s = timers.pop();
       const st = this.state[s];
       if (st === PAUSED) {
         this.state[s] = ACTIVE;
         const kind = this.deferred[s] as number;
+        if (this.sendLag !== null && this.measuring) this.sendLag.record((now - at) * 1000);
         if (kind === 0) this.send(s);
         else this.fail(s, kind - 1);
       } else if (st === RAMP) {
@@ -403,12 +419,12 @@ export class SessionCore {
     }
   }
 
-  /** The wait's timeout: until the next timer or connect token, at most WAIT_MS. */
+  /** The wait's timeout: until the next timer or connect token, at most WAIT_MS; fractional (a backend rounds it to what its wait can do). */
   private waitMs(): number {
     let until = this.timers.peekTime() - this.now;
     if (this.connectRatePerMs > 0 && this.qLen > 0 && this.tokens < 1) until = Math.min(until, (1 - this.tokens) / this.connectRatePerMs);
     if (!(until > 0)) return 0;
-    return until >= WAIT_MS ? WAIT_MS : Math.ceil(until);
+    return until >= WAIT_MS ? WAIT_MS : until;
   }
 
   /** xorshift32 in [0, 1). */
@@ -572,6 +588,8 @@ export class SessionCore {
       errors: toErrorCounts(this.winErrors),
       errorsTotal: toErrorCounts(this.totalErrors),
       timeline: this.timeline,
+      latencyIntervals: this.intervals.finish(performance.now()),
+      sendLag: this.sendLag === null ? null : this.sendLag.encode(),
     };
   }
 }

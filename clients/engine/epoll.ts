@@ -100,7 +100,8 @@ export class EpollBackend implements Backend {
   poll(ms: number): void {
     const events = this.events;
     const state = this.state;
-    const k = epollWait(this.epfd, events, MAX_EVENTS, ms);
+    // epoll_wait counts whole ms: a timer is up to 1 ms late here (the uring backend waits to the µs).
+    const k = epollWait(this.epfd, events, MAX_EVENTS, Math.ceil(ms));
     this.core.now = performance.now();
     if (k < 0 && k !== EINTR) throw new Error(`client worker: epoll_wait failed: ${errname(k)}`);
     for (let i = 0; i < k; i++) {

@@ -69,6 +69,8 @@ export class PartsDriver implements LoadDriver {
     private readonly plans: readonly PartPlan[],
     private readonly links: readonly PartLink[],
     private readonly finishLimitMs: number,
+    /** The common start on this machine's clock, epoch ms. */
+    private readonly startEpochMs: number,
   ) {
     this.silent = links.map(() => 0);
     this.results = links.map(() => null);
@@ -101,7 +103,7 @@ export class PartsDriver implements LoadDriver {
     // The start time on this machine's clock: what the reference said, plus the time since.
     const startLocal = localAtRef + transport.leadMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, startLocal - Date.now())));
-    return new PartsDriver(transport.kind, full, links, timing.finishLimitMs);
+    return new PartsDriver(transport.kind, full, links, timing.finishLimitMs, startLocal);
   }
 
   private watch(): void {
@@ -154,7 +156,7 @@ export class PartsDriver implements LoadDriver {
     await Promise.all(this.links.map((l) => l.dispose()));
     const ok = this.results.flatMap((r) => (r !== null && typeof r !== "string" && r.status === "ok" ? [r.figures] : []));
     if (ok.length === 0) throw new Error(`no part of the load measured anything (${this.facts().map((f) => `${f.name}: ${f.error ?? f.status}`).join("; ")})`);
-    return mergeParts(ok);
+    return mergeParts(ok, this.startEpochMs);
   }
 
   /** What each part did, for reports/parts.ts: its share, its timing, its figures or why there are none. */

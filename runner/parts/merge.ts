@@ -7,7 +7,7 @@
  * one instant, give or take their clock offsets).
  */
 import { NO_ERRORS, type ClientMeasurement, type ErrorCounts } from "../../contracts/client.js";
-import { mergeEncoded } from "../../contracts/histogram.js";
+import { mergeEncoded, mergeIntervals } from "../../contracts/histogram.js";
 import type { ErrorFigures, Figures } from "../../reports/schema.js";
 
 function addErrors(parts: readonly ErrorFigures[]): ErrorCounts {
@@ -38,10 +38,24 @@ function mergeTimelines(parts: readonly Figures[]): ClientMeasurement["timeline"
 
 const sum = (parts: readonly Figures[], pick: (f: Figures) => number): number => parts.reduce((a, f) => a + pick(f), 0);
 
-/** One client measurement from the parts that measured (at least one). */
-export function mergeParts(parts: readonly Figures[]): ClientMeasurement {
+/**
+ * The parts' per-second latency histograms added interval by interval
+ * (they share one origin: the common start, on the reference clock), with
+ * the origin put on this machine's clock; absent when a part has none.
+ */
+function mergeLatencyTimelines(parts: readonly Figures[], originEpochMs: number): ClientMeasurement["latencyTimeline"] {
+  const timelines = parts.map((p) => p.latencyTimeline);
+  if (timelines.some((t) => t === undefined)) return undefined;
+  const all = timelines as NonNullable<Figures["latencyTimeline"]>[];
+  const merged = mergeIntervals(all.map((t) => ({ originEpochMs: t.originEpochMs, intervalMs: t.intervalMs, histograms: t.intervals.map((i) => i.data) })));
+  return { ...merged, originEpochMs, measureStartIndex: Math.max(...all.map((t) => t.measureStartIndex)) };
+}
+
+/** One client measurement from the parts that measured (at least one); `originEpochMs`: the common start on this machine's clock. */
+export function mergeParts(parts: readonly Figures[], originEpochMs: number): ClientMeasurement {
   if (parts.length === 0) throw new Error("no part measured anything");
   const uncorrected = parts.map((p) => p.latencyUncorrectedHistogram).filter((h) => h !== null);
+  const latencyTimeline = mergeLatencyTimelines(parts, originEpochMs);
   return {
     // The parts' windows cover one span; the longest is the honest denominator for the merged rates.
     durationMs: Math.max(...parts.map((p) => p.durationSec * 1000)),
@@ -58,6 +72,7 @@ export function mergeParts(parts: readonly Figures[]): ClientMeasurement {
     connects: sum(parts, (p) => p.connects),
     connectsTotal: sum(parts, (p) => p.connectsTotal),
     timeline: mergeTimelines(parts),
+    ...(latencyTimeline !== undefined ? { latencyTimeline } : {}),
     // Not this process's threads: the parts judged their own (reports/parts.ts takes their verdicts).
     threadIds: [],
   };

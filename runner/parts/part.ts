@@ -7,6 +7,9 @@
  * as a signal. Every latency is timed here, send and echo on this host:
  * clock offsets only decide when the window opens.
  *
+ * Its timelines start at the common start time, so the parts' per-second
+ * latency histograms merge interval by interval.
+ *
  * The part derives its own figures with the same rules as a one-process
  * run (reports/derive.ts: its CPU, its saturation, its memory per session),
  * and hands them over whole, histograms encoded, for an exact merge.
@@ -73,7 +76,14 @@ export async function runPart(plan: PartPlan, hooks: PartHooks): Promise<PartRes
     if (hooks.stop.aborted) throw new Error("stopped before its start");
     timing.loadStartLagMs = Date.now() - startAt;
     const rssBefore = readRssBytes(process.pid);
-    client = await startDriver("iobench", { ...plan.client, clientThreads, engine: clientEngineFor(plan.client.engine, plan.client.http !== undefined) });
+    // Every part's timelines start at the common start: in this process's performance clock, now less the lag.
+    const origin = performance.timeOrigin + performance.now() - Math.max(0, timing.loadStartLagMs);
+    client = await startDriver("iobench", {
+      ...plan.client,
+      clientThreads,
+      engine: clientEngineFor(plan.client.engine, plan.client.http !== undefined),
+      timeOriginEpochMs: origin,
+    });
     const running = client;
     ticker = setInterval(() => hooks.onLive(running.live()), LIVE_EVERY_MS);
 
@@ -109,6 +119,8 @@ export async function runPart(plan: PartPlan, hooks: PartHooks): Promise<PartRes
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(rssBefore !== undefined && rssEnd !== undefined ? { clientMemory: { beforeBytes: rssBefore, endBytes: rssEnd } } : {}),
     });
+    // The timeline's origin on the reference clock, the same number in every part: they merge interval by interval.
+    if (figures.latencyTimeline !== undefined) figures.latencyTimeline.originEpochMs = schedule.startAtMs;
     return { status: "ok", figures, timing, linkDrops: hooks.linkDrops(), ...where };
   } catch (err) {
     return { status: "failed", error: oneLine(err), timing, linkDrops: hooks.linkDrops(), ...where };
