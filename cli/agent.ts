@@ -6,7 +6,7 @@
  */
 import os from "node:os";
 import type { Options } from "yargs";
-import { UsageError } from "../contracts/errors.js";
+import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { parseCpuList } from "../runner/cpus.js";
 import { redisUrl, scalar, type RawFlag } from "./parse.js";
 
@@ -38,9 +38,19 @@ export function agentOptions(args: Record<string, RawFlag>, cpuCount: number): A
   return { redis: redisUrl("redis", url), name, clientCpus: cpus === undefined ? [] : parseCpuList("--client-cpus", cpus, cpuCount) };
 }
 
+/** Loads a module of the agents' side (it needs bullmq and ioredis); a missing package is one line saying what to install. */
+export async function importAgentsPart<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw err;
+    throw new RunFailure(`agents need the packages bullmq and ioredis, which are not installed here (npm install bullmq ioredis): ${oneLine(err)}`);
+  }
+}
+
 /** Runs the agent until SIGINT/SIGTERM (the signal); resolves with the exit status. */
 export async function agent(args: Record<string, RawFlag>, cpuCount: number, io: { stderr: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
   const options = agentOptions(args, cpuCount);
-  const { runAgent } = await import("../runner/parts/agent.js");
+  const { runAgent } = await importAgentsPart(() => import("../runner/parts/agent.js"));
   return runAgent(options, io);
 }

@@ -14,6 +14,7 @@ import { collectEnvironment, toolVersion } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { FD_MARGIN, ensureOpenFileLimit, openFileLimit } from "../runner/limits.js";
 import { partProblemLines } from "../reports/parts.js";
+import { importAgentsPart } from "./agent.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
@@ -70,7 +71,7 @@ async function resolveTarget(target: string): Promise<{ host: string; port: numb
 
 /** Connects to the agents' Redis and finds them (runner/parts/agents.ts, loaded only for --agents). */
 async function openAgents(url: string, count: number | null, stderr: NodeJS.WritableStream): Promise<AgentPool> {
-  const { AgentPool } = await import("../runner/parts/agents.js");
+  const { AgentPool } = await importAgentsPart(() => import("../runner/parts/agents.js"));
   try {
     return await AgentPool.open(url, count, (line) => void stderr.write(`iobench: ${line}\n`));
   } catch (err) {

@@ -20,8 +20,12 @@ import { bytesPerSession } from "./derive.js";
 
 /** A part whose sessions or window started more than this after the common time is late, ms. */
 export const LATE_MS = 250;
-/** A part whose window is shorter than this share of the longest one measured less than the run: PARTIAL. */
-export const SHORT_WINDOW = 0.95;
+/**
+ * A part whose window is shorter than this share of the longest one missed
+ * a tenth of the run: PARTIAL. (Less is absorbed: the merged rate is the
+ * sum of the parts' rates, runner/parts/merge.ts.)
+ */
+export const SHORT_WINDOW = 0.9;
 /** A part not heard from for this long mid-run has lost its link, ms. */
 export const SILENT_MS = 3000;
 

@@ -76,20 +76,21 @@ export class AgentPool implements PartsTransport {
     private readonly lines: AgentLine[],
   ) {}
 
-  /** Connects and finds the agents: `count` of them (waiting up to 30 s), or every one registered now (at least one). */
+  /** Connects and finds the agents: `count` of them (waiting up to 30 s for them), or every one registered now (at least one, no waiting). */
   static async open(url: string, count: number | null, say: (line: string) => void): Promise<AgentPool> {
     const redis = await connectChecked(url);
     try {
       let agents = await liveAgents(redis);
-      const deadline = Date.now() + WAIT_FOR_AGENTS_MS;
+      const deadline = Date.now() + (count === null ? 0 : WAIT_FOR_AGENTS_MS);
       const want = count ?? 1;
-      if (agents.length < want) say(`waiting for ${want} agent(s) on ${url} (${agents.length} registered)`);
+      if (agents.length < want && count !== null) say(`waiting for ${want} agent(s) on ${url} (${agents.length} registered)`);
       while (agents.length < want && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         agents = await liveAgents(redis);
       }
       if (agents.length < want) {
-        throw new Error(`${agents.length} agent(s) registered on ${url} within ${WAIT_FOR_AGENTS_MS / 1000} s, ${want} wanted: start them with iobench agent --redis ${url}`);
+        const within = count === null ? "" : ` within ${WAIT_FOR_AGENTS_MS / 1000} s`;
+        throw new Error(`${agents.length} agent(s) registered on ${url}${within}, ${want} wanted: start them with iobench agent --redis ${url}`);
       }
       const chosen = agents.slice(0, count ?? agents.length);
       const lines = chosen.map((info) => ({

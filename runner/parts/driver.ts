@@ -16,8 +16,10 @@ import { SILENT_MS, type PartFacts } from "../../reports/parts.js";
 import { mergeParts } from "./merge.js";
 import type { PartControl, PartPlan, PartResult, PartSchedule } from "./messages.js";
 
-/** How long finish() still waits for a part that had already fallen silent, ms. */
-const SILENT_GRACE_MS = 2000;
+/** finish() gives up on a part silent this long (it reports every 250-500 ms until it hands over), ms. */
+const GIVE_UP_SILENT_MS = SILENT_MS + 2000;
+/** finish() ends this long before the runner's own limit, so the parts that did report are kept, ms. */
+const FINISH_MARGIN_MS = 2000;
 /** How often silences are measured, ms. */
 const WATCH_MS = 250;
 
@@ -74,7 +76,8 @@ export class PartsDriver implements LoadDriver {
   ) {
     this.silent = links.map(() => 0);
     this.results = links.map(() => null);
-    links.forEach((l, i) => void l.result.then((r) => (this.results[i] = r)));
+    // A result that comes after finish() gave up on its part stays out: the merge is done.
+    links.forEach((l, i) => void l.result.then((r) => (this.results[i] ??= r)));
     this.windowEndsAt = performance.now() + plans[0]!.schedule.warmupMs + plans[0]!.schedule.durationMs;
     this.watcher = setInterval(() => this.watch(), WATCH_MS);
   }
@@ -141,16 +144,21 @@ export class PartsDriver implements LoadDriver {
 
   private async collect(): Promise<ClientMeasurement> {
     this.endMeasure();
-    await Promise.all(
-      this.links.map(async (l, i) => {
-        if (this.results[i] !== null) return;
-        const waitMs = this.silent[i]! >= SILENT_MS || performance.now() - l.heardAt >= SILENT_MS ? SILENT_GRACE_MS : this.finishLimitMs;
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`nothing came back within ${(waitMs / 1000).toFixed(1)} s of the window's end`), waitMs)));
-        this.results[i] = await Promise.race([l.result, late]);
-        clearTimeout(timer);
-      }),
-    );
+    // Wait for every part's result while it keeps reporting; give up on one that fell silent, and on all before the runner would.
+    const deadline = performance.now() + Math.max(WATCH_MS, this.finishLimitMs - FINISH_MARGIN_MS);
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        const now = performance.now();
+        this.links.forEach((l, i) => {
+          if (this.results[i] !== null) return;
+          if (now - l.heardAt >= GIVE_UP_SILENT_MS) this.results[i] = `not heard from for ${((now - l.heardAt) / 1000).toFixed(1)} s`;
+          else if (now >= deadline) this.results[i] = `nothing came back within ${((this.finishLimitMs - FINISH_MARGIN_MS) / 1000).toFixed(0)} s of the window's end`;
+        });
+        if (this.results.every((r) => r !== null)) resolve();
+        else setTimeout(check, WATCH_MS);
+      };
+      check();
+    });
     this.watch();
     clearInterval(this.watcher);
     await Promise.all(this.links.map((l) => l.dispose()));

@@ -36,6 +36,19 @@ function mergeTimelines(parts: readonly Figures[]): ClientMeasurement["timeline"
   return { intervalMs, messages, measureStartIndex: start };
 }
 
+/**
+ * The window the merged rates are over. The parts' windows cover one span
+ * but not to the millisecond (a part whose client took long to start opens
+ * its window a little late): the merged message rate must be the sum of
+ * the parts' rates, so the window is total messages / that sum. Without a
+ * message, the longest window.
+ */
+function effectiveWindowMs(parts: readonly Figures[]): number {
+  const messages = sum(parts, (p) => p.messages);
+  const rate = sum(parts, (p) => (p.durationSec > 0 ? p.messages / p.durationSec : 0));
+  return messages > 0 && rate > 0 ? (messages / rate) * 1000 : Math.max(...parts.map((p) => p.durationSec * 1000));
+}
+
 const sum = (parts: readonly Figures[], pick: (f: Figures) => number): number => parts.reduce((a, f) => a + pick(f), 0);
 
 /**
@@ -57,8 +70,7 @@ export function mergeParts(parts: readonly Figures[], originEpochMs: number): Cl
   const uncorrected = parts.map((p) => p.latencyUncorrectedHistogram).filter((h) => h !== null);
   const latencyTimeline = mergeLatencyTimelines(parts, originEpochMs);
   return {
-    // The parts' windows cover one span; the longest is the honest denominator for the merged rates.
-    durationMs: Math.max(...parts.map((p) => p.durationSec * 1000)),
+    durationMs: effectiveWindowMs(parts),
     messages: sum(parts, (p) => p.messages),
     bytes: sum(parts, (p) => p.bytes),
     latencyUs: mergeEncoded(parts.map((p) => p.latencyHistogram.data)),
