@@ -5,6 +5,7 @@
 import { mergeEncoded } from "../contracts/histogram.js";
 import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
 import { latencyTimelineChart } from "./curve-charts.js";
+import { memoryPerConnectionChart } from "./memory-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import type { Spread } from "./stats.js";
 import { compareThreads, isValid, serverCores, workLabel } from "./summary.js";
@@ -214,6 +215,7 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
         pick: (s) => s.contextSwitchesPerMessage,
       }),
       distributionChart(results, colour),
+      memoryPerConnectionChart(results, colour),
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour));

@@ -74,7 +74,7 @@ export function withParts(merged: Figures | null, facts: readonly PartFacts[]): 
     for (const p of problems) flags.add(p.flag);
     for (const f of record.figures?.flags ?? []) if (CLIENT_FLAGS.includes(f)) flags.add(f);
     if (record.figures?.clientSaturated === true) reasons.push(`${record.name}: ${record.figures.clientSaturatedReason ?? ""}`);
-    return { ...record, problems: problems.map((p) => p.text) };
+    return { ...record, problems: problems.map((p) => `${p.flag}: ${p.text}`) };
   });
 
   if (merged === null) return { figures: null, parts };
@@ -104,7 +104,7 @@ export function withParts(merged: Figures | null, facts: readonly PartFacts[]): 
   return { figures, parts };
 }
 
-/** "process 2: returned nothing", one line per problem of every part, for the console and the report. */
+/** "process 2: PARTIAL: returned nothing (...)", one line per problem of every part, for the console and the report. */
 export function partProblemLines(parts: readonly PartRecord[] | undefined): string[] {
   return (parts ?? []).flatMap((p) => p.problems.map((text) => `${p.name}: ${text}`));
 }

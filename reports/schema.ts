@@ -531,7 +531,7 @@ export const PartRecordSchema = Type.Object(
     sourceHosts: Type.Array(Type.String(), text("Source addresses its sessions connected from; [] = the kernel's choice.")),
     status: Literals(["ok", "failed", "missing"], "ok: it measured its window and handed its figures over; failed: it reported an error; missing: nothing came back (killed, or its link was lost)."),
     error: Type.Optional(Type.String(text("Why it failed or is missing."))),
-    problems: Type.Array(Type.String(), text('What the run flags say about this part, each in words ("started its load 420 ms late", ...); [] when none.')),
+    problems: Type.Array(Type.String(), text('What the run\'s flags say about this part, each "FLAG: in words" ("PART-LATE: its sessions started 0.42 s after the common start", ...); [] when none.')),
     clockOffsetMs: Nullable(Type.Number(), "Its clock minus the coordinator's reference (Redis TIME for agents), ms, measured at its start; 0 for processes on this machine; null when unknown. Only the alignment of intervals depends on it: every latency is timed on one host."),
     clockRttMs: Nullable(Type.Number(), "Round trip of the clock reading the offset came from, ms (the offset is good to about half of it); null when unknown."),
     loadStartLagMs: Nullable(Type.Number(), "How long after the common start time its sessions started, ms."),

@@ -4,6 +4,7 @@
  * so a client-bound or corrupted run cannot pass for a good one.
  */
 import type { Figures, ResultsFile, Run } from "./schema.js";
+import { partProblemLines } from "./parts.js";
 
 const NONE = "-";
 
@@ -17,6 +18,10 @@ function fixed(x: number | null | undefined, digits: number): string {
 
 function mib(bytes: number | null): string {
   return bytes === null ? NONE : (bytes / (1024 * 1024)).toFixed(1);
+}
+
+function kib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? NONE : (bytes / 1024).toFixed(1);
 }
 
 interface Column {
@@ -46,12 +51,19 @@ const COLUMNS: Column[] = [
   { title: "cpu µs/msg", right: true, cell: (_r, f) => fixed(f?.serverCpuUsPerMessage, 1) },
   { title: "ctx-sw/msg", right: true, cell: (_r, f) => fixed(f?.serverContextSwitchesPerMessage?.total, 3) },
   { title: "RSS MiB", right: true, cell: (_r, f) => mib(f?.serverRssBytes ?? null) },
+  { title: "srv KiB/conn", right: true, when: anyMemoryPerSession, cell: (_r, f) => kib(f?.serverRssBytesPerSession) },
+  { title: "cli KiB/conn", right: true, when: anyMemoryPerSession, cell: (_r, f) => kib(f?.clientRssBytesPerSession) },
   { title: "errors", right: true, cell: (_r, f) => (f === null ? NONE : int(f.errors.total)) },
   { title: "flags", right: false, cell: flagsCell },
 ];
 
 function anyOpenLoop(runs: readonly Run[]): boolean {
   return runs.some((r) => r.config.load?.loop === "open");
+}
+
+/** Memory per connection: in every run since it existed (older files have none). */
+function anyMemoryPerSession(runs: readonly Run[]): boolean {
+  return runs.some((r) => typeof r.figures?.serverRssBytesPerSession === "number" || typeof r.figures?.clientRssBytesPerSession === "number");
 }
 
 function anyChurn(runs: readonly Run[]): boolean {
@@ -150,6 +162,12 @@ export function renderNotes(runs: readonly Run[]): string[] {
         `BELOW-TARGET-RATE ${id}: open loop achieved ${int(f.openLoop.achievedMessagesPerSec)} of the ${int(f.openLoop.targetMessagesPerSec)} msg/s asked for (${Math.round(f.openLoop.achievedRatio * 100)}%)`,
       );
     }
+    if (f.flags.includes("SERVER-FD-LIMIT")) {
+      notes.push(
+        `SERVER-FD-LIMIT ${id}: the server held ${f.serverOpenFiles ?? "?"} files of its limit of ${f.serverOpenFileLimit ?? "?"} while ${c.connections - f.sessionsConnected} session(s) could not connect: it refused them for lack of file descriptors (split the server: iobench serve --reuse-port in several processes)`,
+      );
+    }
+    for (const line of partProblemLines(run.parts)) notes.push(`${id}: ${line}`);
     if (f.flags.includes("SERVER-EXIT") && run.serverExit !== undefined) {
       const x = run.serverExit;
       notes.push(

@@ -89,7 +89,7 @@ test("a client process killed mid-run is named and the run marked PARTIAL, not m
   const killed = run.parts!.find((p) => p.status === "missing");
   assert.ok(killed !== undefined, "the killed part is in run.parts");
   assert.match(killed.problems.join(" "), /returned nothing.*SIGKILL/);
-  assert.match(stderr, new RegExp(`iobench: run 1: ${killed.name}: returned nothing`));
+  assert.match(stderr, new RegExp(`iobench: run 1: ${killed.name}: PARTIAL: returned nothing`));
   assert.match(stderr, /1 run\(s\) are PARTIAL/);
   const survivor = run.parts!.find((p) => p.status === "ok")!;
   assert.equal(run.figures.messages, survivor.figures!.messages, "the figures are the surviving part's");

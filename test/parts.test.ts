@@ -195,15 +195,15 @@ test("a part that returned nothing, failed, started late, fell silent or saturat
   ]);
   for (const f of ["PARTIAL", "PART-LATE", "PART-LOST", "CLIENT-SATURATED"] as const) assert.ok(figures.flags.includes(f), `${f} in ${figures.flags.join(",")}`);
   assert.deepEqual(parts[0]!.problems, []);
-  assert.match(parts[1]!.problems.join("; "), /returned nothing.*SIGKILL/);
-  assert.match(parts[2]!.problems.join("; "), /started 0\.45 s after the common start/);
-  assert.match(parts[2]!.problems.join("; "), /not heard from/);
+  assert.match(parts[1]!.problems.join("; "), /^PARTIAL: returned nothing.*SIGKILL/);
+  assert.match(parts[2]!.problems.join("; "), /PART-LATE: its sessions started 0\.45 s after the common start/);
+  assert.match(parts[2]!.problems.join("; "), /PART-LOST: not heard from/);
   assert.match(figures.clientSaturatedReason ?? "", /^late: a client thread was busy 97%/);
   // Judging again changes nothing (a failed run's figures pass through twice).
   assert.deepEqual(withParts(figures, [facts("fine", ok), facts("gone", null), facts("late", saturated, { loadStartLagMs: LATE_MS + 200, silentMs: SILENT_MS + 1 })]).figures.flags, figures.flags);
   // A part whose window is materially shorter measured less than the run: PARTIAL, even though it returned figures.
   const short = withParts(merged, [facts("fine", ok), facts("short", part(values(4, 10, 50), {}, 1.7))]);
   assert.ok(short.figures.flags.includes("PARTIAL"));
-  assert.match(short.parts[1]!.problems[0] ?? "", /measured 1\.70 s of a 2\.00 s window/);
+  assert.match(short.parts[1]!.problems[0] ?? "", /^PARTIAL: measured 1\.70 s of a 2\.00 s window/);
   assert.deepEqual(withParts(merged, [facts("fine", ok), facts("nearly", part(values(4, 10, 50), {}, 1.9))]).figures.flags, merged.flags, "a window 5 % short is absorbed");
 });
