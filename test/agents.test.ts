@@ -130,7 +130,7 @@ test("three agents in their own network namespaces drive one server: exact merge
   const server = await startRedis((redis as { path: string }).path, [serverAddr]);
   children.push(server.child);
   const url = `redis://${serverAddr}:${server.port}`;
-  for (const [k, s] of spaces.entries()) children.push(await startAgent(url, `ns-${k + 1}`, s.ns));
+  for (const [k, s] of spaces.entries()) children.push(await startAgent(url, `ns-${k + 1}`, { netns: s.ns }));
 
   const args = ["bench", ...RUN, "--agents", url, "--agent-count", "3", "--host", serverAddr, "--connections", "30", "--warmup", "1"];
   const r = await cli([...args, "--duration", "1", "--out", out], { timeoutMs: 60_000 });
