@@ -27,6 +27,8 @@ export interface RawRun {
     idleRssBytes?: number;
     /** Files it held open at the window's end and its open-file limit (absent: not read). */
     openFiles?: { count: number; limit: number };
+    /** Files it held open once it listened, before any session (absent: not read). */
+    idleOpenFiles?: number;
   } | null;
   /** RSS of the client process before its sessions started and at the window's end, bytes (absent: not read). */
   clientMemory?: { beforeBytes: number; endBytes: number };

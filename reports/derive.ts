@@ -44,6 +44,18 @@ export function bytesPerSession(beforeBytes: number | undefined, afterBytes: num
   return Math.max(0, afterBytes - beforeBytes) / sessions;
 }
 
+/**
+ * Connections the server holds: the files it opened since it idled, when
+ * both counts were read; else the sessions the client saw connected (a
+ * connection waiting in the accept queue counts for the client, not yet
+ * for the server: the blocking model with fewer threads than sessions).
+ */
+function connectionsHeld(raw: RawRun, sessionsConnected: number): number {
+  const s = raw.server;
+  if (s?.openFiles === undefined || s.idleOpenFiles === undefined) return sessionsConnected;
+  return Math.max(0, s.openFiles.count - s.idleOpenFiles);
+}
+
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
 
@@ -237,7 +249,7 @@ export function deriveFigures(raw: RawRun): Figures {
     serverPeakRssBytes,
     serverThreadCount,
     serverIdleRssBytes: raw.server?.idleRssBytes ?? null,
-    serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, m.sessionsConnected),
+    serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, connectionsHeld(raw, m.sessionsConnected)),
     serverOpenFiles: fds?.count ?? null,
     serverOpenFileLimit: fds?.limit ?? null,
     clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, m.sessionsConnected),

@@ -499,7 +499,9 @@ export const FiguresSchema = Type.Object(
     serverThreadCount: NullableCount("Server threads (tasks) at the window's end."),
     serverIdleRssBytes: Type.Optional(NullableCount("Server RSS once it listened, before any session connected, bytes.")),
     serverRssBytesPerSession: Type.Optional(
-      NullableCount("(serverRssBytes - serverIdleRssBytes) / sessionsConnected: what the server pays in memory per connected session under this load, bytes; null when not measured or no session was connected."),
+      NullableCount(
+        "(serverRssBytes - serverIdleRssBytes) / the connections the server held (files it opened since it idled; else sessionsConnected): what the server pays in memory per connection under this load, bytes; null when not measured or it held none.",
+      ),
     ),
     serverOpenFiles: Type.Optional(NullableCount("Files the server process held open at the window's end.")),
     serverOpenFileLimit: Type.Optional(NullableCount("The server process's open-file limit (soft RLIMIT_NOFILE).")),

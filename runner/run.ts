@@ -288,6 +288,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     if (pid !== null) config.serverPid = pid;
     // What the server holds before any session: the base of its memory per session.
     const serverIdleRss = pid === null ? undefined : readRssBytes(pid);
+    const serverIdleFiles = pid === null ? undefined : readOpenFiles(pid)?.count;
 
     const clientOptions: ClientOptions = {
       host,
@@ -447,6 +448,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
               rssSamplesBytes: rssSamples,
               ...(serverIdleRss !== undefined ? { idleRssBytes: serverIdleRss } : {}),
               ...(serverFiles !== undefined ? { openFiles: serverFiles } : {}),
+              ...(serverIdleFiles !== undefined ? { idleOpenFiles: serverIdleFiles } : {}),
             }
           : null,
       ...(clientRssBefore !== undefined && clientRssEnd !== undefined ? { clientMemory: { beforeBytes: clientRssBefore, endBytes: clientRssEnd } } : {}),
