@@ -94,3 +94,18 @@ test("a client process killed mid-run is named and the run marked PARTIAL, not m
   const survivor = run.parts!.find((p) => p.status === "ok")!;
   assert.equal(run.figures.messages, survivor.figures!.messages, "the figures are the surviving part's");
 });
+
+test("client processes die with iobench, kill -9 included", async (t) => {
+  const out = tmp(t);
+  const child = spawn(process.execPath, [MAIN, ...RUN, "--connections", "20", "--client-processes", "2", "--duration", "10", "--out", out], { stdio: ["ignore", "ignore", "pipe"] });
+  t.after(() => child.kill("SIGKILL"));
+  let parts: number[] = [];
+  for (let i = 0; i < 100 && parts.length < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    parts = descendants(child.pid!).filter((d) => d.cmd.includes("parts/child.js")).map((d) => d.pid);
+  }
+  assert.equal(parts.length, 2, "the two client processes never showed");
+  child.kill("SIGKILL");
+  for (let i = 0; i < 40 && parts.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(parts.filter(alive), [], "a client process outlived iobench");
+});
