@@ -24,10 +24,9 @@ import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
-import { PartsDriver, type PartsTransport } from "./parts/driver.js";
-import { sourceHostsFor, splitLoad } from "./parts/plan.js";
+import { PartsDriver } from "./parts/driver.js";
+import { startParts, type PartsSetup } from "./parts/start.js";
 import { withParts, type PartFacts } from "../reports/parts.js";
-import { ephemeralPorts } from "./limits.js";
 import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes } from "./proc.js";
 
 /** Where the server of a run comes from. */
@@ -52,13 +51,6 @@ export interface RunPlan {
   parts?: PartsSetup;
 }
 
-/** How a run's load is split (config.clientProcesses or config.agents says how many). */
-export interface PartsSetup {
-  transport: PartsTransport;
-  count: number;
-  /** Client threads: config.clientThreads shared out (processes on this machine), or each part's own (agents; 0 = its choice). */
-  threads: { total: number } | { each: number };
-}
 
 /** What a run is doing, for the progress display. */
 export interface RunProgress {
@@ -147,30 +139,10 @@ export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
   };
 }
 
-let runIds = 0;
-
-/** The load split into parts, started: resolves at their common start time. */
-function startParts(plan: RunPlan, setup: PartsSetup, options: ClientOptions): Promise<PartsDriver> {
-  const config = plan.config;
-  // Processes share this machine's ephemeral ports toward the server; each agent has its own machine's.
-  const sources = setup.transport.kind === "process" ? sourceHostsFor(options.host, options.sessions, ephemeralPorts()) : [];
-  if (typeof sources === "string") throw new Error(sources);
-  const plans = splitLoad({
-    runId: `${process.pid}-${Date.now()}-${++runIds}`,
-    client: { ...options, sourceHosts: sources },
-    parts: setup.count,
-    threads: setup.threads,
-    finishLimitMs: finishLimitMs(config),
-    targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
-    sessionsChurn: (config.load?.messagesPerSession ?? 0) > 0,
-  });
-  return PartsDriver.start(setup.transport, plans, { warmupMs: config.warmupSec * 1000, durationMs: config.durationSec * 1000, finishLimitMs: finishLimitMs(config) });
-}
-
 /** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool), or parts of it. */
 function startClient(plan: RunPlan, options: ClientOptions): Promise<LoadDriver> {
   const config = plan.config;
-  if (plan.parts !== undefined) return startParts(plan, plan.parts, options);
+  if (plan.parts !== undefined) return startParts(config, plan.parts, options, finishLimitMs(config));
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
