@@ -108,6 +108,39 @@ export function runTable(results: Pick<ResultsFile, "runs">): RunTable {
   };
 }
 
+/**
+ * The parts of split loads (--client-processes, --agents): a row per part
+ * of every such run, its share and what it measured, so a merged run can be
+ * checked against its parts. Null when no run was split.
+ */
+export function partsTable(results: Pick<ResultsFile, "runs">): RunTable | null {
+  const rows = results.runs.flatMap((run) =>
+    (run.parts ?? []).map((p) => {
+      const f = p.figures;
+      return [
+        String(run.config.index + 1),
+        p.name,
+        p.kind,
+        p.host,
+        int(p.sessions),
+        p.status,
+        f === null ? NONE : int(f.messagesPerSec),
+        f?.latencyUs ? int(f.latencyUs.p99) : NONE,
+        fixed(p.clockOffsetMs, 1),
+        fixed(p.loadStartLagMs, 0),
+        fixed(p.windowStartLagMs, 0),
+        p.problems.join("; ") || (p.error ?? ""),
+      ];
+    }),
+  );
+  if (rows.length === 0) return null;
+  return {
+    header: ["#", "part", "kind", "host", "sessions", "status", "msg/s", "p99 µs", "clock offset ms", "start lag ms", "window lag ms", "problems"],
+    right: [true, false, false, false, true, false, true, true, true, true, true, false],
+    rows,
+  };
+}
+
 /** The table as lines of text (no trailing newline), followed by notes for every flagged run. */
 export function renderTable(results: ResultsFile): string {
   const { header, rows, right } = runTable(results);

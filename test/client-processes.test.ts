@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,11 @@ test("three client processes: the run is the exact merge of its parts, and nothi
   assert.ok((f.clientRssBytesPerSession ?? 0) > 0, `client bytes per session: ${f.clientRssBytesPerSession}`);
   assert.deepEqual(f.flags, []);
   for (const p of parts) assert.ok(p.pid !== null && !alive(p.pid), `${p.name} (pid ${p.pid}) outlived the run`);
+  // The report shows the parts beside the merged run, and memory per connection.
+  const dir = readdirSync(out).find((d) => d.endsWith("Z"))!;
+  const md = readFileSync(path.join(out, dir, "report.md"), "utf8");
+  assert.match(md, /## Parts of the load[\s\S]*\| 1 \| process 3 \| process \|/);
+  assert.match(md, /srv KiB\/conn \| cli KiB\/conn/);
 
   // The same hiding makes --agents fail at once, in one line: the hiding works, so the run above really did without them.
   const agents = await cli(["bench", "--agents", "redis://127.0.0.1:1", "--model", "epoll", "--out", out], { env: HIDDEN });
