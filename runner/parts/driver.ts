@@ -144,6 +144,8 @@ export class PartsDriver implements LoadDriver {
 
   private async collect(): Promise<ClientMeasurement> {
     this.endMeasure();
+    // The parts keep the load on past their windows until told: now they stop it and hand over.
+    for (const l of this.links) l.send({ type: "end" });
     // Wait for every part's result while it keeps reporting; give up on one that fell silent, and on all before the runner would.
     const deadline = performance.now() + Math.max(WATCH_MS, this.finishLimitMs - FINISH_MARGIN_MS);
     await new Promise<void>((resolve) => {

@@ -32,7 +32,12 @@ export const LIVE_EVERY_MS = 250;
 export interface PartHooks {
   /** This part's clock minus the reference, ms, and the round trip it was read with. */
   clock: { offsetMs: number; rttMs: number };
-  /** Aborted: close the window now (the coordinator's run ended early). */
+  /**
+   * Aborted: the coordinator is done with the load. Before the window's
+   * scheduled end, it closes the window early (the run ended early); after
+   * it, it ends the cool-down: the load goes on past the window until then,
+   * so the coordinator reads the server under load, as in a one-process run.
+   */
   end: AbortSignal;
   /** Aborted: stop the load at once, no result wanted. */
   stop: AbortSignal;
@@ -99,6 +104,8 @@ export async function runPart(plan: PartPlan, hooks: PartHooks): Promise<PartRes
     const cpuAfter = readClientCpu();
     const rssEnd = readRssBytes(process.pid);
     if (hooks.stop.aborted) throw new Error("stopped during its window");
+    await until(Date.now() + plan.finishLimitMs, hooks.end, hooks.stop); // the cool-down, until the coordinator collects
+    if (hooks.stop.aborted) throw new Error("stopped after its window");
     // The ticker goes on while the client hands over: a part still reporting is alive, not lost.
 
     const measurement = await Promise.race([
