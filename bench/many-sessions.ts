@@ -10,7 +10,12 @@
  * Prints whether every session connected without an error, and memory per
  * connection on both sides.
  *
- *   npm run bench:many-sessions -- [--connections 40000] [--servers 3] [--processes 3] [--rate 20000] [--model epoll]
+ * Sessions connect spread over a ramp-up (--ramp-up s), as a fleet of
+ * clients would: a burst of tens of thousands of connects overflows the
+ * servers' accept queues (ListenOverflows), and a connection the kernel
+ * dropped that way stalls its session for seconds of SYN/ACK retries.
+ *
+ *   npm run bench:many-sessions -- [--connections 40000] [--servers 3] [--processes 3] [--rate 20000] [--ramp-up 10] [--model epoll]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -25,6 +30,7 @@ const connections = arg("connections", 40_000);
 const servers = arg("servers", 3);
 const processes = arg("processes", 3);
 const rate = arg("rate", 20_000);
+const rampUp = arg("ramp-up", 10);
 const mi = process.argv.indexOf("--model");
 const model = mi >= 0 ? process.argv[mi + 1]! : "epoll";
 
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
     const sampler = setTimeout(() => (atWindow = pids.map((p) => ({ rss: readRssBytes(p) ?? 0, files: readOpenFiles(p)?.count ?? 0 }))), (warmup + duration / 2) * 1000);
     const [cmd, args] = pinned(cpu.client, process.execPath, [
       path.join(ROOT, "dist/cli/main.js"), "bench", "--target", `127.0.0.1:${port}`, "--model", model, "--threads", "1",
-      "--connections", String(connections), "--client-processes", String(processes), "--rate", String(rate),
+      "--connections", String(connections), "--client-processes", String(processes), "--rate", String(rate), "--ramp-up", String(rampUp),
       "--warmup", String(warmup), "--duration", String(duration), "--timeout", "20000", "--repeats", "1",
       ...(cpu.client === "" ? [] : ["--client-cpus", cpu.client]), "--json", "--out", path.join(ROOT, "results/bench"),
     ]);
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
     const f = (run as OkRun).figures;
     const serverGrowth = atWindow.reduce((a, s, i) => a + s.rss - idle[i]!, 0);
     const lines = [
-      `# ${connections} sessions from ${processes} client processes to ${servers} ${model} server processes on one port (SO_REUSEPORT), open loop ${rate} msg/s`,
+      `# ${connections} sessions from ${processes} client processes to ${servers} ${model} server processes on one port (SO_REUSEPORT), connecting over ${rampUp} s, open loop ${rate} msg/s`,
       "",
       `sessions connected at the window's end: ${f.sessionsConnected} of ${connections}`,
       `sessions served in the window: ${f.sessionsServed}`,

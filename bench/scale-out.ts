@@ -1,6 +1,8 @@
 /**
  * Does splitting the load over agents change what is measured? One epoll
- * server (1 thread, pinned to the server CPU) is driven, round after round,
+ * server (1 thread, pinned to the server CPU, cpu:WORK µs of work per
+ * message so that the server and not the client is the limit: a
+ * comparison of two saturated clients would compare clients) is driven, round after round,
  * alternately by one client process (N sessions on 3 client threads) and by
  * 3 agents through a real Redis (N/3 sessions each on 1 thread, their
  * results merged exactly), every client pinned to the client CPU. Same
@@ -8,7 +10,7 @@
  * agents / one process of msg/s, p50 and p99, then their medians. A load
  * closed (as fast as the server echoes) and open (a fixed rate).
  *
- *   npm run bench:scale-out -- [--connections 300] [--rounds 5] [--seconds 3] [--rate 15000]
+ *   npm run bench:scale-out -- [--connections 300] [--rounds 5] [--seconds 3] [--rate 15000] [--work 20]
  */
 import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -21,6 +23,7 @@ const connections = arg("connections", 300);
 const rounds = arg("rounds", 5);
 const seconds = arg("seconds", 3);
 const rate = arg("rate", 15_000);
+const workUs = arg("work", 20);
 const AGENTS = 3;
 
 interface Figures {
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   const redisServer = ensureRedis();
   if (!("path" in redisServer)) throw new Error(redisServer.why);
   const children: ChildProcess[] = [];
-  const server = await startModelServer("epoll", 1, cpu.server);
+  const server = await startModelServer("epoll", 1, cpu.server, "echo", undefined, { work: { kind: "cpu", durationUs: workUs, messageBytes: 64 } });
   try {
     const redis = await startRedis(redisServer.path, ["127.0.0.1"]);
     children.push(redis.child);
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     }
 
     const lines = [
-      `# ${AGENTS} agents through Redis vs one client process: ${connections} sessions, ${seconds} s windows, ${rounds} interleaved rounds, server epoll 1 thread on CPU ${cpu.server || "any"}, clients on CPU ${cpu.client || "any"}`,
+      `# ${AGENTS} agents through Redis vs one client process: ${connections} sessions, ${seconds} s windows, ${rounds} interleaved rounds, server epoll 1 thread (cpu:${workUs}us per message) on CPU ${cpu.server || "any"}, clients on CPU ${cpu.client || "any"}`,
       "",
       "| load | figure | one process (median) | 3 agents (median) | agents / one: median ratio (min–max) |",
       "|---|---|---:|---:|---|",

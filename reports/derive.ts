@@ -252,7 +252,8 @@ export function deriveFigures(raw: RawRun): Figures {
     serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, connectionsHeld(raw, m.sessionsConnected)),
     serverOpenFiles: fds?.count ?? null,
     serverOpenFileLimit: fds?.limit ?? null,
-    clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, m.sessionsConnected),
+    // The client keeps every session it runs, connected or not: its memory is per session asked for.
+    clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, raw.connectionsRequested),
     clientCpuSeconds,
     clientUsableCores: usableCores,
     clientCpuUtilisation,

@@ -87,8 +87,9 @@ export function withParts(merged: Figures | null, facts: readonly PartFacts[]): 
   const threadMax = measured.map((f) => f.clientThreadMaxUtilisation).filter((u): u is number => u !== null);
   // Memory: every part's growth over every part's sessions.
   const grown = measured.filter((f) => f.clientRssBytesPerSession !== null && f.clientRssBytesPerSession !== undefined);
-  const growth = grown.reduce((a, f) => a + (f.clientRssBytesPerSession as number) * f.sessionsConnected, 0);
-  const grownSessions = grown.reduce((a, f) => a + f.sessionsConnected, 0);
+  const sessionsOf = new Map(facts.flatMap((p) => (p.figures !== null ? [[p.figures, p.sessions] as const] : [])));
+  const growth = grown.reduce((a, f) => a + (f.clientRssBytesPerSession as number) * (sessionsOf.get(f) ?? 0), 0);
+  const grownSessions = grown.reduce((a, f) => a + (sessionsOf.get(f) ?? 0), 0);
 
   const figures: Figures = {
     ...merged,

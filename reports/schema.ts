@@ -506,7 +506,7 @@ export const FiguresSchema = Type.Object(
     serverOpenFiles: Type.Optional(NullableCount("Files the server process held open at the window's end.")),
     serverOpenFileLimit: Type.Optional(NullableCount("The server process's open-file limit (soft RLIMIT_NOFILE).")),
     clientRssBytesPerSession: Type.Optional(
-      NullableCount("Client RSS growth from before its sessions started to the window's end, per connected session, bytes (several client processes or agents: their growth summed over their sessions); null when not measured."),
+      NullableCount("Client RSS growth from before its sessions started to the window's end, per session it runs (config.connections), bytes (several client processes or agents: their growth summed over their sessions); null when not measured."),
     ),
     clientCpuSeconds: Type.Number({ minimum: 0, description: "Client process CPU time (all threads, user + system) inside the window, seconds." }),
     clientUsableCores: Type.Integer({ minimum: 1, description: "CPUs the client may use: its pinned set, else every usable core." }),

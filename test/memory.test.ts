@@ -56,7 +56,8 @@ test("memory per connection: growth from idle to the window over the connections
   const f = deriveFigures(raw(10_000, { openFiles: { count: 10_030, limit: 20_000 }, idleOpenFiles: 30 }));
   assert.equal(f.serverIdleRssBytes, 20 * MiB);
   assert.equal(f.serverRssBytesPerSession, (100 * MiB) / 10_000, "the largest RSS in the window less the idle RSS, per connection");
-  assert.equal(f.clientRssBytesPerSession, (40 * MiB) / 10_000);
+  assert.equal(f.clientRssBytesPerSession, (40 * MiB) / 10_000, "per session the client runs");
+  assert.equal(deriveFigures(raw(2, {})).clientRssBytesPerSession, (40 * MiB) / 10_000, "connected or not: the client keeps them all");
   assert.deepEqual(f.flags, []);
   // A server that accepted only some of the sessions the client saw connected (the rest wait in its accept queue).
   const queued = deriveFigures(raw(10_000, { openFiles: { count: 1_030, limit: 20_000 }, idleOpenFiles: 30 }));
