@@ -26,7 +26,8 @@ export function memoryPerConnectionChart(results: ResultsFile, colour: ReadonlyM
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const series: SpecSeries[] = [...groups.entries()].map(([label, g]) => ({
-    label,
+    // A model that did not hold every session paid for fewer than were asked: the legend says so.
+    label: label + (g.some((r) => r.figures!.flags.includes("SESSIONS-MISSING")) ? " (sessions missing!)" : ""),
     color: colour.get(g[0]!.config.model) ?? 0,
     points: connections.flatMap((c) => {
       const at = g.filter((r) => r.config.connections === c).map((r) => (r.figures!.serverRssBytesPerSession as number) / 1024);
