@@ -89,7 +89,7 @@ function problemLine(runs: readonly Run[]): string | null {
   const silent = runs.filter((r) => r.status === "ok" && r.figures.messages === 0);
   if (silent.length > 0) parts.push(`${silent.length} run(s) completed no message (NO-MESSAGES)`);
   const partial = runs.filter((r) => r.status === "ok" && r.figures.flags.includes("PARTIAL"));
-  if (partial.length > 0) parts.push(`${partial.length} run(s) are PARTIAL (first: ${partProblemLines(partial[0]!.parts)[0] ?? "a part of the load is missing"})`);
+  if (partial.length > 0) parts.push(`${partial.length} run(s) are PARTIAL (first: ${partProblemLines(partial[0]!.parts).find((l) => l.includes(": PARTIAL: ")) ?? "a part of the load is missing"})`);
   return parts.length > 0 ? parts.join("; ") : null;
 }
 

@@ -25,7 +25,9 @@ function label(plan: RunPlan, position: number, total: number): string {
   const c = plan.config;
   const threads = c.threads === null ? "" : ` t=${c.threads}`;
   const scenario = c.load?.scenario ? ` ${c.load.scenario}` : "";
-  return `[${position + 1}/${total}]${scenario} ${c.model}${threads} c=${c.connections} ${c.sizeBytes}B`;
+  const part = c.part !== undefined ? ` (${c.part})` : "";
+  const accept = c.model === "completion-routine" && c.accept === "ring" ? " accept=ring" : "";
+  return `[${position + 1}/${total}]${part}${scenario} ${c.model}${threads}${accept} c=${c.connections} ${c.sizeBytes}B`;
 }
 
 function int(x: number): string {

@@ -3,7 +3,7 @@
  * the client measured plus the /proc readings around the measured window.
  */
 import type { ClientMeasurement } from "./client.js";
-import type { ClientCpuSnapshot, ProcSnapshot } from "./proc.js";
+import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "./proc.js";
 
 /** Everything a run collected, as handed to deriveFigures. */
 export interface RawRun {
@@ -33,6 +33,10 @@ export interface RawRun {
   /** RSS of the client process before its sessions started and at the window's end, bytes (absent: not read). */
   clientMemory?: { beforeBytes: number; endBytes: number };
   client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
+  /** /proc/stat at both edges and the CPUs the run ran on (pinned sets, else every usable CPU); absent when not read. */
+  system?: { before: SystemCpuSnapshot; after: SystemCpuSnapshot; cpus: readonly number[] };
+  /** CPU time of the client processes on this machine the load was split over, in their windows, seconds: the run's own, not other processes' (absent: none). */
+  localPartsCpuSeconds?: number;
   /** Clock ticks per second of the /proc CPU fields. */
   clockTicksPerSec: number;
   /** false when the server process did not exit cleanly when stopped; undefined when not known. */

@@ -12,7 +12,8 @@
  *     never a silent merge;
  *   - a part that started its load or its window late is PART-LATE, one
  *     whose link to the coordinator dropped or went silent is PART-LOST;
- *   - a saturated part makes the run CLIENT-SATURATED, the reason naming it.
+ *   - a saturated part makes the run CLIENT-SATURATED, the reason naming it;
+ *     a starved one (its threads waited for a CPU) CLIENT-STARVED.
  * Each problem is written into the part's record, so the flags name parts.
  */
 import { RUN_FLAGS, type Figures, type PartRecord, type RunFlag } from "./schema.js";
@@ -51,11 +52,20 @@ export function partProblems(p: PartFacts, longestWindowSec: number): { flag: Ru
   if (p.linkDrops > 0) out.push({ flag: "PART-LOST", text: `its link to the coordinator dropped ${p.linkDrops} time(s)` });
   if (p.silentMs >= SILENT_MS) out.push({ flag: "PART-LOST", text: `not heard from for ${sec(p.silentMs)} mid-run` });
   if (p.figures?.clientSaturated === true) out.push({ flag: "CLIENT-SATURATED", text: `client saturated: ${p.figures.clientSaturatedReason ?? ""}` });
+  if (p.figures?.flags.includes("CLIENT-STARVED") === true) {
+    const share = p.figures.clientRunQueueWaitMaxShare;
+    out.push({ flag: "CLIENT-STARVED", text: `a client thread waited for a CPU${share !== null && share !== undefined ? ` ${Math.round(share * 100)} % of the window` : ""}` });
+  }
   return out;
 }
 
 /** Client flags a part raises for the whole run: whatever it says about its own client. */
-const CLIENT_FLAGS: readonly RunFlag[] = ["CLIENT-SATURATED"];
+const CLIENT_FLAGS: readonly RunFlag[] = ["CLIENT-SATURATED", "CLIENT-STARVED"];
+
+/** CPU the parts that ran on this machine (client processes) used in their windows, seconds: the run's own load, not another process's. */
+export function localCpuSeconds(facts: readonly PartFacts[]): number {
+  return facts.reduce((a, p) => a + (p.kind === "process" && p.figures !== null ? p.figures.clientCpuSeconds : 0), 0);
+}
 
 /**
  * The run's figures with the parts' client side and flags, and each part's
@@ -85,6 +95,9 @@ export function withParts(merged: Figures | null, facts: readonly PartFacts[]): 
   const cores = Math.max(1, [...coresByHost.values()].reduce((a, b) => a + b, 0));
   const cpuSeconds = measured.reduce((a, f) => a + f.clientCpuSeconds, 0);
   const threadMax = measured.map((f) => f.clientThreadMaxUtilisation).filter((u): u is number => u !== null);
+  // The thread that waited longest for a CPU, in whichever part it ran.
+  const waited = measured.filter((f) => f.clientRunQueueWaitMaxShare !== null && f.clientRunQueueWaitMaxShare !== undefined);
+  const mostWaiting = waited.reduce<Figures | null>((w, f) => (w === null || (f.clientRunQueueWaitMaxShare as number) > (w.clientRunQueueWaitMaxShare as number) ? f : w), null);
   // Memory: every part's growth over every part's sessions.
   const grown = measured.filter((f) => f.clientRssBytesPerSession !== null && f.clientRssBytesPerSession !== undefined);
   const sessionsOf = new Map(facts.flatMap((p) => (p.figures !== null ? [[p.figures, p.sessions] as const] : [])));
@@ -99,6 +112,8 @@ export function withParts(merged: Figures | null, facts: readonly PartFacts[]): 
     clientThreadMaxUtilisation: threadMax.length > 0 ? Math.max(...threadMax) : null,
     clientSaturated: reasons.length > 0,
     clientSaturatedReason: reasons.length > 0 ? reasons.join("; ") : null,
+    clientRunQueueWaitMaxShare: mostWaiting?.clientRunQueueWaitMaxShare ?? null,
+    clientRunQueueWaitPerSliceUs: mostWaiting?.clientRunQueueWaitPerSliceUs ?? null,
     clientRssBytesPerSession: grown.length === measured.length && measured.length > 0 ? bytesPerSession(0, growth, grownSessions) : null,
     flags: RUN_FLAGS.filter((f) => flags.has(f)),
   };

@@ -26,8 +26,8 @@ import { oneLine } from "../contracts/errors.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
 import { PartsDriver } from "./parts/driver.js";
 import { startParts, type PartsSetup } from "./parts/start.js";
-import { withParts, type PartFacts } from "../reports/parts.js";
-import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes } from "./proc.js";
+import { localCpuSeconds, withParts, type PartFacts } from "../reports/parts.js";
+import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 
 /** Where the server of a run comes from. */
 export type ServerSource =
@@ -146,6 +146,13 @@ function startClient(plan: RunPlan, options: ClientOptions): Promise<LoadDriver>
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
+}
+
+/** The CPUs a run's processes may use: the pinned sets when both are pinned, else every CPU this process may use. */
+function runCpus(plan: RunPlan): number[] {
+  const server = plan.server.kind === "spawn" ? plan.server.cpus : null;
+  if (server === null || plan.clientCpus === null) return allowedCpus();
+  return [...new Set([...server, ...plan.clientCpus])].sort((a, b) => a - b);
 }
 
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
@@ -373,6 +380,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       }
     }
     const clientBefore: ClientCpuSnapshot = readClientCpu();
+    const systemBefore = readSystemCpu();
     running.beginMeasure();
     const windowStart = performance.now();
     const rssSamples: number[] = [];
@@ -390,6 +398,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     const clientAfter = readClientCpu();
     const clientRssEnd = clientRssBefore === undefined ? undefined : readRssBytes(process.pid);
     const serverFiles = pid === null || windowEnd === "died" ? undefined : readOpenFiles(pid);
+    const systemAfter = readSystemCpu();
     const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
     const deathText = died ? deathMessage() : "";
 
@@ -425,6 +434,8 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
           : null,
       ...(clientRssBefore !== undefined && clientRssEnd !== undefined ? { clientMemory: { beforeBytes: clientRssBefore, endBytes: clientRssEnd } } : {}),
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
+      system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
+      ...(partFacts !== null ? { localPartsCpuSeconds: localCpuSeconds(partFacts) } : {}),
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
     };

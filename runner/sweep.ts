@@ -1,14 +1,16 @@
 /**
- * A sweep: models × threads × connections × sizes, repeated. Runs are
+ * A sweep: models × threads × accept styles × connections × sizes, plus
+ * extra parts with loads of their own (the claims'), repeated. Runs are
  * interleaved round-robin (round r runs every configuration once, in
  * order), so slow drift of the machine (thermal, other load) spreads over
- * every configuration instead of biasing the ones that ran last. results.json
- * is rewritten after every run: an interrupted sweep keeps what it measured.
+ * every configuration instead of biasing the ones that ran last, and two
+ * configurations can be compared round by round. results.json is
+ * rewritten after every run: an interrupted sweep keeps what it measured.
  */
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, SweepPart, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import type { ModelName, ServerOptions } from "../contracts/server.js";
 import { modelInfo } from "../servers/models.js";
@@ -95,6 +97,21 @@ function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<Serv
   return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, chatBufferFloor(maxFrameBytes)) };
 }
 
+/** The sweep's own configurations as a part: the options' models, threads, accepts, work and load. */
+function mainPart(o: BenchOptions): SweepPart {
+  return {
+    name: "",
+    models: o.models,
+    threads: o.threads,
+    connections: o.connections,
+    accepts: o.accepts ?? [o.accept],
+    work: o.work ?? null,
+    load: o.load,
+    loadName: o.scenario?.name ?? null,
+    warmupSec: o.warmupSec,
+  };
+}
+
 /**
  * An iocp run's completion port: the concurrency value resolved here, the
  * server's CPUs unless --concurrency was given (the server process sees the
@@ -107,53 +124,61 @@ function portConfig(o: BenchOptions, usableCores: number): CompletionPortConfig 
   return { ...asked, concurrency: asked.concurrency ?? o.serverCpus?.length ?? usableCores };
 }
 
-/** Every run of the sweep, in the order they will run: each model with the thread settings it accepts (servers/models.ts capabilities). */
-export function planSweep(input: SweepInput): RunPlan[] {
+/** One configuration of a part, not yet numbered into a round. */
+type Template = Omit<RunPlan, "config"> & { config: Omit<RunConfig, "index" | "repeat"> };
+
+/**
+ * The configurations of one part, in sweep order: each model with the
+ * thread settings it accepts (servers/models.ts capabilities), and with
+ * every accept style if it honours --accept (completion-routine), else once
+ * with the first.
+ */
+function partTemplates(input: SweepInput, part: SweepPart): Template[] {
   const o = input.options;
-  const plans: RunPlan[] = [];
-  const threadSettings: (ThreadsSetting | null)[] = o.threads.length > 0 ? o.threads : [null];
-  for (let repeat = 1; repeat <= o.repeats; repeat++) {
-    for (const model of o.models) {
-      for (const threads of threadSettings) {
-        if (threads !== null && input.target === null && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
-        for (const connections of o.connections) {
+  const out: Template[] = [];
+  const external = input.target !== null;
+  const threadSettings: (ThreadsSetting | null)[] = part.threads.length > 0 ? part.threads : [null];
+  for (const model of part.models) {
+    const acceptHonoured = !external && honours(modelInfo(model as ModelName), "accept");
+    for (const threads of threadSettings) {
+      if (threads !== null && !external && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
+      for (const accept of acceptHonoured ? part.accepts : part.accepts.slice(0, 1)) {
+        for (const connections of part.connections) {
           for (const sizeBytes of o.sizesBytes) {
             for (const client of o.clients ?? ["iobench" as const]) {
-              const external = input.target !== null;
-              const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
+              const work = part.work === null ? null : { ...part.work, messageBytes: sizeBytes };
               const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
               const clientThreads = clientThreadsFor(o, threads, input.usableCores);
-              const parts = partsFor(input, connections, clientThreads);
-              const config: RunConfig = {
-                index: plans.length,
-                repeat,
+              const split = partsFor(input, connections, clientThreads);
+              const config: Template["config"] = {
+                ...(part.name !== "" ? { part: part.name } : {}),
                 model,
                 threads,
                 connections,
                 sizeBytes,
-                load: o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null),
+                load: o.chat === undefined ? runLoad(part.load, connections, part.loadName) : chatRunLoad(part.load, o.chat, connections, part.loadName),
                 clientThreads,
                 ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
                 durationSec: o.durationSec,
-                warmupSec: o.warmupSec,
+                warmupSec: part.warmupSec,
                 timeoutMs: o.timeoutMs,
                 host: external ? input.target!.host : o.host,
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
                 bufferBytes: external ? null : o.bufferBytes,
                 ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-                accept: external ? null : o.accept,
+                accept: external ? null : accept,
                 ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
                 ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
                 ...(client !== "iobench" ? { client } : {}),
                 pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
-                ...(parts?.transport.kind === "process" ? { clientProcesses: parts.count } : {}),
-                ...(parts?.transport.kind === "agent" ? { agents: parts.count } : {}),
+                ...(split?.transport.kind === "process" ? { clientProcesses: split.count } : {}),
+                ...(split?.transport.kind === "agent" ? { agents: split.count } : {}),
                 ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
               };
-              plans.push({
+              out.push({
                 config,
                 server: external
                   ? { kind: "external", host: input.target!.host, port: input.target!.port, pid: o.serverPid }
@@ -168,7 +193,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                         bufferBytes: o.bufferBytes,
                         ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                         // --accept is the completion-routine model's: the others get their default.
-                        accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
+                        accept: acceptHonoured ? accept : DEFAULT_SERVER_OPTIONS.accept,
                         ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),
                         work,
                         protocol: o.protocol ?? "echo",
@@ -180,7 +205,7 @@ export function planSweep(input: SweepInput): RunPlan[] {
                 clientCpus: o.clientCpus,
                 connectConcurrency: input.connectConcurrency,
                 ...(o.profile !== undefined && !external ? { profile: o.profile } : {}),
-                ...(parts !== undefined ? { parts } : {}),
+                ...(split !== undefined ? { parts: split } : {}),
               });
             }
           }
@@ -188,9 +213,29 @@ export function planSweep(input: SweepInput): RunPlan[] {
       }
     }
   }
-  for (const plan of plans) {
-    const problem = plan.server.kind === "spawn" ? checkServerOptions(plan.server.options) : null;
+  return out;
+}
+
+/**
+ * Every run of the sweep, in the order they will run: round r runs every
+ * configuration of the sweep's own part and then of each extra part
+ * (BenchOptions.parts) once.
+ */
+export function planSweep(input: SweepInput): RunPlan[] {
+  const o = input.options;
+  const templates = [mainPart(o), ...(o.parts ?? [])].flatMap((part) => partTemplates(input, part));
+  for (const t of templates) {
+    const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options) : null;
     if (problem !== null) throw new UsageError(problem);
+  }
+  const plans: RunPlan[] = [];
+  for (let repeat = 1; repeat <= o.repeats; repeat++) {
+    for (const t of templates) {
+      const { part, ...rest } = structuredClone(t.config);
+      // index and repeat lead the config, as in every results.json written before parts existed.
+      const config: RunConfig = { index: plans.length, repeat, ...(part !== undefined ? { part } : {}), ...rest };
+      plans.push({ ...t, config });
+    }
   }
   return plans;
 }

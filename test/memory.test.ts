@@ -23,7 +23,7 @@ function proc(rssBytes: number): ProcSnapshot {
 function raw(connected: number, server: Partial<NonNullable<RawRun["server"]>>, requested = 10_000): RawRun {
   const h = createHistogram();
   h.recordValue(100);
-  const snap = { processCpuUs: 0, threadTicks: new Map<number, number>() };
+  const snap = { processCpuUs: 0, threads: new Map() };
   return {
     measurement: {
       durationMs: 1000,
@@ -32,6 +32,7 @@ function raw(connected: number, server: Partial<NonNullable<RawRun["server"]>>, 
       latencyUs: h,
       uncorrectedLatencyUs: null,
       connectLatencyUs: h,
+      firstEchoUs: null,
       errors: { ...NO_ERRORS },
       errorsTotal: { ...NO_ERRORS },
       sessionsConnected: connected,

@@ -11,7 +11,7 @@ import type { Histogram } from "hdr-histogram-js";
 import { NO_ERRORS, type ClientMeasurement } from "../contracts/client.js";
 import { createHistogram, decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import { deriveFigures } from "../reports/derive.js";
-import { LATE_MS, SILENT_MS, withParts, type PartFacts } from "../reports/parts.js";
+import { LATE_MS, SILENT_MS, localCpuSeconds, withParts, type PartFacts } from "../reports/parts.js";
 import type { Figures } from "../reports/schema.js";
 import { mergeParts } from "../runner/parts/merge.js";
 import { defaultClientProcesses, sourceHostsFor, splitEvenly, splitLoad } from "../runner/parts/plan.js";
@@ -46,6 +46,7 @@ function part(latencies: number[], over: Partial<ClientMeasurement> = {}, window
     latencyUs: histogramOf(latencies),
     uncorrectedLatencyUs: null,
     connectLatencyUs: histogramOf([100, 200]),
+    firstEchoUs: null,
     errors: { ...NO_ERRORS, timeout: 1 },
     errorsTotal: { ...NO_ERRORS, timeout: 2 },
     sessionsConnected: 10,
@@ -58,7 +59,7 @@ function part(latencies: number[], over: Partial<ClientMeasurement> = {}, window
     threadIds: [],
     ...over,
   };
-  const snap = { processCpuUs: 0, threadTicks: new Map<number, number>() };
+  const snap = { processCpuUs: 0, threads: new Map() };
   return deriveFigures({
     measurement: m,
     sampledWindowSec: windowSec,
@@ -166,7 +167,7 @@ test("the run's client side is the parts': CPU summed, cores of each machine onc
     warmupSec: 1,
     connectionsRequested: 20,
     server: null,
-    client: { before: { processCpuUs: 0, threadTicks: new Map() }, after: { processCpuUs: 0, threadTicks: new Map() }, usableCores: 2 },
+    client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
     clockTicksPerSec: 100,
   });
   const { figures } = withParts(merged, [facts("a", parts[0]!), facts("b", parts[1]!, { host: "host-a" })]);
@@ -176,7 +177,32 @@ test("the run's client side is the parts': CPU summed, cores of each machine onc
   assert.deepEqual(figures.flags, ["ERRORS"]);
 });
 
-test("a part that returned nothing, failed, started late, fell silent or saturated is named and flagged", () => {
+test("client processes on this machine are the run's own CPU, not another process's: no MACHINE-BUSY for them", () => {
+  const parts = [part(values(1, 100, 50), {}, 2), part(values(2, 100, 50), {}, 2)];
+  const busy = (local: PartFacts[]) =>
+    deriveFigures({
+      measurement: mergeParts(parts, 0),
+      sampledWindowSec: 2,
+      warmupSec: 1,
+      connectionsRequested: 20,
+      server: null,
+      client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
+      // Two CPUs over 2 s (400 ticks), 80 of them busy: 0.8 s, what the two parts used.
+      system: {
+        before: { cpus: new Map([[0, { busyTicks: 0, totalTicks: 0 }], [1, { busyTicks: 0, totalTicks: 0 }]]), softirqThreadNs: new Map() },
+        after: { cpus: new Map([[0, { busyTicks: 40, totalTicks: 200 }], [1, { busyTicks: 40, totalTicks: 200 }]]), softirqThreadNs: new Map() },
+        cpus: [0, 1],
+      },
+      localPartsCpuSeconds: localCpuSeconds(local),
+      clockTicksPerSec: 100,
+    }).flags.includes("MACHINE-BUSY");
+  const processes = [facts("p1", parts[0]!, { kind: "process" }), facts("p2", parts[1]!, { kind: "process" })];
+  assert.equal(localCpuSeconds(processes), 0.8);
+  assert.equal(busy(processes), false);
+  assert.equal(busy([facts("a1", parts[0]!), facts("a2", parts[1]!)]), true, "agents run elsewhere: CPU used here is another process's");
+});
+
+test("a part that returned nothing, failed, started late, fell silent, saturated or starved is named and flagged", () => {
   const ok = part(values(1, 100, 50));
   const merged = deriveFigures({
     measurement: mergeParts([ok], 0),
@@ -184,23 +210,28 @@ test("a part that returned nothing, failed, started late, fell silent or saturat
     warmupSec: 1,
     connectionsRequested: 30,
     server: null,
-    client: { before: { processCpuUs: 0, threadTicks: new Map() }, after: { processCpuUs: 0, threadTicks: new Map() }, usableCores: 2 },
+    client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
     clockTicksPerSec: 100,
   });
   const saturated: Figures = { ...ok, clientSaturated: true, clientSaturatedReason: "a client thread was busy 97% of a core", flags: ["CLIENT-SATURATED"] };
+  const starved: Figures = { ...ok, clientRunQueueWaitMaxShare: 0.31, clientRunQueueWaitPerSliceUs: 900, flags: ["CLIENT-STARVED"] };
   const { figures, parts } = withParts(merged, [
     facts("fine", ok),
     facts("gone", null, { error: "the process was killed by SIGKILL without a result" }),
     facts("late", saturated, { loadStartLagMs: LATE_MS + 200, silentMs: SILENT_MS + 1 }),
+    facts("starved", starved),
   ]);
-  for (const f of ["PARTIAL", "PART-LATE", "PART-LOST", "CLIENT-SATURATED"] as const) assert.ok(figures.flags.includes(f), `${f} in ${figures.flags.join(",")}`);
+  for (const f of ["PARTIAL", "PART-LATE", "PART-LOST", "CLIENT-SATURATED", "CLIENT-STARVED"] as const) assert.ok(figures.flags.includes(f), `${f} in ${figures.flags.join(",")}`);
   assert.deepEqual(parts[0]!.problems, []);
   assert.match(parts[1]!.problems.join("; "), /^PARTIAL: returned nothing.*SIGKILL/);
   assert.match(parts[2]!.problems.join("; "), /PART-LATE: its sessions started 0\.45 s after the common start/);
   assert.match(parts[2]!.problems.join("; "), /PART-LOST: not heard from/);
   assert.match(figures.clientSaturatedReason ?? "", /^late: a client thread was busy 97%/);
+  assert.deepEqual(parts[3]!.problems, ["CLIENT-STARVED: a client thread waited for a CPU 31 % of the window"]);
+  assert.equal(figures.clientRunQueueWaitMaxShare, 0.31);
+  assert.ok(!withParts(merged, [facts("fine", ok)]).figures.flags.includes("CLIENT-STARVED"));
   // Judging again changes nothing (a failed run's figures pass through twice).
-  assert.deepEqual(withParts(figures, [facts("fine", ok), facts("gone", null), facts("late", saturated, { loadStartLagMs: LATE_MS + 200, silentMs: SILENT_MS + 1 })]).figures.flags, figures.flags);
+  assert.deepEqual(withParts(figures, [facts("fine", ok), facts("gone", null), facts("late", saturated, { loadStartLagMs: LATE_MS + 200, silentMs: SILENT_MS + 1 }), facts("starved", starved)]).figures.flags, figures.flags);
   // A part whose window is materially shorter measured less than the run: PARTIAL, even though it returned figures.
   const short = withParts(merged, [facts("fine", ok), facts("short", part(values(4, 10, 50), {}, 1.7))]);
   assert.ok(short.figures.flags.includes("PARTIAL"));

@@ -68,6 +68,7 @@ function mergeLatencyTimelines(parts: readonly Figures[], originEpochMs: number)
 export function mergeParts(parts: readonly Figures[], originEpochMs: number): ClientMeasurement {
   if (parts.length === 0) throw new Error("no part measured anything");
   const uncorrected = parts.map((p) => p.latencyUncorrectedHistogram).filter((h) => h !== null);
+  const firstEcho = parts.map((p) => p.firstEchoLatencyHistogram).filter((h) => h !== null && h !== undefined);
   const latencyTimeline = mergeLatencyTimelines(parts, originEpochMs);
   return {
     durationMs: effectiveWindowMs(parts),
@@ -76,6 +77,7 @@ export function mergeParts(parts: readonly Figures[], originEpochMs: number): Cl
     latencyUs: mergeEncoded(parts.map((p) => p.latencyHistogram.data)),
     uncorrectedLatencyUs: uncorrected.length > 0 ? mergeEncoded(uncorrected.map((h) => h.data)) : null,
     connectLatencyUs: mergeEncoded(parts.map((p) => p.connectLatencyHistogram.data)),
+    firstEchoUs: firstEcho.length > 0 ? mergeEncoded(firstEcho.map((h) => h.data)) : null,
     errors: addErrors(parts.map((p) => p.errors)),
     errorsTotal: addErrors(parts.map((p) => p.errorsTotal)),
     sessionsConnected: sum(parts, (p) => p.sessionsConnected),
