@@ -124,8 +124,9 @@ test("client processes and source addresses: as many as the limits call for, no 
   assert.equal(defaultClientProcesses(19_872, 20_000, 128), 1);
   assert.equal(defaultClientProcesses(19_873, 20_000, 128), 2);
   assert.equal(defaultClientProcesses(40_000, 20_000, 128), 3);
-  assert.deepEqual(sourceHostsFor("127.0.0.1", 20_000, 28_232), []);
-  assert.deepEqual(sourceHostsFor("127.0.0.1", 40_000, 28_232), ["127.0.1.1", "127.0.1.2"]);
+  assert.deepEqual(sourceHostsFor("127.0.0.1", 10_000, 28_232), []);
+  assert.deepEqual(sourceHostsFor("127.0.0.1", 20_000, 28_232), ["127.0.1.1", "127.0.1.2"], "no address past the even half of its ports");
+  assert.deepEqual(sourceHostsFor("127.0.0.1", 40_000, 28_232), ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"]);
   const off = sourceHostsFor("10.0.0.5", 40_000, 28_232);
   assert.equal(typeof off, "string", "an address off loopback cannot be made up");
   assert.match(off as string, /ip_local_port_range/);
