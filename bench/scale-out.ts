@@ -18,6 +18,7 @@ import path from "node:path";
 import type { OkRun, ResultsFile } from "../reports/schema.js";
 import { ensureRedis, startAgent, startRedis, stopChild } from "../test/fixtures/redis.js";
 import { ROOT, arg, cpuPair, median, pinned, startModelServer } from "./lib.js";
+import { medianInterval } from "../reports/stats.js";
 
 const connections = arg("connections", 300);
 const rounds = arg("rounds", 5);
@@ -81,25 +82,29 @@ async function main(): Promise<void> {
     const lines = [
       `# ${AGENTS} agents through Redis vs one client process: ${connections} sessions, ${seconds} s windows, ${rounds} interleaved rounds, server epoll 1 thread (cpu:${workUs}us per message) on CPU ${cpu.server || "any"}, clients on CPU ${cpu.client || "any"}`,
       "",
-      "| load | figure | one process (median) | 3 agents (median) | agents / one: median ratio (min–max) |",
+      "| load | figure | one process (median) | 3 agents (median) | agents / one: median ratio [interval of the median, its confidence] |",
       "|---|---|---:|---:|---|",
     ];
     const summary: Record<string, Record<string, number>> = {};
     for (const load of loads) {
       const mine = rows.filter((r) => r.load === load.name);
       for (const figure of ["messagesPerSec", "p50", "p99"] as const) {
-        const ratios = mine.map((r) => r.agents[figure] / r.one[figure]);
+        const ratios = mine.map((r) => r.agents[figure] / r.one[figure]).sort((a, b) => a - b);
         const m = median(ratios);
-        summary[`${load.name} ${figure}`] = { one: median(mine.map((r) => r.one[figure])), agents: median(mine.map((r) => r.agents[figure])), ratio: m };
+        const ci = medianInterval(ratios);
+        summary[`${load.name} ${figure}`] = { one: median(mine.map((r) => r.one[figure])), agents: median(mine.map((r) => r.agents[figure])), ratio: m, ciLow: ci.low, ciHigh: ci.high, confidence: ci.confidence };
         lines.push(
-          `| ${load.name} | ${figure === "messagesPerSec" ? "msg/s" : `${figure} µs`} | ${Math.round(median(mine.map((r) => r.one[figure])))} | ${Math.round(median(mine.map((r) => r.agents[figure])))} | ${m.toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) |`,
+          `| ${load.name} | ${figure === "messagesPerSec" ? "msg/s" : `${figure} µs`} | ${Math.round(median(mine.map((r) => r.one[figure])))} | ${Math.round(median(mine.map((r) => r.agents[figure])))} | ${m.toFixed(3)} [${ci.low.toFixed(3)}–${ci.high.toFixed(3)}, ${Math.round(ci.confidence * 100)} %] |`,
         );
       }
     }
     const flagged = rows.filter((r) => r.one.flags.length > 0 || r.agents.flags.length > 0);
     lines.push("", flagged.length === 0 ? "No run was flagged." : `Flagged runs: ${flagged.map((r) => `${r.load} round ${r.round}: one [${r.one.flags.join(",")}] agents [${r.agents.flags.join(",")}]`).join("; ")}`);
-    const rateRatio = summary[`closed loop messagesPerSec`]!.ratio!;
-    lines.push(`Closed-loop msg/s of the agents within 10 % of one process: ${Math.abs(rateRatio - 1) <= 0.1 ? "yes" : "NO"} (ratio ${rateRatio.toFixed(3)}).`);
+    const closed = summary[`closed loop messagesPerSec`]!;
+    const inside = (x: number): boolean => Math.abs(x - 1) <= 0.1;
+    // Within 10 % when the whole interval is; outside when the whole interval is; else the rounds cannot tell.
+    const verdict = inside(closed.ciLow!) && inside(closed.ciHigh!) ? "yes" : closed.ciHigh! < 0.9 || closed.ciLow! > 1.1 ? "NO" : "inconclusive";
+    lines.push(`Closed-loop msg/s of the agents within 10 % of one process: ${verdict} (median ratio ${closed.ratio!.toFixed(3)}, interval ${closed.ciLow!.toFixed(3)}–${closed.ciHigh!.toFixed(3)}).`);
     const dir = path.join(ROOT, "results/bench");
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `scale-out-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
