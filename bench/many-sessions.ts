@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const run = (JSON.parse(out) as ResultsFile).runs[0]!;
     if (run.status !== "ok") throw new Error(`run failed: ${run.error}`);
     const f = (run as OkRun).figures;
-    const serverGrowth = atWindow.reduce((a, s, i) => a + s.rss - idle[i]!, 0);
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
     const lines = [
       `# ${connections} sessions from ${processes} client processes to ${servers} ${model} server processes on one port (SO_REUSEPORT), connecting over ${rampUp} s, open loop ${rate} msg/s`,
       "",
@@ -85,7 +85,8 @@ async function main(): Promise<void> {
       `errors over the whole run: ${f.errorsTotal.total} (connect ${f.errorsTotal.connect}, reset ${f.errorsTotal.reset}, timeout ${f.errorsTotal.timeout})`,
       `messages/s: ${Math.round(f.messagesPerSec)} (target ${rate}); p50 ${f.latencyUs?.p50 ?? "-"} µs, p99 ${f.latencyUs?.p99 ?? "-"} µs`,
       `connections per server process: ${atWindow.map((s) => s.files).join(", ")} open files`,
-      `server memory per connection: ${(serverGrowth / f.sessionsConnected / 1024).toFixed(1)} KiB (RSS growth of the ${servers} servers / sessions)`,
+      // Not divided per connection: a serve process's RSS right after it listens is still its start-up's (JIT, heap not yet collected) and can shrink under load; the runner's figure (a server it starts, sampled through the window) is the one to read.
+      `server RSS: ${atWindow.map((s) => mib(s.rss)).join(", ")} MiB in the window (${idle.map(mib).join(", ")} MiB just after listening)`,
       `client memory per connection: ${((f.clientRssBytesPerSession ?? NaN) / 1024).toFixed(1)} KiB`,
       `source addresses: ${(run as OkRun).parts?.[0]?.sourceHosts.join(", ") || "one (the kernel's)"}`,
       `flags: ${f.flags.join(", ") || "none"}`,
