@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Histogram } from "hdr-histogram-js";
 import { NO_ERRORS, type ClientMeasurement } from "../contracts/client.js";
+import type { RawRun } from "../contracts/run.js";
 import { createHistogram, decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import { deriveFigures } from "../reports/derive.js";
 import { LATE_MS, SILENT_MS, localCpuSeconds, withParts, type PartFacts } from "../reports/parts.js";
@@ -160,17 +161,24 @@ test("the merge is exact: counts add up and the merged histogram holds every par
   assert.deepEqual(buckets(decodeHistogram(merged.latencyTimeline!.histograms[1]!)), buckets(one));
 });
 
-test("the run's client side is the parts': CPU summed, cores of each machine once, memory over every session", () => {
-  const parts = [part(values(1, 100, 50)), part(values(2, 100, 50))];
-  const merged = deriveFigures({
+/** What the coordinator derives from: the parts' merged measurement, its own process idle (it ran no session). */
+function coordinatorRaw(parts: readonly Figures[], connections: number, extra: Partial<RawRun> = {}): RawRun {
+  const idle = { processCpuUs: 0, threads: new Map() };
+  return {
     measurement: mergeParts(parts, 0),
     sampledWindowSec: 2,
     warmupSec: 1,
-    connectionsRequested: 20,
+    connectionsRequested: connections,
     server: null,
-    client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
+    client: { before: idle, after: idle, usableCores: 2 },
     clockTicksPerSec: 100,
-  });
+    ...extra,
+  };
+}
+
+test("the run's client side is the parts': CPU summed, cores of each machine once, memory over every session", () => {
+  const parts = [part(values(1, 100, 50)), part(values(2, 100, 50))];
+  const merged = deriveFigures(coordinatorRaw(parts, 20));
   const { figures } = withParts(merged, [facts("a", parts[0]!), facts("b", parts[1]!, { host: "host-a" })]);
   assert.equal(figures.clientCpuSeconds, 0.8);
   assert.equal(figures.clientUsableCores, 2, "two parts on one machine share its cores");
@@ -180,23 +188,13 @@ test("the run's client side is the parts': CPU summed, cores of each machine onc
 
 test("client processes on this machine are the run's own CPU, not another process's: no MACHINE-BUSY for them", () => {
   const parts = [part(values(1, 100, 50), {}, 2), part(values(2, 100, 50), {}, 2)];
-  const busy = (local: PartFacts[]) =>
-    deriveFigures({
-      measurement: mergeParts(parts, 0),
-      sampledWindowSec: 2,
-      warmupSec: 1,
-      connectionsRequested: 20,
-      server: null,
-      client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
-      // Two CPUs over 2 s (400 ticks), 80 of them busy: 0.8 s, what the two parts used.
-      system: {
-        before: { cpus: new Map([[0, { busyTicks: 0, totalTicks: 0 }], [1, { busyTicks: 0, totalTicks: 0 }]]), softirqThreadNs: new Map() },
-        after: { cpus: new Map([[0, { busyTicks: 40, totalTicks: 200 }], [1, { busyTicks: 40, totalTicks: 200 }]]), softirqThreadNs: new Map() },
-        cpus: [0, 1],
-      },
-      localPartsCpuSeconds: localCpuSeconds(local),
-      clockTicksPerSec: 100,
-    }).flags.includes("MACHINE-BUSY");
+  // Two CPUs over 2 s (400 ticks), 80 of them busy: 0.8 s, what the two parts used.
+  const system: RawRun["system"] = {
+    before: { cpus: new Map([[0, { busyTicks: 0, totalTicks: 0 }], [1, { busyTicks: 0, totalTicks: 0 }]]), softirqThreadNs: new Map() },
+    after: { cpus: new Map([[0, { busyTicks: 40, totalTicks: 200 }], [1, { busyTicks: 40, totalTicks: 200 }]]), softirqThreadNs: new Map() },
+    cpus: [0, 1],
+  };
+  const busy = (local: PartFacts[]) => deriveFigures(coordinatorRaw(parts, 20, { system, localPartsCpuSeconds: localCpuSeconds(local) })).flags.includes("MACHINE-BUSY");
   const processes = [facts("p1", parts[0]!, { kind: "process" }), facts("p2", parts[1]!, { kind: "process" })];
   assert.equal(localCpuSeconds(processes), 0.8);
   assert.equal(busy(processes), false);
@@ -205,15 +203,7 @@ test("client processes on this machine are the run's own CPU, not another proces
 
 test("a part that returned nothing, failed, started late, fell silent, saturated or starved is named and flagged", () => {
   const ok = part(values(1, 100, 50));
-  const merged = deriveFigures({
-    measurement: mergeParts([ok], 0),
-    sampledWindowSec: 2,
-    warmupSec: 1,
-    connectionsRequested: 30,
-    server: null,
-    client: { before: { processCpuUs: 0, threads: new Map() }, after: { processCpuUs: 0, threads: new Map() }, usableCores: 2 },
-    clockTicksPerSec: 100,
-  });
+  const merged = deriveFigures(coordinatorRaw([ok], 30));
   const saturated: Figures = { ...ok, clientSaturated: true, clientSaturatedReason: "a client thread was busy 97% of a core", flags: ["CLIENT-SATURATED"] };
   const starved: Figures = { ...ok, clientRunQueueWaitMaxShare: 0.31, clientRunQueueWaitPerSliceUs: 900, flags: ["CLIENT-STARVED"] };
   const { figures, parts } = withParts(merged, [
