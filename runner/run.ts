@@ -28,10 +28,12 @@ import { PartsDriver } from "./parts/driver.js";
 import { startParts, type PartsSetup } from "./parts/start.js";
 import { localCpuSeconds, withParts, type PartFacts } from "../reports/parts.js";
 import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
+import { CommandServer, type CommandSpec } from "./command-server.js";
 
 /** Where the server of a run comes from. */
 export type ServerSource =
-  | { kind: "spawn"; options: ServerOptions; cpus: number[] | null; startTimeoutMs: number }
+  /** A server iobench starts: one of its models, or a command model (`command`: the user's own program, measured over its process tree). */
+  | { kind: "spawn"; options: ServerOptions; cpus: number[] | null; startTimeoutMs: number; command?: CommandSpec }
   | { kind: "external"; host: string; port: number; pid: number | null };
 
 /** Everything one run needs. */
@@ -110,7 +112,7 @@ function finishLimitMs(config: RunConfig): number {
 
 /** What the watchdog needs of a run in flight to end it. */
 interface InFlight {
-  server: ServerProcess | null;
+  server: ServerProcess | CommandServer | null;
   client: LoadDriver | null;
   phase: RunProgress["phase"];
   /** The figures, once derived. */
@@ -199,7 +201,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
   const config: RunConfig = structuredClone(plan.config);
   const startedAt = new Date().toISOString();
   const totalSec = config.warmupSec + config.durationSec;
-  let server: ServerProcess | null = null;
+  let server: ServerProcess | CommandServer | null = null;
   let client: LoadDriver | null = null;
   let serverExit: ServerExit | undefined;
   let profile: ProfileOutcome | undefined;
@@ -220,7 +222,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     server = null;
     if (s !== null) {
       serverExit = await s.stop();
-      if (plan.profile !== undefined) profile = profileOutcome(plan.profile, s, serverExit, hooks.resultsDir ?? ".");
+      if (plan.profile !== undefined && s instanceof ServerProcess) profile = profileOutcome(plan.profile, s, serverExit, hooks.resultsDir ?? ".");
     }
   };
 
@@ -244,13 +246,12 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let port: number;
     let pid: number | null;
     if (plan.server.kind === "spawn") {
+      const { options, cpus, startTimeoutMs, command } = plan.server;
       try {
-        server = await ServerProcess.start({
-          ...profileRequest(plan, hooks),
-          server: plan.server.options,
-          cpus: plan.server.cpus,
-          startTimeoutMs: plan.server.startTimeoutMs,
-        });
+        server =
+          command !== undefined
+            ? await CommandServer.start({ spec: command, host: options.host, threads: options.threads === "per-connection" ? 1 : options.threads, cpus, startTimeoutMs })
+            : await ServerProcess.start({ ...profileRequest(plan, hooks), server: options, cpus, startTimeoutMs });
       } catch (err) {
         return await failed("server-start", `server failed to start: ${oneLine(err)}`);
       }
@@ -265,8 +266,13 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
     config.port = port;
     if (pid !== null) config.serverPid = pid;
+    // A command model is read over its whole process tree (its pid is the tree's root); any other server is one process.
+    const tree = server instanceof CommandServer ? server : null;
+    if (tree !== null) config.command = tree.commandLine;
+    const readServer = (p: number): ProcSnapshot => (tree !== null ? tree.readProcess() : readProcess(p));
+    const serverRss = (p: number): number | undefined => (tree !== null ? tree.rssBytes() : readRssBytes(p));
     // What the server holds before any session: the base of its memory per session.
-    const serverIdleRss = pid === null ? undefined : readRssBytes(pid);
+    const serverIdleRss = pid === null ? undefined : serverRss(pid);
     const serverIdleFiles = pid === null ? undefined : readOpenFiles(pid)?.count;
 
     const clientOptions: ClientOptions = {
@@ -327,7 +333,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
             return end("unresponsive");
           }
           if (rss !== null && pid !== null) {
-            const r = readRssBytes(pid);
+            const r = serverRss(pid);
             if (r !== undefined) rss.push(r);
           }
           const now = performance.now();
@@ -374,7 +380,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let serverBefore: ProcSnapshot | null = null;
     if (pid !== null) {
       try {
-        serverBefore = readProcess(pid);
+        serverBefore = readServer(pid);
       } catch {
         return await failed("server-died", `${deathMessage()} (before the window)`);
       }
@@ -390,7 +396,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let serverAfter: ProcSnapshot | null = null;
     if (serverBefore !== null && pid !== null && windowEnd !== "died") {
       try {
-        serverAfter = readProcess(pid);
+        serverAfter = readServer(pid);
       } catch {
         serverAfter = null; // died right at the end: no server figures
       }
@@ -437,7 +443,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
       ...(partFacts !== null ? { localPartsCpuSeconds: localCpuSeconds(partFacts) } : {}),
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
-      ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
+      ...(serverExit !== undefined ? { serverExitedCleanly: tree !== null ? CommandServer.stoppedCleanly(serverExit) : serverExit.code === 0 && !serverExit.killed } : {}),
     };
     const { figures: judged, parts: partRecords } = partsOf(deriveFigures(raw));
     const figures = judged!;

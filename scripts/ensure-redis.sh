@@ -3,4 +3,4 @@
 # Prints its path on stdout and exits 0, or prints why it cannot on stderr and exits 1 (the tests then skip, saying so).
 # Installs the Debian package `redis-server` with apt-get when absent and we may. The tests start their own
 # redis-server, bound to the addresses they name (never every interface).
-exec bash "$(dirname "$0")/ensure-debian-package.sh" redis-server redis-server "${REDIS_SERVER:-}" /usr/bin/redis-server /usr/local/bin/redis-server
+exec "$(dirname "$0")/ensure-apt.sh" redis-server "${REDIS_SERVER:-}" /usr/bin/redis-server /usr/local/bin/redis-server
