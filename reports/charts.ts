@@ -5,6 +5,7 @@
 import { mergeEncoded } from "../contracts/histogram.js";
 import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import { latencyTimelineChart } from "./curve-charts.js";
+import { memoryPerConnectionChart } from "./memory-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import { medianInterval, percent } from "./stats.js";
 import type { Spread } from "./stats.js";
@@ -230,6 +231,7 @@ export function chartSpecs(all: ResultsFile, summaries: readonly ConfigSummary[]
         pick: (s) => s.contextSwitchesPerMessage,
       }),
       distributionChart(results, colour),
+      memoryPerConnectionChart(results, colour),
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour, bars(results)));

@@ -44,6 +44,31 @@ import type { RawRun } from "../contracts/run.js";
 /** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
 export const TARGET_RATE_SHORTFALL = 0.9;
 
+/**
+ * A server holding this close to its open-file limit (a few fds of slack:
+ * servers back off accept() when out of fds and close a connection or two
+ * meanwhile) while sessions are missing refused them for lack of fds.
+ */
+export const FD_LIMIT_SLACK = 32;
+
+/** Memory growth per connected session, bytes; null when not measured or nothing connected. */
+export function bytesPerSession(beforeBytes: number | undefined, afterBytes: number | null | undefined, sessions: number): number | null {
+  if (beforeBytes === undefined || afterBytes === undefined || afterBytes === null || sessions <= 0) return null;
+  return Math.max(0, afterBytes - beforeBytes) / sessions;
+}
+
+/**
+ * Connections the server holds: the files it opened since it idled, when
+ * both counts were read; else the sessions the client saw connected (a
+ * connection waiting in the accept queue counts for the client, not yet
+ * for the server: the blocking model with fewer threads than sessions).
+ */
+function connectionsHeld(raw: RawRun, sessionsConnected: number): number {
+  const s = raw.server;
+  if (s?.openFiles === undefined || s.idleOpenFiles === undefined) return sessionsConnected;
+  return Math.max(0, s.openFiles.count - s.idleOpenFiles);
+}
+
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
 
@@ -261,7 +286,7 @@ export function deriveFigures(raw: RawRun): Figures {
   const clientRunQueueWaitMaxShare = waiting?.share ?? null;
   const clientRunQueueWaitPerSliceUs = waiting === null ? null : waitPerSliceUs(raw.client.before, raw.client.after, waiting.tid);
   const otherShare =
-    raw.system === undefined || window <= 0 ? null : otherCpuShare(raw.system, clientCpuSeconds + (serverCpuSeconds ?? 0), raw.clockTicksPerSec);
+    raw.system === undefined || window <= 0 ? null : otherCpuShare(raw.system, clientCpuSeconds + (serverCpuSeconds ?? 0) + (raw.localPartsCpuSeconds ?? 0), raw.clockTicksPerSec);
 
   const errors = errorFigures(m.errors);
   const errorsTotal = errorFigures(m.errorsTotal);
@@ -282,6 +307,8 @@ export function deriveFigures(raw: RawRun): Figures {
     if (openLoop.achievedRatio < TARGET_RATE_SHORTFALL) flags.push("BELOW-TARGET-RATE");
   }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
+  const fds = raw.server?.openFiles;
+  if (fds !== undefined && m.sessionsConnected < raw.connectionsRequested && fds.count >= fds.limit - FD_LIMIT_SLACK) flags.push("SERVER-FD-LIMIT");
 
   return {
     durationSec,
@@ -315,6 +342,12 @@ export function deriveFigures(raw: RawRun): Figures {
     serverRssBytes,
     serverPeakRssBytes,
     serverThreadCount,
+    serverIdleRssBytes: raw.server?.idleRssBytes ?? null,
+    serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, connectionsHeld(raw, m.sessionsConnected)),
+    serverOpenFiles: fds?.count ?? null,
+    serverOpenFileLimit: fds?.limit ?? null,
+    // The client keeps every session it runs, connected or not: its memory is per session asked for.
+    clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, raw.connectionsRequested),
     serverRunQueueWaitSec,
     clientCpuSeconds,
     clientUsableCores: usableCores,

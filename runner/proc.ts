@@ -136,6 +136,24 @@ export function readRssBytes(pid: number): number | undefined {
   return status === undefined ? undefined : statusValue(status, "VmRSS");
 }
 
+/** The soft open-file limit from the text of /proc/<pid>/limits, or undefined ("unlimited", or no such line). */
+export function parseOpenFileLimit(text: string): number | undefined {
+  const match = /^Max open files\s+(\d+)/m.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Files a process holds open and its soft limit, or undefined when it is gone or cannot be read (another user's process). */
+export function readOpenFiles(pid: number): { count: number; limit: number } | undefined {
+  const limits = readIfThere(`/proc/${pid}/limits`);
+  const limit = limits === undefined ? undefined : parseOpenFileLimit(limits);
+  if (limit === undefined) return undefined;
+  try {
+    return { count: fs.readdirSync(`/proc/${pid}/fd`).length, limit };
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time of this process (µs, all threads) and on-CPU and run-queue time of each of its threads (ns). */
 export function readClientCpu(): ClientCpuSnapshot {
   const usage = process.cpuUsage();
