@@ -2,7 +2,7 @@
  * The charts of open-loop load: latency through the sweep, second by
  * second. Pure: ChartSpecs drawn from results.json alone.
  */
-import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
+import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import type { ResultsFile, Run } from "./schema.js";
 
 const threadsName = (t: Run["config"]["threads"]): string => (t === null ? "? threads" : t === 1 ? "1 thread" : `${t} threads`);
@@ -32,7 +32,7 @@ export function latencyTimelineChart(model: string, results: ResultsFile): Chart
       }),
   }));
   return {
-    id: `latency-timeline-${model}`,
+    id: `latency-timeline-${idPart(model)}`,
     title: `${model}: p99 latency per second through the sweep`,
     caption:
       "p99 round trip of the messages completed in each second of every run (warm-up included; open loop: corrected for coordinated omission), drawn at the time the run ran; a gap separates runs. A spike is a stall, where and when it happened.",
