@@ -125,7 +125,7 @@ function str(description: string, defaultDescription?: string, alias?: string): 
  * Thread counts swept when --threads is not given: 1, 2 and 4, plus the
  * server's CPU count (its pinned set, else the usable CPUs) and twice it,
  * so the default sweep shows each model at, below and above one thread per
- * server CPU (DESIGN.md claim 2).
+ * server CPU (docs/DESIGN.md, claim 2).
  */
 export function defaultThreads(cores: number): number[] {
   return [...new Set([1, 2, 4, cores, cores * 2])].filter((t) => t <= MAX_THREADS).sort((a, b) => a - b);

@@ -55,7 +55,7 @@ export function uringSupport(): number {
 
 /**
  * The engine a client runs: the one asked for, else uring, the faster one
- * (see the README's Benchmarks), where the kernel and its policy allow
+ * (see docs/benchmarks.md), where the kernel and its policy allow
  * io_uring (container seccomp profiles and kernel.io_uring_disabled often do
  * not) and the sessions are echo (http sessions are the epoll engine's),
  * else epoll. Every session script runs on both.
