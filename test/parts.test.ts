@@ -188,10 +188,11 @@ test("the run's client side is the parts': CPU summed, cores of each machine onc
 
 test("client processes on this machine are the run's own CPU, not another process's: no MACHINE-BUSY for them", () => {
   const parts = [part(values(1, 100, 50), {}, 2), part(values(2, 100, 50), {}, 2)];
-  // Two CPUs over 2 s (400 ticks), 80 of them busy: 0.8 s, what the two parts used.
+  // Two CPUs over 2 s (400 ticks), 320 of them idle: 0.8 s busy, what the two parts used.
+  const cpu = (idleTicks: number) => ({ idleTicks, irqTicks: 0 });
   const system: RawRun["system"] = {
-    before: { cpus: new Map([[0, { busyTicks: 0, totalTicks: 0 }], [1, { busyTicks: 0, totalTicks: 0 }]]), softirqThreadNs: new Map() },
-    after: { cpus: new Map([[0, { busyTicks: 40, totalTicks: 200 }], [1, { busyTicks: 40, totalTicks: 200 }]]), softirqThreadNs: new Map() },
+    before: { atMs: 0, cpus: new Map([[0, cpu(0)], [1, cpu(0)]]), softirqThreadNs: new Map(), irqInTasks: false },
+    after: { atMs: 2_000, cpus: new Map([[0, cpu(160)], [1, cpu(160)]]), softirqThreadNs: new Map(), irqInTasks: false },
     cpus: [0, 1],
   };
   const busy = (local: PartFacts[]) => deriveFigures(coordinatorRaw(parts, 20, { system, localPartsCpuSeconds: localCpuSeconds(local) })).flags.includes("MACHINE-BUSY");
