@@ -63,13 +63,17 @@ test("the guard: a child dies with this process's forking thread; so a worker th
   const worker = new Worker(
     `const { spawn } = require("node:child_process"); const { workerData, parentPort } = require("node:worker_threads");
      const c = spawn(workerData.guard, [String(process.pid), "sleep", "30"], { stdio: "ignore" });
-     c.unref(); setTimeout(() => parentPort.postMessage(c.pid), 300);`,
+     c.unref();
+     c.once("error", (e) => parentPort.postMessage("spawn failed: " + e.message));
+     c.once("exit", (code, signal) => parentPort.postMessage("exited early: " + code + " " + signal));
+     c.once("spawn", () => setTimeout(() => parentPort.postMessage(c.pid), 300));`,
     { eval: true, workerData: { guard: GUARD } },
   );
-  const pid = await new Promise<number>((resolve) => worker.once("message", resolve));
-  assert.ok(alive(pid), "the child runs while its worker thread lives");
+  const pid = await new Promise<number | string>((resolve) => worker.once("message", resolve));
+  assert.equal(typeof pid, "number", `the worker's guarded child: ${pid}`);
+  assert.ok(alive(pid as number), "the child runs while its worker thread lives");
   await worker.terminate();
-  await until("the worker's child to die with the worker thread", () => !alive(pid), 5_000);
+  await until("the worker's child to die with the worker thread", () => !alive(pid as number), 5_000);
 
   // Which is why spawnGuarded refuses a worker thread.
   const refused = new Worker(
