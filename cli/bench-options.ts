@@ -23,6 +23,7 @@ import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
 import { PORT_FLAGS, portChoice } from "./port-options.js";
+import { RATE_FLAGS, curveChoice, rateChoice } from "./rate-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -164,7 +165,12 @@ export function benchFlags(cores: number): Record<string, Options> {
     "connect-rate": str("most new connections per second, whole client", "0: no limit"),
     "messages-per-session": str('messages per connection before the session closes and reconnects, or "forever"', "forever"),
     "think-time": str("closed loop: pause between an echo and the next message, ms", "0"),
-    rate: str("open loop: target messages per second over all sessions (latency timed from the intended send time)", "closed loop"),
+    rate: str(
+      "open loop: target messages per second over all sessions (latency timed from the intended send time): 5000 or 5k; " +
+        "a list (5k,10k,20k) or a range with its count (10k..200k:8) runs each rate; 50% is a share of the closed-loop maximum, measured first",
+      "closed loop",
+    ),
+    ...RATE_FLAGS,
     "rate-per-session": str("open loop: target messages per second per session", "closed loop"),
     "closed-loop": { type: "boolean", description: "closed loop even if the scenario says open (next message once the echo is back)" },
   };
@@ -228,7 +234,10 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
   }
 
-  let load = loadOptions(args, given, loaded, distribution);
+  const spacing = scalar(args["rate-spacing"]) ?? "geometric";
+  if (spacing !== "geometric" && spacing !== "linear") throw new UsageError(`--rate-spacing must be geometric or linear, got '${spacing}'`);
+  const rate = rateChoice(args.rate, spacing);
+  let load = loadOptions(args, given, loaded, distribution, rate);
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
   load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
@@ -260,6 +269,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     if (c !== "iobench" && protocol !== "http") throw new UsageError(`--client ${c} speaks HTTP only: add --protocol http`);
     return c;
   });
+  const curves = curveChoice(args, rate, load, { chat: chatRun !== undefined, outsideClient: clients.some((c) => c !== "iobench") });
   const options: BenchOptions = {
     models: modelNames,
     threads,
@@ -289,6 +299,7 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
     load,
+    ...curves,
     scenario: null,
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };

@@ -4,7 +4,8 @@
  */
 import { mergeEncoded } from "../contracts/histogram.js";
 import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
-import { latencyTimelineChart } from "./curve-charts.js";
+import { allCurvesChart, curveChart, latencyTimelineChart, maxRateChart } from "./curve-charts.js";
+import { curves, isCurvePoint, maxRates, withoutCurvePoints } from "./curves.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import type { Spread } from "./stats.js";
 import { compareThreads, isValid, serverCores, workLabel } from "./summary.js";
@@ -181,14 +182,25 @@ function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>)
   ];
 }
 
-/** Every chart of the report, in page order. Chat runs get their own charts: their messages are deliveries and their latency fan-out. */
+/**
+ * Every chart of the report, in page order. Chat runs get their own charts:
+ * their messages are deliveries and their latency fan-out. The runs of
+ * open-loop curves (rate sweeps, search probes) get theirs, first the
+ * highest rate at the objective when a search ran; the charts per thread
+ * count keep to the other runs (a curve's closed-loop runs among them).
+ */
 export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSummary[]): ChartSpec[] {
   const colour = colours(results);
   const chatRuns = new Set(results.runs.filter((r) => r.config.chat !== undefined).map((r) => r.config.index));
   const isChat = (s: ConfigSummary): boolean => s.runIndexes.some((i) => chatRuns.has(i));
-  const valid = summaries.filter((s) => s.validRuns > 0 && !isChat(s));
+  const valid = withoutCurvePoints(summaries, results.runs).filter((s) => s.validRuns > 0 && !isChat(s));
+  const plain = { ...results, runs: results.runs.filter((r) => !isCurvePoint(r)) };
   const models = [...new Set(valid.map((s) => s.model))];
   const charts: (ChartSpec | null)[] = [];
+  if (results.options.slo !== undefined) charts.push(maxRateChart(maxRates(results), colour, results.options.slo));
+  const curveSet = curves(results);
+  charts.push(allCurvesChart(curveSet, colour, results.options.slo));
+  charts.push(...[...new Set(curveSet.map((c) => c.model))].map((m) => curveChart(m, curveSet, results.options.slo)));
   if (valid.length > 0) {
     charts.push(
       vsThreads(valid, colour, {
@@ -213,12 +225,12 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
         yTitle: "context switches/message",
         pick: (s) => s.contextSwitchesPerMessage,
       }),
-      distributionChart(results, colour),
+      distributionChart(plain, colour),
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour));
   const allModels = [...new Set(results.runs.map((r) => r.config.model))];
-  charts.push(...allModels.map((m) => timelineChart(m, results)));
+  charts.push(...allModels.map((m) => timelineChart(m, plain)));
   charts.push(...allModels.map((m) => latencyTimelineChart(m, results)));
   return charts.filter((c): c is ChartSpec => c !== null);
 }

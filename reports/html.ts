@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClaimResult } from "./claims.js";
+import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
 import { runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
@@ -91,6 +92,23 @@ function profilesSection(r: ReportView["results"]): string {
   return rows.length === 0 ? "" : `<section><h2>Profiles</h2><ul>${rows.join("")}</ul></section>`;
 }
 
+/** The open-loop section: the searches' outcomes and the curves' knees, when the sweep has any. */
+function curvesSection(view: ReportView): string {
+  if (view.curves.length === 0 && view.maxRates.length === 0) return "";
+  const slo = view.results.options.slo;
+  const parts = [`<section id="curves"><h2>Open loop: load–latency curves${view.maxRates.length > 0 ? " and the highest rate at the objective" : ""}</h2>`];
+  if (view.maxRates.length > 0) {
+    const t = maxRateTable(view.maxRates);
+    parts.push(`<p class="sub">Objective: <code>${escapeHtml(slo?.text ?? "")}</code> (corrected latency; no error, every session served, at least 90% of the offered rate achieved).</p>`);
+    parts.push(`<div class="scroll">${table(t.header, t.rows)}</div>`, `<ul>${searchLines(view.maxRates).map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`);
+  }
+  if (view.curves.length > 0) {
+    const t = curveTable(view.curves);
+    parts.push(`<div class="scroll">${table(t.header, t.rows)}</div>`);
+  }
+  return `${parts.join("\n")}</section>`;
+}
+
 export function renderHtml(view: ReportView): string {
   const r = view.results;
   const runs = runTable(r);
@@ -107,6 +125,7 @@ export function renderHtml(view: ReportView): string {
 <p class="sub">${escapeHtml(`${r.runs.length} run(s) of ${r.options.models.join(", ")}; started ${r.createdAt}; ${r.complete ? "complete" : "INCOMPLETE"}; ${r.environment.cpuModel}, ${r.environment.cores} cores`)}</p>
 ${warningsSection(view.warnings)}
 <section><h2>The chapter's claims</h2><div class="claims">${view.claims.map(claimCard).join("\n")}</div></section>
+${curvesSection(view)}
 <section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>

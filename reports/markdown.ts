@@ -4,6 +4,7 @@
  * (relative links to charts/<id>.png), every run, the environment.
  */
 import type { ChartSpec } from "./chart-kit.js";
+import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import { runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
 import type { ReportView } from "./view.js";
@@ -41,6 +42,15 @@ export function renderMarkdown(view: ReportView): string {
     for (const m of c.measured) out.push(`- ${m}`);
     if (c.measured.length > 0) out.push("");
     out.push(`${c.reason}.${c.testWith !== null ? ` To test ${c.verdict === "not tested" ? "it" : "it more firmly"}: \`${c.testWith}\`` : ""}`, "");
+  }
+  if (view.maxRates.length > 0) {
+    const t = maxRateTable(view.maxRates);
+    out.push("## Open loop: the highest rate at the objective", "", `Objective: \`${r.options.slo?.text ?? ""}\` (corrected latency; no error, every session served, at least 90% of the offered rate achieved).`, "");
+    out.push(markdownTable(t.header, t.rows), "", ...searchLines(view.maxRates).map((l) => `- ${l}`), "");
+  }
+  if (view.curves.length > 0) {
+    const t = curveTable(view.curves);
+    out.push("## Open loop: load–latency curves", "", markdownTable(t.header, t.rows), "");
   }
   const s = summaryTable(view);
   out.push("## Summary per configuration", "", markdownTable(s.header, s.rows), "");

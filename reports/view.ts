@@ -7,6 +7,8 @@ import type { ChartSpec } from "./chart-kit.js";
 import { chartSpecs } from "./charts.js";
 import { judgeClaims } from "./claims.js";
 import type { ClaimResult } from "./claims.js";
+import { curves, maxRates } from "./curves.js";
+import type { Curve, MaxRate } from "./curves.js";
 import type { ResultsFile } from "./schema.js";
 import { summariseRuns } from "./summary.js";
 import type { ConfigSummary } from "./summary.js";
@@ -18,6 +20,9 @@ export interface ReportView {
   summaries: ConfigSummary[];
   claims: ClaimResult[];
   charts: ChartSpec[];
+  /** Open-loop curves (rate sweeps, search probes), and the searches per configuration. */
+  curves: Curve[];
+  maxRates: MaxRate[];
   /** One line per problem (failed, corrupted, client-saturated, erroneous runs; an incomplete sweep); [] when none. */
   warnings: string[];
 }
@@ -30,7 +35,7 @@ export function reportView(results: ResultsFile): ReportView {
     warnings.unshift(`INCOMPLETE sweep: results.json was last written ${results.updatedAt} and is not marked complete (still running, interrupted or crashed): runs may be missing`);
   }
   if (results.runs.length === 0) warnings.unshift("NO RUNS: the sweep recorded no run yet");
-  return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), warnings };
+  return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), curves: curves(results), maxRates: maxRates(results), warnings };
 }
 
 /** "1.23 M", "45.6 k", "789": figures in tables. */

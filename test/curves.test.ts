@@ -1,0 +1,113 @@
+/**
+ * Load–latency curves from results (reports/curves.ts): the knee as
+ * defined, runs grouped into curves by configuration and rate, the searches
+ * over repeats, and claim 2 reading the highest rate at the objective.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { claim2 } from "../reports/claims.js";
+import { KNEE_FACTOR, curves, kneeIndex, maxRates, withoutCurvePoints } from "../reports/curves.js";
+import type { MaxRate } from "../reports/curves.js";
+import type { OkRun, ResultsFile, Run, SearchResult } from "../reports/schema.js";
+import { summariseRuns } from "../reports/summary.js";
+import { curvesFixture } from "./fixtures/report-fixture.js";
+
+test("the knee: the last rate before p99 exceeds KNEE_FACTOR × the lowest p99 below it", () => {
+  assert.equal(KNEE_FACTOR, 2);
+  assert.equal(kneeIndex([100, 110, 105, 190, 450, 9000]), 3);
+  assert.equal(kneeIndex([100, 300]), 0);
+  assert.equal(kneeIndex([300, 150, 290, 310]), 2, "the floor is the lowest p99 so far, not the first");
+  assert.equal(kneeIndex([100, 120, 150, 199]), null, "never left its floor: no knee in range");
+  assert.equal(kneeIndex([]), null);
+});
+
+/** A run of the fixture as one point: model, threads, its part and rate, its p99 and achieved rate. */
+function point(base: OkRun, index: number, threads: number, role: "closed-loop-max" | "rate" | "probe", rate: number, p99: number, achieved = rate, repeat = 1): Run {
+  const r = structuredClone(base);
+  const c = r.config;
+  Object.assign(c, { index, threads, repeat, loadPoint: { role } });
+  c.load = { ...c.load!, loop: role === "closed-loop-max" ? "closed" : "open", targetRateTotalPerSec: role === "closed-loop-max" ? null : rate, targetRatePerSessionPerSec: null };
+  r.figures.messagesPerSec = achieved;
+  r.figures.latencyUs = { ...r.figures.latencyUs!, p50: p99 / 4, p99, p99_9: p99 * 2 };
+  r.figures.flags = achieved < 0.9 * rate ? ["BELOW-TARGET-RATE"] : [];
+  return r;
+}
+
+function results(runs: Run[], searches?: SearchResult[]): ResultsFile {
+  const r = curvesFixture();
+  return { ...r, runs, ...(searches !== undefined ? { searches } : {}) };
+}
+
+test("curves: one per configuration, a point per rate with medians over repeats, knee and saturation marked", () => {
+  const base = curvesFixture().runs.find((x): x is OkRun => x.status === "ok" && x.config.model === "epoll")!;
+  const runs = [
+    point(base, 0, 1, "closed-loop-max", 0, 5000, 9000),
+    point(base, 1, 2, "closed-loop-max", 0, 5000, 15_000),
+    point(base, 2, 1, "rate", 2000, 300),
+    point(base, 3, 2, "rate", 2000, 250),
+    point(base, 4, 1, "rate", 8000, 900),
+    point(base, 5, 2, "rate", 8000, 260),
+    point(base, 6, 1, "rate", 2000, 500, 2000, 2),
+    point(base, 7, 1, "rate", 12_000, 80_000, 9100),
+  ];
+  const all = curves(results(runs));
+  assert.equal(all.length, 2);
+  const [one, two] = all;
+  assert.deepEqual([one!.threads, two!.threads], [1, 2]);
+  assert.equal(one!.closedLoopPerSec, 9000);
+  assert.deepEqual(one!.points.map((p) => [p.offeredPerSec, p.p99Us, p.runs]), [
+    [2000, 400, [2, 6]],
+    [8000, 900, [4]],
+    [12_000, 80_000, [7]],
+  ]);
+  assert.equal(one!.knee, 0, "900 µs > 2 × 400 µs");
+  assert.equal(one!.saturation, 2, "9,100 of 12,000 offered");
+  assert.equal(two!.knee, null);
+  // The per-thread-count figures keep the closed-loop runs only.
+  const kept = withoutCurvePoints(summariseRuns(results(runs)), runs);
+  assert.deepEqual(kept.flatMap((s) => s.runIndexes).sort(), [0, 1]);
+});
+
+function searchResult(threads: number, repeat: number, found: number | null, high: number | null, status: SearchResult["status"] = "found"): SearchResult {
+  return {
+    model: "iocp",
+    threads,
+    connections: 256,
+    sizeBytes: 64,
+    work: null,
+    repeat,
+    closedLoopRun: 0,
+    closedLoopMessagesPerSec: 10_000,
+    status,
+    foundPerSec: found,
+    lowPerSec: found,
+    highPerSec: high,
+    note: "",
+    probes: [],
+  };
+}
+
+test("max rates: the searches of a configuration over repeats, their median and the interval over all of them", () => {
+  const r = maxRates({ searches: [searchResult(1, 1, 9000, 9400), searchResult(2, 1, 9500, 9900), searchResult(1, 2, 8800, 9200), searchResult(1, 3, 9100, null, "client-limited")] });
+  assert.equal(r.length, 2);
+  const one = r[0]!;
+  assert.equal(one.searches.length, 3);
+  assert.equal(one.foundPerSec, 9000);
+  assert.deepEqual([one.lowPerSec, one.highPerSec], [8800, 9400]);
+  assert.equal(one.clientLimited, true);
+  assert.equal(maxRates({}).length, 0);
+});
+
+test("claim 2 reads the highest rate at the objective: more threads whose whole interval lies above refute it", () => {
+  const rates = (lowAt4: number): MaxRate[] => maxRates({ searches: [searchResult(2, 1, 9000, 9400), searchResult(4, 1, lowAt4, lowAt4 * 1.04)] });
+  const helped = claim2([], 2, true, rates(12_000), "p99=2ms");
+  assert.equal(helped.verdict, "not supported");
+  assert.match(helped.reason, /raised iocp's highest rate meeting p99=2ms clearly \(at 4 threads\)/);
+  assert.equal(helped.measured.length, 2);
+  // Overlapping intervals: the closed-loop figures decide (here there are none: not tested), the search is evidence.
+  const flat = claim2([], 2, true, rates(9300), "p99=2ms");
+  assert.equal(flat.verdict, "not tested");
+  assert.match(flat.measured.join("\n"), /iocp at 4 threads: highest rate meeting p99=2ms 9,300 msg\/s/);
+  // No searches: exactly the closed-loop verdict.
+  assert.deepEqual(claim2([], 2, true), claim2([], 2, true, [], ""));
+});
