@@ -45,10 +45,22 @@ export function searchLines(rates: readonly MaxRate[]): string[] {
   );
 }
 
-/** One row per curve: its rates, where the tail bent (the knee) and where the server stopped keeping up. */
+/** One row per curve: its rates, where the tail bent (the knee), where the server stopped keeping up, and (with an objective) how far it met it. */
 export function curveTable(all: readonly Curve[]): TextTable {
+  const objective = all.some((c) => c.objective !== undefined);
   return {
-    header: ["model", "threads", "conns", "size B", "work", "rates", "knee: achieved msg/s (p99 µs)", "first rate not kept up with", "closed-loop msg/s"],
+    header: [
+      "model",
+      "threads",
+      "conns",
+      "size B",
+      "work",
+      "rates",
+      "knee: achieved msg/s (p99 µs)",
+      "first rate not kept up with",
+      "closed-loop msg/s",
+      ...(objective ? ["met the objective up to (first missed)"] : []),
+    ],
     rows: all.map((c) => {
       const knee = c.knee === null ? null : c.points[c.knee]!;
       const sat = c.saturation === null ? null : c.points[c.saturation]!;
@@ -62,6 +74,7 @@ export function curveTable(all: readonly Curve[]): TextTable {
         knee === null ? "none in range" : `${rate(knee.achievedPerSec)} (${rate(knee.p99Us)})`,
         sat === null ? "none" : `${rate(sat.offeredPerSec)} (achieved ${rate(sat.achievedPerSec)})`,
         rate(c.closedLoopPerSec),
+        ...(objective ? [c.objective === undefined ? "-" : `${c.objective.metUpToPerSec === null ? "none" : rate(c.objective.metUpToPerSec)} (${c.objective.firstMissedPerSec === null ? "none missed" : rate(c.objective.firstMissedPerSec)})`] : []),
       ];
     }),
   };

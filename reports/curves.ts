@@ -15,10 +15,10 @@
  * the range measured. The saturation point is the first rate the server did
  * not keep up with: achieved below 90 % of offered (BELOW-TARGET-RATE).
  */
-import type { ResultsFile, Run, SearchResult, ThreadsSetting } from "./schema.js";
+import type { ResultsFile, Run, SearchResult, Slo, ThreadsSetting } from "./schema.js";
 import { median } from "./stats.js";
 import { compareThreads, configKey, isValid, workLabel } from "./summary.js";
-import { CLIENT_LIMIT_FLAGS } from "./slo.js";
+import { CLIENT_LIMIT_FLAGS, judgeRun } from "./slo.js";
 
 /** The knee: the tail has left its floor once p99 exceeds this many times the lowest p99 at lower rates. */
 export const KNEE_FACTOR = 2;
@@ -38,6 +38,8 @@ export interface CurvePoint {
   belowTarget: boolean;
   /** Some session was never served in some run (SESSIONS-UNSERVED): the latency is of the sessions served only. */
   unserved: boolean;
+  /** With an objective (options.slo): every run of the point met it (reports/slo.ts); undefined without one. */
+  met?: boolean;
 }
 
 /** One configuration's curve. */
@@ -56,6 +58,8 @@ export interface Curve {
   knee: number | null;
   /** Index into points of the first rate not kept up with, or null. */
   saturation: number | null;
+  /** With an objective: the highest offered rate up to which every point met it (null: not even the first), and the first one above that missed it (null: none did). */
+  objective?: { metUpToPerSec: number | null; firstMissedPerSec: number | null };
 }
 
 /** A run at one rate of a curve (a rate sweep's or a search's probe), not a closed-loop run: the per-thread-count charts and the claims' closed-loop figures leave these out. */
@@ -87,7 +91,8 @@ export function kneeIndex(p99: readonly number[]): number | null {
 }
 
 /** Every curve of a sweep: configurations that ran at some open-loop rate of a rate sweep or a search, in first-run order. */
-export function curves(results: Pick<ResultsFile, "runs">): Curve[] {
+export function curves(results: Pick<ResultsFile, "runs"> & { options?: { slo?: Slo | undefined } }): Curve[] {
+  const slo = results.options?.slo;
   const groups = new Map<string, { points: Map<number, Run[]>; closed: Run[] }>();
   const group = (run: Run): { points: Map<number, Run[]>; closed: Run[] } => {
     const key = curveKey(run);
@@ -123,8 +128,10 @@ export function curves(results: Pick<ResultsFile, "runs">): Curve[] {
           clientLimited: f.some((x) => CLIENT_LIMIT_FLAGS.some((flag) => x.flags.includes(flag))),
           belowTarget: f.some((x) => x.flags.includes("BELOW-TARGET-RATE")),
           unserved: f.some((x) => x.flags.includes("SESSIONS-UNSERVED")),
+          ...(slo !== undefined ? { met: runs.every((r) => judgeRun(r, slo.conditions).outcome === "met") } : {}),
         };
       });
+    const missed = points.findIndex((p) => p.met === false);
     const c = (g.points.values().next().value as Run[])[0]!.config;
     const saturation = points.findIndex((p) => p.belowTarget);
     out.push({
@@ -138,6 +145,14 @@ export function curves(results: Pick<ResultsFile, "runs">): Curve[] {
       points,
       knee: kneeIndex(points.map((p) => p.p99Us)),
       saturation: saturation < 0 ? null : saturation,
+      ...(slo !== undefined
+        ? {
+            objective: {
+              metUpToPerSec: missed === 0 ? null : points[(missed < 0 ? points.length : missed) - 1]!.offeredPerSec,
+              firstMissedPerSec: missed < 0 ? null : points[missed]!.offeredPerSec,
+            },
+          }
+        : {}),
     });
   }
   return out;

@@ -5,7 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { sloOption } from "../cli/rate-options.js";
 import { claim2 } from "../reports/claims.js";
+import { allCurvesChart, curveChart, maxRateChart } from "../reports/curve-charts.js";
 import { KNEE_FACTOR, curves, kneeIndex, maxRates, withoutCurvePoints } from "../reports/curves.js";
 import type { MaxRate } from "../reports/curves.js";
 import type { OkRun, ResultsFile, Run, SearchResult } from "../reports/schema.js";
@@ -63,6 +65,15 @@ test("curves: one per configuration, a point per rate with medians over repeats,
   assert.equal(one!.knee, 0, "900 µs > 2 × 400 µs");
   assert.equal(one!.saturation, 2, "9,100 of 12,000 offered");
   assert.equal(two!.knee, null);
+  assert.equal(one!.objective, undefined, "no objective, no verdicts");
+  // With an objective, each rate is judged: every run of it must meet it.
+  const judged = curves({ ...results(runs), options: { ...results(runs).options, slo: sloOption("p99=1ms") } });
+  assert.deepEqual(
+    judged[0]!.points.map((p) => p.met),
+    [true, true, false],
+  );
+  assert.deepEqual(judged[0]!.objective, { metUpToPerSec: 8000, firstMissedPerSec: 12_000 });
+  assert.deepEqual(judged[1]!.objective, { metUpToPerSec: 8000, firstMissedPerSec: null });
   // The per-thread-count figures keep the closed-loop runs only.
   const kept = withoutCurvePoints(summariseRuns(results(runs)), runs);
   assert.deepEqual(kept.flatMap((s) => s.runIndexes).sort(), [0, 1]);
@@ -110,4 +121,48 @@ test("claim 2 reads the highest rate at the objective: more threads whose whole 
   assert.match(flat.measured.join("\n"), /iocp at 4 threads: highest rate meeting p99=2ms 9,300 msg\/s/);
   // No searches: exactly the closed-loop verdict.
   assert.deepEqual(claim2([], 2, true), claim2([], 2, true, [], ""));
+});
+
+test("the curve charts: per model p50/p99/p99.9 with the knee ringed, every model's p99, the highest rate with its interval", () => {
+  const base = curvesFixture().runs.find((x): x is OkRun => x.status === "ok" && x.config.model === "epoll")!;
+  const runs = [
+    point(base, 0, 1, "rate", 2000, 300),
+    point(base, 1, 1, "rate", 8000, 900),
+    point(base, 2, 2, "rate", 2000, 250),
+    point(base, 3, 2, "rate", 8000, 260),
+  ];
+  const all = curves(results(runs));
+  const slo = sloOption("p99=1ms");
+  const per = curveChart("epoll", all, slo)!;
+  assert.equal(per.series.length, 6, "3 percentiles × 2 thread counts");
+  const p99 = per.series.find((s) => s.label === "1 thread p99")!;
+  assert.deepEqual(p99.marks, [{ x: 2000, y: 300, label: "knee" }]);
+  assert.deepEqual(p99.points, [
+    { x: 2000, y: 300 },
+    { x: 8000, y: 900 },
+  ]);
+  assert.equal(per.series.find((s) => s.label === "1 thread p50")!.dotted, true);
+  assert.equal(per.series.find((s) => s.label === "2 threads p99")!.marks, undefined, "no knee at 2 threads");
+  assert.deepEqual(per.hline, { y: 1000, label: "objective p99=1ms" });
+  assert.equal(curveChart("iocp", all, slo), null);
+
+  const every = allCurvesChart(all, new Map([["epoll", 3]]), undefined)!;
+  assert.deepEqual(
+    every.series.map((s) => [s.label, s.color, s.dash === true]),
+    [
+      ["epoll 1 thread", 3, false],
+      ["epoll 2 threads", 3, true],
+    ],
+  );
+  assert.equal(allCurvesChart(all.slice(0, 1), new Map(), undefined), null);
+
+  const rates = maxRates({ searches: [searchResult(1, 1, 9000, 9400), searchResult(2, 1, 9500, null, "client-limited")] });
+  const head = maxRateChart(rates, new Map([["iocp", 1]]), slo)!;
+  assert.equal(head.id, "max-rate-at-slo");
+  assert.deepEqual(head.categories, ["1", "2"]);
+  assert.equal(head.series[0]!.label, "iocp (client-limited: a floor)");
+  assert.deepEqual(head.series[0]!.points, [
+    { x: "1", y: 9000, low: 9000, high: 9400 },
+    { x: "2", y: 9500, low: 9500, high: 9500 },
+  ]);
 });
