@@ -15,9 +15,10 @@
  * the range measured. The saturation point is the first rate the server did
  * not keep up with: achieved below 90 % of offered (BELOW-TARGET-RATE).
  */
-import type { ResultsFile, Run, SearchResult, Slo, ThreadsSetting } from "./schema.js";
+import type { ResultsFile, Run, RunConfig, SearchResult, Slo, ThreadsSetting } from "./schema.js";
 import { median } from "./stats.js";
 import { compareThreads, configKey, isValid, workLabel } from "./summary.js";
+import type { ConfigSummary } from "./summary.js";
 import { CLIENT_LIMIT_FLAGS, judgeRun } from "./slo.js";
 
 /** The knee: the tail has left its floor once p99 exceeds this many times the lowest p99 at lower rates. */
@@ -42,14 +43,17 @@ export interface CurvePoint {
   met?: boolean;
 }
 
+/** What names a configuration in a curve or a search (as in a summary). */
+export type ConfigIdentity = Pick<ConfigSummary, "model" | "threads" | "connections" | "sizeBytes" | "work">;
+
+/** The identity of a run's configuration. */
+export function configIdentity(c: RunConfig): ConfigIdentity {
+  return { model: c.model, threads: c.threads, connections: c.connections, sizeBytes: c.sizeBytes, work: workLabel(c) };
+}
+
 /** One configuration's curve. */
-export interface Curve {
+export interface Curve extends ConfigIdentity {
   key: string;
-  model: string;
-  threads: ThreadsSetting | null;
-  connections: number;
-  sizeBytes: number;
-  work: string | null;
   /** Median msg/s of its closed-loop runs (the maximum a sweep in shares and a search start from), or null without one. */
   closedLoopPerSec: number | null;
   /** Ascending offered rate. */
@@ -136,11 +140,7 @@ export function curves(results: Pick<ResultsFile, "runs"> & { options?: { slo?: 
     const saturation = points.findIndex((p) => p.belowTarget);
     out.push({
       key,
-      model: c.model,
-      threads: c.threads,
-      connections: c.connections,
-      sizeBytes: c.sizeBytes,
-      work: workLabel(c),
+      ...configIdentity(c),
       closedLoopPerSec: g.closed.length === 0 ? null : median(g.closed.map((r) => r.figures!.messagesPerSec)),
       points,
       knee: kneeIndex(points.map((p) => p.p99Us)),
@@ -159,12 +159,7 @@ export function curves(results: Pick<ResultsFile, "runs"> & { options?: { slo?: 
 }
 
 /** The searches of one configuration, over repeats. */
-export interface MaxRate {
-  model: string;
-  threads: ThreadsSetting | null;
-  connections: number;
-  sizeBytes: number;
-  work: string | null;
+export interface MaxRate extends ConfigIdentity {
   searches: SearchResult[];
   /** Median rate found over the searches that found one (a floor for client-limited ones), msg/s; null when none did. */
   foundPerSec: number | null;
@@ -189,12 +184,13 @@ export function maxRates(results: Pick<ResultsFile, "searches">): MaxRate[] {
     const found = searches.flatMap((x) => (x.foundPerSec === null ? [] : [x.foundPerSec]));
     const highs = searches.flatMap((x) => (x.highPerSec === null ? [] : [x.highPerSec]));
     const closed = searches.flatMap((x) => (x.closedLoopMessagesPerSec === null ? [] : [x.closedLoopMessagesPerSec]));
+    const { model, threads, connections, sizeBytes, work } = s;
     return {
-      model: s.model,
-      threads: s.threads,
-      connections: s.connections,
-      sizeBytes: s.sizeBytes,
-      work: s.work,
+      model,
+      threads,
+      connections,
+      sizeBytes,
+      work,
       searches,
       foundPerSec: found.length === 0 ? null : median(found),
       lowPerSec: found.length === 0 ? null : Math.min(...found),

@@ -26,7 +26,7 @@ import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
 import { RateSearch } from "./search.js";
 import { judgeRun } from "../reports/slo.js";
-import { workLabel } from "../reports/summary.js";
+import { configIdentity } from "../reports/curves.js";
 import { median } from "../reports/stats.js";
 import type { FailedRun, LoadPoint, SearchResult } from "../reports/schema.js";
 
@@ -390,11 +390,7 @@ export async function runSearches(
     const max = closedLoopMax(results.runs[c.index]);
     const bounds = searchBounds(o, max);
     const result: SearchResult = {
-      model: c.model,
-      threads: c.threads,
-      connections: c.connections,
-      sizeBytes: c.sizeBytes,
-      work: workLabel(c),
+      ...configIdentity(c),
       repeat: c.repeat,
       closedLoopRun: c.index,
       closedLoopMessagesPerSec: max,
