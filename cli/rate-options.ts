@@ -26,8 +26,10 @@ const MAX_RATE = 100_000_000;
 const MAX_RATES = 100;
 /** The search's resolution when not given. */
 export const DEFAULT_RESOLUTION = 0.05;
-/** Most probes one search runs: bracketing from the closed-loop maximum within [max/1024, 8 × max] and bisecting to 0.5 % takes 21. */
-export const MAX_PROBES = 24;
+/** Most probes one search runs: bracketing from the closed-loop maximum within [max/1024, 8 × max] and bisecting to 0.5 % takes 21, and a few retries. */
+export const MAX_PROBES = 30;
+/** A rate the client limited is probed again this many times before the search stops there. */
+export const CLIENT_RETRIES = 2;
 
 export const RATE_FLAGS: Record<string, Options> = {
   "rate-spacing": {
@@ -185,6 +187,7 @@ export function curveChoice(
       lowShare: bound(low, "closed-loop-max"),
       highShare: bound(high, "closed-loop-max"),
       maxProbes: MAX_PROBES,
+      retries: CLIENT_RETRIES,
     },
   };
 }

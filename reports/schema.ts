@@ -290,6 +290,7 @@ export const SearchOptionsSchema = Type.Object(
     lowShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The lowest rate as a share of the closed-loop maximum, or null."),
     highShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The highest rate as a share of the closed-loop maximum, or null."),
     maxProbes: Type.Integer({ minimum: 1, description: "Most probes one search runs (the closed-loop run not counted)." }),
+    retries: Type.Integer({ minimum: 0, description: "How many more times a rate is probed when the client limited it, before the search stops there as client-limited." }),
   },
   text("--find-max-rate: a search, per configuration and repeat, for the highest open-loop rate that meets the objective (options.slo)."),
 );

@@ -13,10 +13,11 @@
  * lo and hi, so the bracket stays consistent whatever the noise: the limit
  * is reported as [lo, hi], both rates measured, lo the rate found.
  *
- * A probe the client limited ends the search there ("client-limited"): it
- * says nothing of the server, and the search will not call it the server's
- * limit. A probe that failed for a reason not the server's ends it too
- * ("failed").
+ * A probe the client limited says nothing of the server. On a shared
+ * machine that is often a passing disturbance, so the rate is probed again,
+ * up to `retries` more times; a client still limited then ends the search
+ * there ("client-limited"), which will not call it the server's limit. A
+ * probe that failed for a reason not the server's ends it too ("failed").
  */
 import type { Probe, SearchResult } from "../reports/schema.js";
 
@@ -31,6 +32,8 @@ export interface SearchBounds {
   resolution: number;
   /** Most probes. */
   maxProbes: number;
+  /** How many more times a rate the client limited is probed before the search stops there. */
+  retries: number;
 }
 
 /** Rates are probed at 4 significant digits: finer than any resolution asked of a run a few seconds long. */
@@ -46,6 +49,8 @@ export class RateSearch {
   private status: SearchResult["status"] = "running";
   private probes = 0;
   private stoppedAt: { rate: number; reasons: string[] } | null = null;
+  /** A rate the client limited, to probe again, and how many times it was. */
+  private again: { rate: number; times: number } | null = null;
 
   constructor(private readonly bounds: SearchBounds) {
     if (!(bounds.lowPerSec > 0 && bounds.lowPerSec <= bounds.startPerSec && bounds.startPerSec <= bounds.highPerSec)) {
@@ -56,6 +61,7 @@ export class RateSearch {
   /** The next rate to probe, msg/s, or null when the search is over. */
   next(): number | null {
     if (this.status !== "running") return null;
+    if (this.again !== null) return this.probes >= this.bounds.maxProbes ? this.end("client-limited") : this.again.rate;
     const { lowPerSec: low, highPerSec: high, resolution } = this.bounds;
     const { lo, hi } = this;
     let rate: number;
@@ -86,11 +92,14 @@ export class RateSearch {
   record(rate: number, outcome: Probe["outcome"], reasons: readonly string[] = []): void {
     if (this.status !== "running") throw new Error("the search is over");
     this.probes++;
+    const times = this.again?.rate === rate ? this.again.times : 0;
+    this.again = null;
     if (outcome === "met") this.lo = this.lo === null ? rate : Math.max(this.lo, rate);
     else if (outcome === "missed") this.hi = this.hi === null ? rate : Math.min(this.hi, rate);
     else {
-      this.status = outcome;
       this.stoppedAt = { rate, reasons: [...reasons] };
+      if (outcome === "client-limited" && times < this.bounds.retries) this.again = { rate, times: times + 1 };
+      else this.status = outcome;
     }
   }
 

@@ -272,7 +272,7 @@ export function searchBounds(options: BenchOptions, max: number | null): Constru
   const high = s.highPerSec ?? (max === null ? null : (s.highShare ?? 8) * max);
   if (low === null || high === null || !(low < high)) return null;
   const start = max === null ? Math.sqrt(low * high) : Math.min(high, Math.max(low, max));
-  return { lowPerSec: low, highPerSec: high, startPerSec: start, resolution: s.resolution, maxProbes: s.maxProbes };
+  return { lowPerSec: low, highPerSec: high, startPerSec: start, resolution: s.resolution, maxProbes: s.maxProbes, retries: s.retries };
 }
 
 /** A search in flight: the closed-loop plan its probes are made from, the state machine, and what results.json shows of it. */

@@ -47,7 +47,7 @@ test("--slo: latency percentiles and the achieved share, in canonical form", () 
 
 test("--find-max-rate: the objective, the resolution and the bounds", () => {
   const o = options({ "find-max-rate": true, slo: "p99=20ms" });
-  assert.deepEqual(o.search, { resolution: 0.05, lowPerSec: null, highPerSec: null, lowShare: null, highShare: null, maxProbes: 24 });
+  assert.deepEqual(o.search, { resolution: 0.05, lowPerSec: null, highPerSec: null, lowShare: null, highShare: null, maxProbes: 30, retries: 2 });
   assert.equal(o.slo?.text, "p99=20ms");
   assert.equal(o.load.loop, "closed", "the closed loop runs first; probes set their own rates");
   const bounded = options({ "find-max-rate": true, slo: "p99=20ms", rate: "1k..50k", "search-resolution": "2%" });

@@ -11,7 +11,7 @@ import type { SearchBounds } from "../runner/search.js";
 import { seededRandom } from "../reports/stats.js";
 import type { Probe } from "../reports/schema.js";
 
-const BOUNDS: SearchBounds = { lowPerSec: 10, highPerSec: 80_000, startPerSec: 10_000, resolution: 0.05, maxProbes: 24 };
+const BOUNDS: SearchBounds = { lowPerSec: 10, highPerSec: 80_000, startPerSec: 10_000, resolution: 0.05, maxProbes: 30, retries: 2 };
 
 /** Runs a search to its end against `serve` (the outcome of a probe at a rate); returns it and the rates probed. */
 function search(bounds: SearchBounds, serve: (rate: number) => Probe["outcome"]): { s: RateSearch; rates: number[] } {
@@ -74,16 +74,29 @@ test("the bounds end a search that never brackets: never met, or met even at the
   assert.match(out.note, /the limit lies above/);
 });
 
-test("a probe the client limited ends the search there, and it says so instead of naming a server limit", () => {
+test("a rate the client limits is probed again; still limited, the search ends there and says so instead of naming a server limit", () => {
   // The server meets the objective up to 30k; the client gives out at 20k.
   const { s, rates } = search(BOUNDS, (r) => (r >= 20_000 ? "client-limited" : r <= 30_000 ? "met" : "missed"));
   const out = s.result("p99=2ms");
   assert.equal(out.status, "client-limited");
   assert.equal(out.foundPerSec, 10_000, "what the server was seen to meet: a floor");
   assert.equal(out.highPerSec, null, "no rate was missed by the server");
-  assert.deepEqual(rates, [10_000, 20_000]);
+  assert.deepEqual(rates, [10_000, 20_000, 20_000, 20_000], "the first try and two retries");
   assert.match(out.note, /client itself was a limit.*met p99=2ms up to 10,000 msg\/s, and its own limit may lie higher/);
-  // A run that failed for the harness's reasons ends it too.
+  // A passing disturbance: limited once, clean the next time: the search goes on.
+  let disturbed = false;
+  const passing = search(BOUNDS, (r) => {
+    if (r === 20_000 && !disturbed) {
+      disturbed = true;
+      return "client-limited";
+    }
+    return r <= 30_000 ? "met" : "missed";
+  });
+  const ok = passing.s.result("p99=2ms");
+  assert.equal(ok.status, "found");
+  assert.ok(ok.lowPerSec! <= 30_000 && 30_000 < ok.highPerSec!);
+  assert.deepEqual(passing.rates.slice(0, 3), [10_000, 20_000, 20_000]);
+  // A run that failed for the harness's reasons ends it at once.
   const failed = search(BOUNDS, (r) => (r > 10_000 ? "failed" : "met"));
   assert.equal(failed.s.result("x").status, "failed");
 });
