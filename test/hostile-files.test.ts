@@ -5,27 +5,18 @@
  * one line naming the file (and the field), exit 2, never a hang, a stack
  * trace or an exit 0 with nothing done.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadScenarioFile } from "../scenarios/load.js";
 import { MAX_BUFFER_BYTES, MAX_MESSAGE_BYTES } from "../reports/schema.js";
 import { startServer } from "../servers/start.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import { cli } from "./fixtures/cli.js";
+import { tmpDirs } from "./fixtures/tmp.js";
 
-const made: string[] = [];
-after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-hostile-"));
-  made.push(dir);
-  return dir;
-}
+const tmpDir = tmpDirs("iobench-hostile-");
 
 function write(dir: string, name: string, text: string): string {
   const file = path.join(dir, name);

@@ -5,22 +5,17 @@
  * thread only: the kernel's parent-death signal fires when the forking
  * *thread* exits.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { GUARD, spawnGuarded } from "../native/guard.js";
 import { wrkInstalled } from "../clients/wrk-client.js";
 import { MAIN } from "./fixtures/cli.js";
+import { tmpDirs } from "./fixtures/tmp.js";
 import { alive, descendants, until } from "./fixtures/procs.js";
 
-const made: string[] = [];
-after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmpDir = tmpDirs("iobench-pdeath-");
 
 /**
  * Starts `iobench bench args` (a long run), waits until processes matching
@@ -28,8 +23,7 @@ after(() => {
  * descendants is gone within a few seconds.
  */
 async function killBenchAndCheck(args: string[], expect: RegExp[], startMs = 30_000): Promise<void> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-pdeath-"));
-  made.push(out);
+  const out = tmpDir();
   const bench = spawn(process.execPath, [MAIN, ...args, "--repeats", "1", "--duration", "600", "--warmup", "0", "--out", out], { stdio: "ignore" });
   let below: { pid: number; cmd: string }[] = [];
   try {

@@ -6,12 +6,9 @@
  * watchdog ends a run that outlives warm-up + duration + its grace,
  * recording what it measured, while the sweep goes on.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { FailedRun, ResultsFile, Run, RunConfig } from "../reports/schema.js";
 import { readResults } from "../reports/results-file.js";
 import { collectEnvironment } from "../runner/environment.js";
@@ -20,18 +17,10 @@ import { planSweep, runSweep, type SweepInput } from "../runner/sweep.js";
 import { SEED_LOAD, type BenchOptions } from "../reports/schema.js";
 import { startFixtureServer, type FixtureOptions } from "./fixtures/echo-server.js";
 import { MAIN } from "./fixtures/cli.js";
+import { tmpDirs } from "./fixtures/tmp.js";
 import { alive, descendants, until } from "./fixtures/procs.js";
 
-const made: string[] = [];
-after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-watch-"));
-  made.push(dir);
-  return dir;
-}
+const tmpDir = tmpDirs("iobench-watch-");
 
 function failed(run: Run | undefined): FailedRun {
   assert.ok(run !== undefined && run.status === "failed", `a failed run: ${JSON.stringify(run && { status: run.status })}`);

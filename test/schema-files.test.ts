@@ -6,11 +6,10 @@
  * run), a baseline, every built-in scenario. Each file written points at
  * its schema with `$schema`.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -19,20 +18,12 @@ import { baselineFromResults, readBaseline, writeBaseline } from "../reports/bas
 import { readResults, schemaFile } from "../reports/results-file.js";
 import { loadBuiltins } from "../scenarios/load.js";
 import { cli } from "./fixtures/cli.js";
+import { tmpDirs } from "./fixtures/tmp.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FIXTURE = path.join(ROOT, "test/fixtures/report-results.json");
 
-const made: string[] = [];
-after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-schemas-"));
-  made.push(dir);
-  return dir;
-}
+const tmpDir = tmpDirs("iobench-schemas-");
 
 const ajv = new Ajv({ strict: false, allErrors: false });
 function validator(kind: "results" | "baseline" | "scenario"): ValidateFunction {
