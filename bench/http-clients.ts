@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { wrkInstalled } from "../clients/wrk-client.js";
 import { ROOT, arg, cpuPair, median, pinned, startModelServer } from "./lib.js";
+import { missingPackage, optionalPackageDir } from "../contracts/optional.js";
 
 const rounds = arg("rounds", 5);
 const seconds = arg("seconds", 5);
@@ -23,6 +24,10 @@ const connections = arg("connections", 64);
 const modelIndex = process.argv.indexOf("--model");
 const model = modelIndex >= 0 ? (process.argv[modelIndex + 1] ?? "epoll") : "epoll";
 const cpus = cpuPair();
+if (optionalPackageDir("autocannon") === null) {
+  process.stderr.write(`iobench: bench:http compares with autocannon: ${missingPackage("autocannon")}\n`);
+  process.exit(2);
+}
 const clients = ["iobench", "autocannon", ...(wrkInstalled() ? ["wrk"] : [])];
 if (clients.length < 3) process.stderr.write("wrk is not installed (apt-get install wrk): comparing with autocannon only\n");
 

@@ -184,7 +184,7 @@ async function soak(model: string, protocol: Protocol): Promise<Soak> {
         if (s.segments === 1) s.rssFirstMb = rss();
         const last = results.runs.at(-1);
         const detail = last?.figures?.chat !== undefined ? ` (frame ${last.config.sizeBytes} B: ${JSON.stringify(last.figures.chat)})` : last !== undefined ? ` (${last.config.sizeBytes} B max)` : "";
-        process.stderr.write(`soak ${model} ${protocol}: segment ${s.segments}: ${s.messages} messages so far${detail}\n`);
+        process.stderr.write(`soak ${model} ${protocol}: segment ${s.segments}: ${s.messages} messages so far, server RSS ${rss().toFixed(1)} MiB${detail}\n`);
       }
     } finally {
       s.resets = inject.stop();

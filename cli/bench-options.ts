@@ -9,9 +9,12 @@ import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
+import { allowedCpus } from "../runner/proc.js";
+import { claimParts } from "./claims-sweep.js";
 import { modelInfo } from "../servers/models.js";
 import { MAX_THREADS, threadsProblem } from "../servers/options.js";
 import { UsageError } from "../contracts/errors.js";
+import { missingPackage, optionalPackageDir } from "../contracts/optional.js";
 import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
 import { CLIENT_ENGINES } from "../contracts/client.js";
@@ -87,11 +90,12 @@ export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
 export const BENCH_DEFAULTS = {
   connections: 256,
   sizeBytes: 64,
-  // The default sweep (every model × 3 thread counts × 2 repeats) stays under 3 minutes on 2 cores; two repeats
-  // are the fewest that give each figure an interval, which the claims' verdicts need.
-  durationSec: 2,
-  warmupSec: 1,
-  repeats: 2,
+  // The default sweep (every model × 3 thread counts plus the claims' 8 configurations, × 4 rounds) takes about
+  // 4 minutes on 2 cores. 4 rounds, not 3: a paired t interval on 3 is 60 % wider (t 4.30/√3 against 3.18/√4),
+  // and the claims decide far more often (docs/verdicts.md, npm run bench:verdicts); the windows are shorter to pay for it.
+  durationSec: 1.5,
+  warmupSec: 0.5,
+  repeats: 4,
   timeoutMs: 5000,
   host: "127.0.0.1",
   out: "results",
@@ -109,8 +113,9 @@ function str(description: string, defaultDescription?: string, alias?: string): 
 
 /**
  * Thread counts swept when --threads is not given: 1, 2 and 4, plus the
- * usable CPU count and twice it, so the default sweep shows each model at,
- * below and above one thread per CPU (DESIGN.md claim 2).
+ * server's CPU count (its pinned set, else the usable CPUs) and twice it,
+ * so the default sweep shows each model at, below and above one thread per
+ * server CPU (DESIGN.md claim 2).
  */
 export function defaultThreads(cores: number): number[] {
   return [...new Set([1, 2, 4, cores, cores * 2])].filter((t) => t <= MAX_THREADS).sort((a, b) => a - b);
@@ -122,7 +127,7 @@ export function benchFlags(cores: number): Record<string, Options> {
     model: str(`server model(s) to measure, a comma list or "all": ${modelList()}`, "all", "m"),
     threads: str(
       `server thread count(s), a comma list; "per-connection" runs a thread per connection (blocking model only)`,
-      `${defaultThreads(cores).join(",")} (1, 2, 4, the usable CPUs and twice that)`,
+      `${defaultThreads(defaultPinning(allowedCpus(), cores)?.server.length ?? cores).join(",")} (1, 2, 4, the server's CPUs and twice that)`,
       "t",
     ),
     connections: str("concurrent client sessions (TCP connections), a comma list", String(BENCH_DEFAULTS.connections), "c"),
@@ -144,12 +149,29 @@ export function benchFlags(cores: number): Record<string, Options> {
     timeout: str("an echo or a connect taking longer than this is a timeout error, ms", String(BENCH_DEFAULTS.timeoutMs)),
     target: str("measure an external server at host:port instead of starting one (--model/--threads then only label the run)"),
     "server-pid": str("pid of the --target server, for its CPU, context-switch and memory figures", "none: no server figures"),
-    "server-cpus": str('pin the server process to these CPUs, e.g. "0" or "0-1" or "0,2"', "not pinned"),
-    "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "not pinned"),
+    "server-cpus": str('pin the server process to these CPUs, e.g. "0" or "0-1" or "0,2"', "the upper half of the usable CPUs (see --pin)"),
+    "client-cpus": str("pin the client threads to these CPUs (must not overlap --server-cpus)", "the lower half of the usable CPUs (see --pin)"),
+    pin: {
+      type: "boolean",
+      description:
+        "with 2 or more usable CPUs and neither --server-cpus nor --client-cpus, pin the server to the upper half and the client to the lower half " +
+        "(disjoint sets, so neither takes the other's CPU); --no-pin lets the scheduler place both",
+      defaultDescription: "true",
+    },
+    claims: {
+      type: "boolean",
+      description:
+        "add the runs the chapter's claims need (claim 1: iocp vs a thread per connection at 64 sessions; claim 3: polling vs ring accept under connect-storm; " +
+        "claim 4: epoll and iocp under block:2ms work), interleaved in the same rounds; --no-claims leaves them out",
+      defaultDescription: "on for the default sweep (no flag that shapes the load or the models), off otherwise",
+    },
     host: str("numeric address the server binds and the client connects to", BENCH_DEFAULTS.host),
     buffer: str("server's pending-echo limit per connection, bytes", String(DEFAULT_SERVER_OPTIONS.bufferBytes)),
     "header-timeout": HEADER_TIMEOUT_OPTION,
-    accept: ACCEPT_OPTION,
+    accept: str(
+      `${String(ACCEPT_OPTION.description)}; a comma list (poll,ring) runs completion-routine once per style (other models once)`,
+      DEFAULT_SERVER_OPTIONS.accept,
+    ),
     ...PORT_FLAGS,
     work: WORK_OPTION,
     protocol: PROTOCOL_OPTION,
@@ -180,12 +202,23 @@ function isClientEngine(v: string): v is ClientEngine {
   return (CLIENT_ENGINES as readonly string[]).includes(v);
 }
 
-/** Checks bench flags into BenchOptions. `cores` = CPUs this process may use; `cpuCount` = CPUs of the machine. */
-export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCount: number, loaded: LoadedScenario | null = null): BenchOptions {
+/**
+ * Checks bench flags into BenchOptions. `cores` = CPUs this process may
+ * use; `cpuCount` = CPUs of the machine; `allowed` = the CPUs this process
+ * may use (its affinity list), which default pinning splits.
+ */
+export function benchOptions(
+  args: Record<string, RawFlag>,
+  cores: number,
+  cpuCount: number,
+  loaded: LoadedScenario | null = null,
+  allowed: readonly number[] = allowedCpus(),
+): BenchOptions {
   const fromScenario = scenarioDefaults(loaded);
   const sizesFromScenario = loaded === null ? null : scenarioSizes(loaded.scenario.messageSize);
   // A flag given wins over the scenario field it names.
   const given = (flag: string): RawFlag => args[flag] ?? fromScenario[flag];
+  const opt = (name: string): string | undefined => scalar(given(name));
   const target = scalar(args.target);
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
@@ -199,12 +232,33 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     modelNames = models(given("model"));
   }
 
+  const serverPidText = opt("server-pid");
+  if (serverPidText !== undefined && !external) throw new UsageError("--server-pid applies with --target only (iobench knows the pid of a server it starts)");
+  const serverCpusText = opt("server-cpus");
+  if (serverCpusText !== undefined && external) throw new UsageError("--server-cpus cannot pin an external server (--target): pin it where you start it");
+  let serverCpus = serverCpusText === undefined ? null : parseCpuList("--server-cpus", serverCpusText, cpuCount);
+  const clientCpusText = opt("client-cpus");
+  let clientCpus = clientCpusText === undefined ? null : parseCpuList("--client-cpus", clientCpusText, cpuCount);
+  if (serverCpus !== null && clientCpus !== null) {
+    const shared = overlap(serverCpus, clientCpus);
+    if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
+  }
+  const cpusGiven = serverCpus !== null || clientCpus !== null;
+  if (args.pin === false && cpusGiven) throw new UsageError("--no-pin contradicts --server-cpus/--client-cpus: give one or the other");
+  let pinning: BenchOptions["pinning"] = cpusGiven ? "given" : "none";
+  const split = cpusGiven || args.pin === false || external ? null : defaultPinning(allowed, cores);
+  if (split !== null) {
+    serverCpus = split.server;
+    clientCpus = split.client;
+    pinning = "default";
+  }
+
   const threadItems = list("threads", given("threads"));
   let threads: ThreadsSetting[] = threadItems === undefined ? [] : [...new Set(threadItems.map(threadsSetting))];
   if (external) {
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
-    if (threads.length === 0) threads = defaultThreads(cores);
+    if (threads.length === 0) threads = defaultThreads(serverCpus?.length ?? cores);
     const infos = (modelNames as ModelName[]).map(modelInfo);
     for (const t of threads) {
       const problem = threadsProblem(infos, t, { threads: "--threads" });
@@ -220,19 +274,6 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   const sizeTexts = sizeFlag ?? sizesFromScenario?.sizes ?? [String(BENCH_DEFAULTS.sizeBytes)];
   const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_MESSAGE_BYTES)))];
   const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
-  const opt = (name: string): string | undefined => scalar(given(name));
-
-  const serverPidText = opt("server-pid");
-  if (serverPidText !== undefined && !external) throw new UsageError("--server-pid applies with --target only (iobench knows the pid of a server it starts)");
-  const serverCpusText = opt("server-cpus");
-  if (serverCpusText !== undefined && external) throw new UsageError("--server-cpus cannot pin an external server (--target): pin it where you start it");
-  const serverCpus = serverCpusText === undefined ? null : parseCpuList("--server-cpus", serverCpusText, cpuCount);
-  const clientCpusText = opt("client-cpus");
-  const clientCpus = clientCpusText === undefined ? null : parseCpuList("--client-cpus", clientCpusText, cpuCount);
-  if (serverCpus !== null && clientCpus !== null) {
-    const shared = overlap(serverCpus, clientCpus);
-    if (shared.length > 0) throw new UsageError(`--server-cpus and --client-cpus overlap (CPU ${shared.join(",")}): the figures would mix server and client`);
-  }
 
   const spacing = scalar(args["rate-spacing"]) ?? "geometric";
   if (spacing !== "geometric" && spacing !== "linear") throw new UsageError(`--rate-spacing must be geometric or linear, got '${spacing}'`);
@@ -249,14 +290,14 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (work !== null && external) throw new UsageError("--work is done by a server iobench starts; it cannot apply to an external server (--target)");
   const completionPort = portChoice(args, !external && modelNames.includes("iocp"), work);
   const clientThreadsText = opt("client-threads");
-  const accept = opt("accept") ?? DEFAULT_SERVER_OPTIONS.accept;
+  const accepts = [...new Set(list("accept", given("accept")) ?? [DEFAULT_SERVER_OPTIONS.accept])];
   const clientEngine = opt("client-engine") ?? null;
   if (clientEngine !== null && !isClientEngine(clientEngine)) throw new UsageError(`--client-engine must be ${CLIENT_ENGINES.join(" or ")}, got '${clientEngine}'`);
   if (clientEngine !== null && chatRun !== undefined) throw new UsageError("--client-engine applies to echo sessions; a chat room runs on the main thread's sockets");
   if (clientEngine === "uring" && uringSupport() !== 0) {
     throw new UsageError(`--client-engine uring needs io_uring, which this machine does not allow (io_uring_setup: ${errname(uringSupport())}); use --client-engine epoll`);
   }
-  if (accept !== "poll" && accept !== "ring") throw new UsageError(`--accept must be poll or ring, got '${accept}'`);
+  for (const a of accepts) if (a !== "poll" && a !== "ring") throw new UsageError(`--accept must be poll or ring (or both: poll,ring), got '${a}'`);
   const httpMethod = opt("http-method");
   if (httpMethod !== undefined && httpMethod !== "GET" && httpMethod !== "POST") throw new UsageError(`--http-method must be GET or POST, got '${httpMethod}'`);
   if (httpMethod !== undefined && protocol !== "http") throw new UsageError("--http-method applies with --protocol http only");
@@ -264,9 +305,11 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
   if (profile === "bubbleprof") throw new UsageError("--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20 (use doctor or flame)");
   if (profile !== undefined && profile !== "doctor" && profile !== "flame") throw new UsageError(`--profile must be doctor or flame, got '${profile}'`);
   if (profile !== undefined && external) throw new UsageError("--profile runs the server under clinic: it cannot profile an external server (--target)");
+  if (profile !== undefined && optionalPackageDir("clinic") === null) throw new UsageError(missingPackage("clinic"));
   const clients = [...new Set(list("client", args.client) ?? ["iobench"])].map((c) => {
     if (c !== "iobench" && c !== "autocannon" && c !== "wrk") throw new UsageError(`--client must be iobench, autocannon or wrk, got '${c}'`);
     if (c !== "iobench" && protocol !== "http") throw new UsageError(`--client ${c} speaks HTTP only: add --protocol http`);
+    if (c === "autocannon" && optionalPackageDir("autocannon") === null) throw new UsageError(missingPackage("autocannon"));
     return c;
   });
   const curves = curveChoice(args, rate, load, { chat: chatRun !== undefined, outsideClient: clients.some((c) => c !== "iobench") });
@@ -288,7 +331,9 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     host: numericHost("host", opt("host") ?? BENCH_DEFAULTS.host),
     bufferBytes: bytes("buffer", opt("buffer") ?? String(DEFAULT_SERVER_OPTIONS.bufferBytes), 1, MAX_BUFFER_BYTES),
     headerTimeoutMs: headerTimeoutOption(opt("header-timeout"), protocol),
-    accept,
+    pinning,
+    accept: accepts[0] as "poll" | "ring",
+    accepts: accepts as ("poll" | "ring")[],
     ...(completionPort !== null ? { completionPort } : {}),
     work,
     ...(protocol !== "echo" ? { protocol } : {}),
@@ -303,5 +348,35 @@ export function benchOptions(args: Record<string, RawFlag>, cores: number, cpuCo
     scenario: null,
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };
+  if (claimsWanted(args, loaded)) {
+    if (external || protocol !== "echo" || clients.some((c) => c !== "iobench") || work !== null || load.loop !== "closed" || options.rates !== undefined || options.search !== undefined) {
+      throw new UsageError("--claims adds echo runs of iobench's own models and client: it cannot go with --target, --protocol, --client, --work, an open loop, a rate sweep or --find-max-rate");
+    }
+    options.parts = claimParts(options, serverCpus?.length ?? cores);
+  }
   return options;
+}
+
+/** Flags that shape the sweep: with any of them, --claims is off unless asked for. */
+const SHAPING_FLAGS = [
+  "model", "threads", "connections", "size", "work", "accept", "protocol", "target", "client", "senders", "http-method", "profile",
+  "ramp-up", "connect-rate", "messages-per-session", "think-time", "rate", "rate-per-session", "find-max-rate", "slo",
+];
+
+/** --claims as given, else on for the default sweep (no scenario, no flag that shapes the sweep). */
+function claimsWanted(args: Record<string, RawFlag>, loaded: LoadedScenario | null): boolean {
+  if (typeof args.claims === "boolean") return args.claims;
+  return loaded === null && SHAPING_FLAGS.every((f) => args[f] === undefined);
+}
+
+/**
+ * The default CPU sets: the client on the lower half of the usable CPUs,
+ * the server on the upper half (on 2 CPUs: client 0, server 1); null when
+ * fewer than 2 CPUs are usable.
+ */
+export function defaultPinning(allowed: readonly number[], cores: number): { server: number[]; client: number[] } | null {
+  const cpus = allowed.length > 0 ? [...allowed] : Array.from({ length: cores }, (_, i) => i);
+  if (cpus.length < 2) return null;
+  const half = Math.floor(cpus.length / 2);
+  return { client: cpus.slice(0, half), server: cpus.slice(half) };
 }

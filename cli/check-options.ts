@@ -14,7 +14,7 @@ import { benchFlags } from "./bench-options.js";
 import { list, scalar, type RawFlag } from "./parse.js";
 
 /** Repeats per side when --repeats is not given: fewer make intervals too coarse to conclude anything. */
-export const CHECK_DEFAULT_REPEATS = 5;
+export const CHECK_DEFAULT_REPEATS = 6;
 export const DEFAULT_BASELINES_DIR = "baselines";
 
 /** What the check is asked to do. */

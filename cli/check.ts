@@ -21,7 +21,7 @@ import { checkResults, createResultsDir, resultsPath, writeFileAtomic, writeResu
 import { configLabel, groupRuns } from "../reports/samples.js";
 import type { BenchOptions, ResultsFile } from "../reports/schema.js";
 import { renderTable } from "../reports/table.js";
-import { judge, vet } from "../reports/verdict.js";
+import { MIN_REPEATS, judge, vet } from "../reports/verdict.js";
 import { spawnGuarded } from "../native/guard.js";
 import { PACKAGE_ROOT } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
@@ -52,10 +52,11 @@ export async function check(options: CheckOptions, args: Record<string, RawFlag>
     return finish({ mode: "compare", baseline: side(mode.dirA, a), candidate: side(mode.dirB, b), paired: false, base: a.results, cand: b.results, dir }, options, args, io);
   }
 
-  // The load: the user's bench flags (and scenario), with more repeats by default (one repeat has no spread to judge).
+  // The load: the user's bench flags (and scenario), with more repeats by default (one repeat has no spread to judge),
+  // and without the claims' runs unless asked for.
   const bench = async (): Promise<BenchOptions> => {
     const scenarioName = scalar(args.scenario);
-    const o = benchOptions(args, cores, cpuCount, scenarioName === undefined ? null : await loadScenario(scenarioName));
+    const o = benchOptions({ claims: false, ...args }, cores, cpuCount, scenarioName === undefined ? null : await loadScenario(scenarioName));
     return args.repeats === undefined ? { ...o, repeats: CHECK_DEFAULT_REPEATS } : o;
   };
 
@@ -64,6 +65,7 @@ export async function check(options: CheckOptions, args: Record<string, RawFlag>
     io.stdout.write(`${renderTable(outcome.results)}\n`);
     if (outcome.interrupted) return EXIT_INTERRUPTED;
     const problems = groupRuns(outcome.results.runs).flatMap((g) => vet(configLabel(g.key), g.repeats).problems);
+    if (outcome.results.options.repeats < MIN_REPEATS) problems.push(`${outcome.results.options.repeats} repeat(s): a check needs at least ${MIN_REPEATS} per side (--repeats ${MIN_REPEATS} or more)`);
     if (problems.length > 0) {
       note(`iobench check: baseline not saved: ${problems[0]!}`);
       return EXIT_CANNOT_JUDGE;
@@ -145,7 +147,9 @@ function finish(
   io: CheckIo,
 ): number {
   const base = Array.isArray(input.base) ? input.base : groupRuns(input.base.runs);
-  const outcome = judge(base, groupRuns(input.cand.runs), { paired: input.paired, thresholds: options.thresholds });
+  // --work with --baseline or --against is the candidate's only: an injected cost, not another configuration.
+  const ignoreWork = input.mode !== "compare" && args.work !== undefined;
+  const outcome = judge(base, groupRuns(input.cand.runs), { paired: input.paired, thresholds: options.thresholds, ignoreWork });
   const file: CheckFile = {
     schema: CHECK_SCHEMA,
     version: CHECK_VERSION,
@@ -167,18 +171,25 @@ function finish(
 
 // ---- --against REF ----------------------------------------------------------------------------
 
-/** The bench flags to hand both sides' CLIs, as given (--repeats, --out, --json and --work are the check's). */
-function passThroughArgs(args: Record<string, RawFlag>, cores: number): string[] {
+/**
+ * The bench flags to hand both sides' CLIs, as given (--repeats, --out,
+ * --json and --work are the check's), plus what this iobench chose by
+ * default that another version might choose otherwise: the models and the
+ * CPU sets of default pinning, so an older ref's CLI runs the same setup.
+ */
+function passThroughArgs(args: Record<string, RawFlag>, cores: number, load: BenchOptions): string[] {
   const out: string[] = [];
   for (const flag of givenBenchFlags(args, cores)) {
     if (flag === "repeats" || flag === "out" || flag === "json" || flag === "work") continue;
     const v = args[flag];
     if (typeof v === "boolean") {
-      if (v) out.push(`--${flag}`);
+      out.push(v ? `--${flag}` : `--no-${flag}`);
       continue;
     }
     for (const item of Array.isArray(v) ? v : [v]) out.push(`--${flag}`, String(item));
   }
+  if (args.model === undefined && args.target === undefined) out.push("--model", load.models.join(","));
+  if (load.pinning === "default") out.push("--server-cpus", load.serverCpus!.join(","), "--client-cpus", load.clientCpus!.join(","));
   return out;
 }
 
@@ -222,7 +233,7 @@ function merge(into: ResultsFile | null, round: ResultsFile, r: number): Results
 async function against(ref: string, load: BenchOptions, options: CheckOptions, args: Record<string, RawFlag>, cores: number, io: CheckIo): Promise<number> {
   const note = (line: string): void => void io.stderr.write(`${line}\n`);
   const work = args.work === undefined ? [] : ["--work", scalar(args.work)!];
-  const benchArgs = passThroughArgs(args, cores);
+  const benchArgs = passThroughArgs(args, cores, load);
   const built = await buildRef(ref, note, io.signal);
   try {
     const dir = createResultsDir(outRoot(args));

@@ -141,7 +141,18 @@ function commandLine(argv: string[]): string[] {
   return argv[0] === "bench" && argv[1] === "check" ? argv.slice(1) : argv;
 }
 
-main(commandLine(hideBin(process.argv))).then(
-  (code) => process.exit(code),
-  (err: unknown) => process.exit(report(err)),
-);
+/**
+ * process.exit() does not wait for writes to a pipe: `bench --json | jq`
+ * would get the first 64 KiB of results.json. Exit once both streams have
+ * taken everything written before.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
+main(commandLine(hideBin(process.argv))).then(exitAfterFlush, (err: unknown) => exitAfterFlush(report(err)));

@@ -27,7 +27,9 @@ function label(plan: RunPlan, position: number, total: number | null): string {
   const scenario = c.load?.scenario ? ` ${c.load.scenario}` : "";
   const point = c.loadPoint;
   const rate = point === undefined ? "" : point.role === "closed-loop-max" ? " closed loop" : ` @ ${int(c.load?.targetRateTotalPerSec ?? 0)} msg/s${point.role === "probe" ? ` (search ${(point.search ?? 0) + 1}, probe ${point.step ?? 0})` : ""}`;
-  return `[${position + 1}${total === null ? "" : `/${total}`}]${scenario} ${c.model}${threads} c=${c.connections} ${c.sizeBytes}B${rate}`;
+  const part = c.part !== undefined ? ` (${c.part})` : "";
+  const accept = c.model === "completion-routine" && c.accept === "ring" ? " accept=ring" : "";
+  return `[${position + 1}${total === null ? "" : `/${total}`}]${part}${scenario} ${c.model}${threads}${accept} c=${c.connections} ${c.sizeBytes}B${rate}`;
 }
 
 function int(x: number): string {

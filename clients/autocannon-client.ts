@@ -146,6 +146,7 @@ export class AutocannonClient implements LoadDriver {
       latencyUs: this.latency.histogram(),
       uncorrectedLatencyUs: null, // autocannon runs a closed loop
       connectLatencyUs: createHistogram(), // autocannon does not time its connects
+      firstEchoUs: null,
       errors: this.errors,
       errorsTotal: { ...this.errorsTotal },
       sessionsConnected: this.connectedAtEnd,

@@ -256,6 +256,7 @@ export class ChatLoadClient {
       latencyUs: this.latency,
       uncorrectedLatencyUs: null, // the send time is the write's own (see startSenders)
       connectLatencyUs: this.connectLatency,
+      firstEchoUs: null,
       errors: { ...this.errors },
       errorsTotal: { ...this.errorsTotal },
       sessionsConnected: connected,

@@ -336,6 +336,7 @@ export class LoadClient {
       latencyUs: mergeEncoded(results.map((r) => r.latency)),
       uncorrectedLatencyUs: results.some((r) => r.uncorrectedLatency !== null) ? mergeEncoded(results.map((r) => r.uncorrectedLatency ?? "")) : null,
       connectLatencyUs: mergeEncoded(results.map((r) => r.connectLatency)),
+      firstEchoUs: mergeEncoded(results.map((r) => r.firstEcho)),
       errors,
       errorsTotal,
       sessionsConnected: this.connectedAtEnd,

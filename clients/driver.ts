@@ -7,6 +7,7 @@
  * results.json in the very same shape as iobench's.
  */
 import { isScripted } from "./script.js";
+import { missingPackage, optionalPackageDir } from "../contracts/optional.js";
 import type { ClientKind, ClientOptions, LoadDriver } from "../contracts/client.js";
 
 /** Starts the load generator `kind` with `opts` (outside tools need opts.http: they speak HTTP only). */
@@ -14,6 +15,9 @@ export async function startDriver(kind: ClientKind, opts: ClientOptions): Promis
   if (kind === "iobench") return (await import("./client.js")).LoadClient.start(opts);
   if (opts.http === undefined) throw new Error(`${kind} speaks HTTP only: use --protocol http`);
   if (opts.script !== undefined && isScripted(opts.script)) throw new Error(`${kind} runs its own closed loop: a load script (ramp-up, think time, open loop...) applies to iobench's client only`);
-  if (kind === "autocannon") return (await import("./autocannon-client.js")).AutocannonClient.start(opts);
+  if (kind === "autocannon") {
+    if (optionalPackageDir("autocannon") === null) throw new Error(missingPackage("autocannon"));
+    return (await import("./autocannon-client.js")).AutocannonClient.start(opts);
+  }
   return (await import("./wrk-client.js")).WrkClient.start(opts);
 }

@@ -113,6 +113,8 @@ export interface WorkerResult {
   connectsTotal: number;
   /** Connect latency over the whole run, encoded histogram (µs). */
   connectLatency: string;
+  /** connect() to first echo, first echoes inside the window, encoded histogram (µs): clients/first-echo.ts. */
+  firstEcho: string;
   /** Messages completed and verified inside the window. */
   messages: number;
   /** Bytes received and verified inside the window. */

@@ -187,6 +187,7 @@ export function measurementOf(r: WrkReport, sessions: number): ClientMeasurement
     latencyUs: latency,
     uncorrectedLatencyUs: null, // wrk runs a closed loop
     connectLatencyUs: createHistogram(), // wrk does not time its connects
+    firstEchoUs: null,
     errors,
     errorsTotal: { ...errors },
     sessionsConnected: r.errors.connect === 0 ? sessions : 0,

@@ -135,6 +135,8 @@ export interface ClientMeasurement {
   uncorrectedLatencyUs: Histogram | null;
   /** Time from connect() to established, µs, over the whole run. */
   connectLatencyUs: Histogram;
+  /** Time from connect() to that connection's first echo, µs, for first echoes inside the window; null when the client does not time it (outside tools, chat). */
+  firstEchoUs: Histogram | null;
   /** Errors inside the window. */
   errors: ErrorCounts;
   /** Errors over the whole run, warm-up included. */

@@ -3,8 +3,18 @@
  * (runner/proc.ts takes them, reports/derive.ts turns them into figures).
  */
 
-/** Context-switch counters of one task (thread). */
-export interface TaskSwitches {
+/** A thread's scheduler times (/proc/<pid>/task/<tid>/schedstat). */
+export interface ThreadTimes {
+  /** On a CPU, ns. */
+  runNs: number;
+  /** Runnable, waiting on a run queue for a CPU, ns. */
+  waitNs: number;
+  /** Times it was put on a CPU (timeslices run). */
+  slices: number;
+}
+
+/** Context-switch counters and scheduler times of one task (thread). */
+export interface TaskSample extends ThreadTimes {
   voluntary: number;
   involuntary: number;
 }
@@ -13,8 +23,8 @@ export interface TaskSwitches {
 export interface ProcSnapshot {
   /** utime + stime of the whole process (dead threads included), clock ticks. */
   cpuTicks: number;
-  /** Context switches per live task, by kernel thread id. */
-  tasks: ReadonlyMap<number, TaskSwitches>;
+  /** Context switches and scheduler times per live task, by kernel thread id. */
+  tasks: ReadonlyMap<number, TaskSample>;
   /** VmRSS, bytes. */
   rssBytes: number;
   /** VmHWM (peak RSS), bytes. */
@@ -27,6 +37,21 @@ export interface ProcSnapshot {
 export interface ClientCpuSnapshot {
   /** CPU time of the whole client process (process.cpuUsage user + system), µs. */
   processCpuUs: number;
-  /** utime + stime per thread of the client process, clock ticks, by kernel thread id. */
-  threadTicks: ReadonlyMap<number, number>;
+  /** Scheduler times per thread of the client process, by kernel thread id. */
+  threads: ReadonlyMap<number, ThreadTimes>;
+}
+
+/** One CPU's line of /proc/stat, clock ticks. */
+export interface CpuTimes {
+  /** user + nice + system + steal. */
+  busyTicks: number;
+  /** Every field (busy, idle, iowait, irq, softirq). */
+  totalTicks: number;
+}
+
+/** The machine's CPUs at one edge of the window. */
+export interface SystemCpuSnapshot {
+  cpus: ReadonlyMap<number, CpuTimes>;
+  /** On-CPU time of each CPU's ksoftirqd thread, ns, by CPU. */
+  softirqThreadNs: ReadonlyMap<number, number>;
 }

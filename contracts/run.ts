@@ -3,7 +3,7 @@
  * the client measured plus the /proc readings around the measured window.
  */
 import type { ClientMeasurement } from "./client.js";
-import type { ClientCpuSnapshot, ProcSnapshot } from "./proc.js";
+import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "./proc.js";
 
 /** Everything a run collected, as handed to deriveFigures. */
 export interface RawRun {
@@ -21,6 +21,8 @@ export interface RawRun {
   /** Server readings; null when the server cannot be read (external server without --server-pid). */
   server: { before: ProcSnapshot; after: ProcSnapshot; rssSamplesBytes: readonly number[] } | null;
   client: { before: ClientCpuSnapshot; after: ClientCpuSnapshot; usableCores: number };
+  /** /proc/stat at both edges and the CPUs the run ran on (pinned sets, else every usable CPU); absent when not read. */
+  system?: { before: SystemCpuSnapshot; after: SystemCpuSnapshot; cpus: readonly number[] };
   /** Clock ticks per second of the /proc CPU fields. */
   clockTicksPerSec: number;
   /** false when the server process did not exit cleanly when stopped; undefined when not known. */

@@ -3,11 +3,13 @@
  * committed next to the code it measured. It holds the configuration (the
  * bench options, so `check --baseline NAME` re-runs exactly that), the
  * machine it ran on, and per configuration a summary (median, min–max and
- * 95 % interval of each judged figure) and every repeat's raw figures, which
- * are what a later check resamples. Histograms and timelines are left out:
+ * the order-statistic interval of the median of each judged figure, with
+ * its confidence) and every repeat's raw figures, which are what a later
+ * check compares with. Histograms and timelines are left out:
  * the file stays small enough to review in a diff.
  *
- * Version 1. Renaming or removing a field, or changing a unit, bumps
+ * Version 2 (the configuration key covers the whole setup: work, load,
+ * pinning...). Renaming or removing a field, or changing a unit, bumps
  * BASELINE_VERSION; adding a field does not.
  */
 import fs from "node:fs";

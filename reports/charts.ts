@@ -7,6 +7,7 @@ import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
 import { allCurvesChart, curveChart, latencyTimelineChart, maxRateChart } from "./curve-charts.js";
 import { curves, isCurvePoint, maxRates, withoutCurvePoints } from "./curves.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
+import { medianInterval, percent } from "./stats.js";
 import type { Spread } from "./stats.js";
 import { compareThreads, isValid, serverCores, workLabel } from "./summary.js";
 import type { ConfigSummary } from "./summary.js";
@@ -38,7 +39,7 @@ interface VsThreads {
   yScale?: "linear" | "log";
 }
 
-/** A figure vs thread count, a line per model (and load), error bars = 95 % CI of the median. */
+/** A figure vs thread count, a line per model (and load), error bars = the median's interval (stats.medianInterval). */
 function vsThreads(summaries: readonly ConfigSummary[], colour: Map<string, number>, c: VsThreads): ChartSpec {
   const categories = [...new Set(summaries.map((s) => s.threads))].sort(compareThreads).map(threadLabel);
   const groups = new Map<string, ConfigSummary[]>();
@@ -58,7 +59,7 @@ function vsThreads(summaries: readonly ConfigSummary[], colour: Map<string, numb
 }
 
 /** Latency percentiles vs threads for one model: p50, p99, p99.9 (log y). */
-function latencyChart(model: string, summaries: readonly ConfigSummary[]): ChartSpec {
+function latencyChart(model: string, summaries: readonly ConfigSummary[], barsText: string): ChartSpec {
   const mine = summaries.filter((s) => s.model === model);
   const categories = [...new Set(mine.map((s) => s.threads))].sort(compareThreads).map(threadLabel);
   const base = mine[0]!;
@@ -79,7 +80,7 @@ function latencyChart(model: string, summaries: readonly ConfigSummary[]): Chart
   return {
     id: `latency-${model}`,
     title: `${model}: round-trip latency vs threads`,
-    caption: `Median over repeats of each run's p50, p99 and p99.9 (${base.connections} conns, ${base.sizeBytes} B${base.work !== null ? `, work ${base.work}` : ""}); bars: 95% CI.`,
+    caption: `Median over repeats of each run's p50, p99 and p99.9 (${base.connections} conns, ${base.sizeBytes} B${base.work !== null ? `, work ${base.work}` : ""}); ${barsText}.`,
     xScale: "category",
     categories,
     yScale: "log",
@@ -172,14 +173,28 @@ function timelineChart(model: string, results: ResultsFile): ChartSpec | null {
 }
 
 /** chat-fanout (--protocol chat): fan-out delivery latency vs threads, a line per model, p50 and p99. */
-function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>): ChartSpec[] {
+function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>, barsText: string): ChartSpec[] {
   if (chat.length === 0) return [];
   const caption = (p: string): string =>
-    `chat-fanout: ${p} of the time from a frame's send to its receipt at each room member, median over repeats; bars: 95% CI. Lower is better.`;
+    `chat-fanout: ${p} of the time from a frame's send to its receipt at each room member, median over repeats; ${barsText}. Lower is better.`;
   return [
     vsThreads(chat, colour, { id: "chat-fanout-p50", title: "Chat fan-out latency (p50) vs server threads", caption: caption("p50"), yTitle: "fan-out latency p50, µs (log)", pick: (s) => s.latencyP50Us, yScale: "log" }),
     vsThreads(chat, colour, { id: "chat-fanout-p99", title: "Chat fan-out latency (p99) vs server threads", caption: caption("p99"), yTitle: "fan-out latency p99, µs (log)", pick: (s) => s.latencyP99Us, yScale: "log" }),
   ];
+}
+
+/** The sweep's own runs: the claims' parts (config.part) have loads of their own and show in the claims, not in the charts. */
+function own(results: ResultsFile): ResultsFile {
+  return { ...results, runs: results.runs.filter((r) => r.config.part === undefined) };
+}
+
+/** "bars: the median's interval, 75% confidence (min–max of 3 repeats)" */
+function bars(results: ResultsFile): string {
+  const n = results.options.repeats;
+  if (n < 2) return "one repeat: no interval";
+  const ci = medianInterval(Array.from({ length: n }, (_, i) => i));
+  const range = ci.low === 0 && ci.high === n - 1 ? ` (min–max of ${n} repeats)` : "";
+  return `bars: the median's order-statistic interval, ${percent(ci.confidence)} confidence${range}`;
 }
 
 /**
@@ -189,11 +204,12 @@ function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>)
  * highest rate at the objective when a search ran; the charts per thread
  * count keep to the other runs (a curve's closed-loop runs among them).
  */
-export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSummary[]): ChartSpec[] {
-  const colour = colours(results);
+export function chartSpecs(all: ResultsFile, summaries: readonly ConfigSummary[]): ChartSpec[] {
+  const colour = colours(all);
+  const results = own(all);
   const chatRuns = new Set(results.runs.filter((r) => r.config.chat !== undefined).map((r) => r.config.index));
   const isChat = (s: ConfigSummary): boolean => s.runIndexes.some((i) => chatRuns.has(i));
-  const valid = withoutCurvePoints(summaries, results.runs).filter((s) => s.validRuns > 0 && !isChat(s));
+  const valid = withoutCurvePoints(summaries, results.runs).filter((s) => s.validRuns > 0 && !isChat(s) && s.part === null);
   const plain = { ...results, runs: results.runs.filter((r) => !isCurvePoint(r)) };
   const models = [...new Set(valid.map((s) => s.model))];
   const charts: (ChartSpec | null)[] = [];
@@ -206,11 +222,11 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
       vsThreads(valid, colour, {
         id: "throughput",
         title: "Messages/s vs server threads",
-        caption: "Median over repeats; bars: 95% bootstrap CI of the median. Higher is better.",
+        caption: `Median over repeats; ${bars(results)}. Higher is better.`,
         yTitle: "messages/s",
         pick: (s) => s.messagesPerSec,
       }),
-      ...models.map((m) => latencyChart(m, valid)),
+      ...models.map((m) => latencyChart(m, valid, bars(results))),
       vsThreads(valid, colour, {
         id: "cpu-per-message",
         title: "Server CPU per message vs threads",
@@ -228,7 +244,7 @@ export function chartSpecs(results: ResultsFile, summaries: readonly ConfigSumma
       distributionChart(plain, colour),
     );
   }
-  charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour));
+  charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour, bars(results)));
   const allModels = [...new Set(results.runs.map((r) => r.config.model))];
   charts.push(...allModels.map((m) => timelineChart(m, plain)));
   charts.push(...allModels.map((m) => latencyTimelineChart(m, results)));

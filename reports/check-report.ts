@@ -7,7 +7,7 @@ import { FIGURES } from "./samples.js";
 import type { CheckOutcome, FigureVerdict, FigureVerdictKind } from "./verdict.js";
 
 export const CHECK_SCHEMA = "iobench.check";
-export const CHECK_VERSION = 1;
+export const CHECK_VERSION = 2;
 
 /** Where one side of the comparison came from. */
 export interface CheckSide {
@@ -34,6 +34,7 @@ const WORDS: Record<FigureVerdictKind, string> = {
   regressed: "REGRESSED",
   improved: "improved",
   "within-noise": "within noise",
+  insufficient: "INSUFFICIENT",
   "not-measured": "not measured",
 };
 
@@ -76,6 +77,10 @@ function rows(check: CheckFile): string[][] {
 
 const HEADER = ["configuration", "figure", "baseline", "candidate", "change", "95% interval", "noise", "verdict"];
 
+function method(check: CheckFile): string {
+  return check.paired ? "a t interval on the per-round log ratios" : "Welch's t interval on the logs of each side's repeats";
+}
+
 /** The one line that sums the check up. */
 export function headline(check: CheckFile): string {
   const regressed = check.configurations.flatMap((c) => c.figures.filter((f) => f.verdict === "regressed").map((f) => `${c.label} ${label(f)} ${pct(f.change)}`));
@@ -116,7 +121,8 @@ export function renderCheckMarkdown(check: CheckFile): string {
   const md = [
     `### ${icon} iobench check: ${esc(headline(check))}`,
     "",
-    `${esc(describe(check))}. A figure is **REGRESSED** or **improved** only when its whole 95% bootstrap interval lies past the noise threshold.`,
+    `${esc(describe(check))}. A figure is **REGRESSED** or **improved** only when its whole 95% interval (${method(check)}) lies past the noise threshold; ` +
+      `it needs ${check.minRepeats} usable repeats per side.`,
     "",
     `| ${HEADER.join(" | ")} |`,
     `|${HEADER.map((_, i) => (i >= 2 && i <= 6 ? "---:" : "---")).join("|")}|`,

@@ -41,6 +41,11 @@ export const CSV_COLUMNS: [string, (r: Run) => Cell][] = [
   ["flags", (r) => [...(r.status === "failed" ? ["FAILED"] : []), ...(r.figures?.flags ?? [])].join(" ")],
   ["error", (r) => (r.status === "failed" ? r.error : "")],
   ["started_at", (r) => r.startedAt],
+  ["part", (r) => r.config.part],
+  ["accept", (r) => r.config.accept],
+  ["first_echo_p99_us", (r) => r.figures?.firstEchoLatencyUs?.p99],
+  ["client_run_queue_wait_share", (r) => r.figures?.clientRunQueueWaitMaxShare],
+  ["other_cpu_share", (r) => r.figures?.otherCpuShare],
 ];
 
 /** One CSV field, quoted when it holds a comma, a quote or a line break. */

@@ -33,7 +33,7 @@ export interface CurvePoint {
   p99_9Us: number;
   /** Indexes of the runs behind it. */
   runs: number[];
-  /** Some run of it was limited by the client (CLIENT-SATURATED, CLIENT-BEHIND): its latency may be the client's. */
+  /** Some run of it was limited by the client (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND): its latency may be the client's. */
   clientLimited: boolean;
   /** The server did not keep up: achieved below 90 % of offered in some run. */
   belowTarget: boolean;

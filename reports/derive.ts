@@ -19,10 +19,22 @@
  * lag is at least CLIENT_LAG_FLOOR_US and at least CLIENT_LAG_SHARE of the
  * corrected p99 it reports: then a real part of the tail is the client's.
  * (The floor keeps tens of µs of timer slack at a 200 µs p99 from counting.)
+ *
+ * The noise rules. Saturation measures CPU the client USED; a client that
+ * wanted a CPU and did not get it looks idle. So, from schedstat:
+ *   - CLIENT-STARVED: a client worker thread waited on a run queue (runnable,
+ *     not running) for >= 15% of the window, >= 200 µs each time it got a CPU
+ *     (clientStarved): its throughput is a floor, as a saturated client's is;
+ *   - MACHINE-BUSY: other processes (the CPUs' busy time in /proc/stat minus
+ *     the server's, the client's and the kernel's softirq threads') used
+ *     >= 10% of the run's CPUs over the window: every figure may be off.
+ * Server and client CPU times come from schedstat's nanoseconds, not from
+ * /proc/<pid>/stat's clock ticks (10 ms each, about 1 % of a 2 s window).
  */
 import type { Histogram } from "hdr-histogram-js";
 import type { ErrorCounts } from "../contracts/client.js";
 import { decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
+import { BUSY_THRESHOLD, STARVED_THRESHOLD, STARVED_WAIT_PER_SLICE_US } from "./rules.js";
 import type {
   ContextSwitches,
   EncodedHistogram,
@@ -114,24 +126,81 @@ export function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): Cont
   return { voluntary, involuntary, total: voluntary + involuntary };
 }
 
-/** Busiest of the given threads: CPU seconds over the window / window, or null if none was readable. */
-export function maxThreadUtilisation(
+/** The largest share of the window any of the given threads spent in `field` (on a CPU, or waiting for one), or null if none was readable. */
+export function maxThreadShare(
   before: ClientCpuSnapshot,
   after: ClientCpuSnapshot,
   threadIds: readonly number[],
   windowSec: number,
-  clockTicksPerSec: number,
-): number | null {
+  field: "runNs" | "waitNs",
+): { share: number; tid: number } | null {
   if (windowSec <= 0) return null;
-  let max: number | null = null;
+  let max: { share: number; tid: number } | null = null;
   for (const tid of threadIds) {
-    const a = after.threadTicks.get(tid);
+    const a = after.threads.get(tid);
     if (a === undefined) continue; // vanished before the end: nothing to compare
-    const b = before.threadTicks.get(tid) ?? 0; // born inside the window
-    const u = Math.max(0, a - b) / clockTicksPerSec / windowSec;
-    if (max === null || u > max) max = u;
+    const b = before.threads.get(tid)?.[field] ?? 0; // born inside the window
+    const share = Math.max(0, a[field] - b) / 1e9 / windowSec;
+    if (max === null || share > max.share) max = { share, tid };
   }
   return max;
+}
+
+/** A thread's mean run-queue wait each time it was put on a CPU, µs; null when it never ran in the window. */
+function waitPerSliceUs(before: ClientCpuSnapshot, after: ClientCpuSnapshot, tid: number): number | null {
+  const a = after.threads.get(tid)!;
+  const b = before.threads.get(tid) ?? { runNs: 0, waitNs: 0, slices: 0 };
+  const slices = a.slices - b.slices;
+  return slices > 0 ? (a.waitNs - b.waitNs) / slices / 1000 : null;
+}
+
+/**
+ * Server CPU seconds inside the window: the schedstat nanoseconds of its
+ * threads. A thread that ended inside the window takes its schedstat with
+ * it; the process's clock ticks (dead threads included) then exceed the
+ * live threads' sum by more than their 10 ms rounding, and the ticks are
+ * the better figure.
+ */
+export function serverCpuSecondsBetween(before: ProcSnapshot, after: ProcSnapshot, clockTicksPerSec: number): number {
+  let ns = 0;
+  for (const [tid, a] of after.tasks) ns += Math.max(0, a.runNs - (before.tasks.get(tid)?.runNs ?? 0));
+  const fromSchedstat = ns / 1e9;
+  const fromTicks = Math.max(0, after.cpuTicks - before.cpuTicks) / clockTicksPerSec;
+  return fromTicks > fromSchedstat + 2 / clockTicksPerSec ? fromTicks : fromSchedstat;
+}
+
+/** Run-queue wait of the server's threads inside the window, summed, seconds. */
+function serverWaitSeconds(before: ProcSnapshot, after: ProcSnapshot): number {
+  let ns = 0;
+  for (const [tid, a] of after.tasks) ns += Math.max(0, a.waitNs - (before.tasks.get(tid)?.waitNs ?? 0));
+  return ns / 1e9;
+}
+
+/**
+ * Share of the run's CPUs that other processes used in the window: their
+ * busy time in /proc/stat, less what the server, the client and the
+ * kernel's softirq threads (the run's own packets) used. null when /proc/stat
+ * was not read.
+ */
+export function otherCpuShare(
+  system: NonNullable<RawRun["system"]>,
+  ownCpuSeconds: number,
+  clockTicksPerSec: number,
+): number | null {
+  let busy = 0;
+  let total = 0;
+  let softirq = 0;
+  for (const cpu of system.cpus) {
+    const a = system.after.cpus.get(cpu);
+    const b = system.before.cpus.get(cpu);
+    if (a === undefined || b === undefined) continue;
+    busy += a.busyTicks - b.busyTicks;
+    total += a.totalTicks - b.totalTicks;
+    softirq += (system.after.softirqThreadNs.get(cpu) ?? 0) - (system.before.softirqThreadNs.get(cpu) ?? 0);
+  }
+  if (total <= 0) return null;
+  const others = busy / clockTicksPerSec - ownCpuSeconds - softirq / 1e9;
+  return Math.max(0, others) / (total / clockTicksPerSec);
 }
 
 /** The saturation verdict and its reason (see the rule at the top of this file). */
@@ -151,6 +220,20 @@ export function clientSaturation(
   return reasons.length > 0 ? { saturated: true, reason: reasons.join("; ") } : { saturated: false, reason: null };
 }
 
+/**
+ * The client-starved rule: the worker thread that waited longest on a run
+ * queue waited for at least STARVED_THRESHOLD of the window, at least
+ * STARVED_WAIT_PER_SLICE_US on average each time it got a CPU. The second
+ * half tells competition from wake-up latency: on a virtual machine a
+ * thread that sleeps and wakes 100,000 times a second waits a few µs each
+ * time for its idle vCPU, which adds up to a large share of the window
+ * with nothing else running; a CPU hog makes each wait last up to a
+ * scheduler slice (milliseconds).
+ */
+export function clientStarved(waitShare: number | null, waitPerSliceUs: number | null): boolean {
+  return waitShare !== null && waitShare >= STARVED_THRESHOLD && (waitPerSliceUs === null || waitPerSliceUs >= STARVED_WAIT_PER_SLICE_US);
+}
+
 /** Every figure of a run from its raw samples. */
 export function deriveFigures(raw: RawRun): Figures {
   const m = raw.measurement;
@@ -163,9 +246,11 @@ export function deriveFigures(raw: RawRun): Figures {
   let serverRssBytes: number | null = null;
   let serverPeakRssBytes: number | null = null;
   let serverThreadCount: number | null = null;
+  let serverRunQueueWaitSec: number | null = null;
   if (raw.server !== null) {
     const { before, after, rssSamplesBytes } = raw.server;
-    serverCpuSeconds = Math.max(0, after.cpuTicks - before.cpuTicks) / raw.clockTicksPerSec;
+    serverCpuSeconds = serverCpuSecondsBetween(before, after, raw.clockTicksPerSec);
+    serverRunQueueWaitSec = serverWaitSeconds(before, after);
     serverContextSwitches = switchesBetween(before, after);
     serverRssBytes = rssSamplesBytes.reduce((a, b) => Math.max(a, b), Math.max(before.rssBytes, after.rssBytes));
     serverPeakRssBytes = after.hwmBytes;
@@ -183,19 +268,20 @@ export function deriveFigures(raw: RawRun): Figures {
   const clientCpuSeconds = Math.max(0, raw.client.after.processCpuUs - raw.client.before.processCpuUs) / 1e6;
   const usableCores = Math.max(1, raw.client.usableCores);
   const clientCpuUtilisation = window > 0 ? clientCpuSeconds / (window * usableCores) : 0;
-  const clientThreadMaxUtilisation = maxThreadUtilisation(
-    raw.client.before,
-    raw.client.after,
-    m.threadIds,
-    window,
-    raw.clockTicksPerSec,
-  );
+  const clientThreadMaxUtilisation = maxThreadShare(raw.client.before, raw.client.after, m.threadIds, window, "runNs")?.share ?? null;
   const saturation = clientSaturation(clientCpuUtilisation, clientThreadMaxUtilisation, usableCores);
+  const waiting = maxThreadShare(raw.client.before, raw.client.after, m.threadIds, window, "waitNs");
+  const clientRunQueueWaitMaxShare = waiting?.share ?? null;
+  const clientRunQueueWaitPerSliceUs = waiting === null ? null : waitPerSliceUs(raw.client.before, raw.client.after, waiting.tid);
+  const otherShare =
+    raw.system === undefined || window <= 0 ? null : otherCpuShare(raw.system, clientCpuSeconds + (serverCpuSeconds ?? 0), raw.clockTicksPerSec);
 
   const errors = errorFigures(m.errors);
   const errorsTotal = errorFigures(m.errorsTotal);
   const flags: RunFlag[] = [];
   if (saturation.saturated) flags.push("CLIENT-SATURATED");
+  if (clientStarved(clientRunQueueWaitMaxShare, clientRunQueueWaitPerSliceUs)) flags.push("CLIENT-STARVED");
+  if (otherShare !== null && otherShare >= BUSY_THRESHOLD) flags.push("MACHINE-BUSY");
   if (errorsTotal.mismatch > 0) flags.push("MISMATCH");
   if (errors.total - errors.mismatch > 0) flags.push("ERRORS");
   if (m.messages === 0) flags.push("NO-MESSAGES");
@@ -223,8 +309,10 @@ export function deriveFigures(raw: RawRun): Figures {
     latencyUncorrectedHistogram: m.uncorrectedLatencyUs === null ? null : encodeForResults(m.uncorrectedLatencyUs),
     openLoop,
     connectLatencyUs: summarise(m.connectLatencyUs),
+    firstEchoLatencyUs: m.firstEchoUs === null ? null : summarise(m.firstEchoUs),
     latencyHistogram: encodeForResults(m.latencyUs),
     connectLatencyHistogram: encodeForResults(m.connectLatencyUs),
+    firstEchoLatencyHistogram: m.firstEchoUs === null || m.firstEchoUs.totalCount === 0 ? null : encodeForResults(m.firstEchoUs),
     errors,
     errorsTotal,
     sessionsConnected: m.sessionsConnected,
@@ -241,12 +329,16 @@ export function deriveFigures(raw: RawRun): Figures {
     serverRssBytes,
     serverPeakRssBytes,
     serverThreadCount,
+    serverRunQueueWaitSec,
     clientCpuSeconds,
     clientUsableCores: usableCores,
     clientCpuUtilisation,
     clientThreadMaxUtilisation,
     clientSaturated: saturation.saturated,
     clientSaturatedReason: saturation.reason,
+    clientRunQueueWaitMaxShare,
+    clientRunQueueWaitPerSliceUs,
+    otherCpuShare: otherShare,
     timeline: { ...m.timeline, messages: [...m.timeline.messages] },
     ...(m.latencyTimeline !== undefined ? { latencyTimeline: latencyTimeline(m.latencyTimeline) } : {}),
     flags,

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { testWithLabel } from "./claims.js";
 import type { ClaimResult } from "./claims.js";
 import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
@@ -58,8 +59,9 @@ function warningsSection(warnings: readonly string[]): string {
 function claimCard(c: ClaimResult): string {
   const cls = c.verdict.replace(" ", "-");
   const measured = c.measured.length > 0 ? `<ul>${c.measured.map((m) => `<li>${escapeHtml(m)}</li>`).join("")}</ul>` : "";
-  const testWith = c.testWith !== null ? `<p class="test">To test ${c.verdict === "not tested" ? "it" : "it more firmly"}: <code>${escapeHtml(c.testWith)}</code></p>` : "";
-  return `<div class="claim"><h3>Claim ${c.id} <span class="verdict ${cls}">${escapeHtml(c.verdict)}</span></h3><p class="text">${escapeHtml(c.claim)}</p>${measured}<p>${escapeHtml(c.reason)}.</p>${testWith}</div>`;
+  const testWith = c.testWith !== null ? `<p class="test">${testWithLabel(c)}: <code>${escapeHtml(c.testWith)}</code></p>` : "";
+  const basis = c.basis !== null ? `<p class="basis">Rests on: ${escapeHtml(c.basis)}.</p>` : "";
+  return `<div class="claim"><h3>Claim ${c.id} <span class="verdict ${cls}">${escapeHtml(c.verdict)}</span></h3><p class="text">${escapeHtml(c.claim)}</p>${basis}${measured}<p>${escapeHtml(c.reason)}.</p>${testWith}</div>`;
 }
 
 const STYLE = `
@@ -71,7 +73,7 @@ section{margin:1.2rem 0}
 .claims{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:.8rem}
 .claim{border:1px solid #ccc;border-radius:6px;padding:.3rem .9rem} .claim h3{margin:.4rem 0} .claim .text{font-style:italic}
 .verdict{font-size:.85rem;padding:.1rem .5rem;border-radius:4px;color:#fff;vertical-align:middle}
-.supported{background:#2e7d32} .not-supported{background:#c62828} .not-tested{background:#757575}
+.supported{background:#2e7d32} .not-supported{background:#c62828} .inconclusive{background:#ef6c00} .not-tested{background:#757575}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #ddd;border-radius:6px;padding:.4rem} canvas{width:100% !important;height:auto !important}
 figcaption{font-size:.85rem;color:#555}
@@ -126,7 +128,7 @@ export function renderHtml(view: ReportView): string {
 ${warningsSection(view.warnings)}
 <section><h2>The chapter's claims</h2><div class="claims">${view.claims.map(claimCard).join("\n")}</div></section>
 ${curvesSection(view)}
-<section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the 95% bootstrap CI of the median and min–max when there are repeats; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
+<section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the order-statistic interval of the median with its true confidence (75% at 3 repeats, 93.8% at 5; 95% needs 6) and min–max when they differ; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>
 ${profilesSection(r)}

@@ -5,6 +5,7 @@
  */
 import type { ChartSpec } from "./chart-kit.js";
 import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
+import { testWithLabel } from "./claims.js";
 import { runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
 import type { ReportView } from "./view.js";
@@ -20,7 +21,7 @@ export function markdownTable(header: readonly string[], rows: readonly string[]
   return [line(header), `|${header.map((_h, i) => (right[i] === true ? "---:" : "---")).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-const VERDICT_MARK = { supported: "✅ supported", "not supported": "❌ not supported", "not tested": "➖ not tested" } as const;
+const VERDICT_MARK = { supported: "✅ supported", "not supported": "❌ not supported", inconclusive: "❔ inconclusive", "not tested": "➖ not tested" } as const;
 
 /** Relative path of a chart's PNG inside the results directory. */
 export function chartPath(spec: Pick<ChartSpec, "id">): string {
@@ -39,9 +40,10 @@ export function renderMarkdown(view: ReportView): string {
   out.push("## The chapter's claims", "");
   for (const c of view.claims) {
     out.push(`**Claim ${c.id}: ${VERDICT_MARK[c.verdict]}.** _${c.claim}_`, "");
+    if (c.basis !== null) out.push(`Rests on: ${c.basis}.`, "");
     for (const m of c.measured) out.push(`- ${m}`);
     if (c.measured.length > 0) out.push("");
-    out.push(`${c.reason}.${c.testWith !== null ? ` To test ${c.verdict === "not tested" ? "it" : "it more firmly"}: \`${c.testWith}\`` : ""}`, "");
+    out.push(`${c.reason}.${c.testWith !== null ? ` ${testWithLabel(c)}: \`${c.testWith}\`` : ""}`, "");
   }
   if (view.maxRates.length > 0) {
     const t = maxRateTable(view.maxRates);

@@ -23,7 +23,8 @@ export const RESULTS_SCHEMA = "iobench.results";
 export const RESULTS_VERSION = 1;
 /** The `schema` tag of every baseline. */
 export const BASELINE_SCHEMA = "iobench.baseline";
-export const BASELINE_VERSION = 1;
+/** Version 2: the configuration key covers the whole setup (work, load, pinning...), spreads say their confidence. */
+export const BASELINE_VERSION = 2;
 
 export { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_HEADER_TIMEOUT_MS, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_THREADS, SIZE_PATTERN, sizeValue } from "../contracts/limits.js";
 
@@ -295,6 +296,21 @@ export const SearchOptionsSchema = Type.Object(
   text("--find-max-rate: a search, per configuration and repeat, for the highest open-loop rate that meets the objective (options.slo)."),
 );
 
+export const SweepPartSchema = Type.Object(
+  {
+    name: Type.String(text('What the part is for, e.g. "claim 3"; each of its runs carries it as config.part.')),
+    models: Type.Array(Type.String(), text("Canonical model names.")),
+    threads: Type.Array(ThreadsSettingSchema),
+    connections: Type.Array(Type.Integer({ minimum: 1 })),
+    accepts: Type.Array(Literals(["poll", "ring"]), text("Accept styles (they matter to completion-routine only).")),
+    work: Nullable(WorkSpecSchema, "Server work per message, or null."),
+    load: described(LoadOptionsSchema, "The load script of every run of the part."),
+    loadName: Nullable(Type.String(), 'A name for that load (the built-in scenario it follows, e.g. "connect-storm"), or null.'),
+    warmupSec: Num("Warm-up of the part's runs, seconds (a thread per connection needs longer to start)."),
+  },
+  text("A group of configurations with its own load, run interleaved with the rest of the sweep (see BenchOptions.parts)."),
+);
+
 export const BenchOptionsSchema = Type.Object(
   {
     models: Type.Array(Type.String(), text('Canonical model names, in sweep order; ["external"] with --target and no --model.')),
@@ -305,16 +321,25 @@ export const BenchOptionsSchema = Type.Object(
     warmupSec: Num("Warm-up before each window (load applied, nothing recorded), seconds."),
     repeats: Type.Integer({ minimum: 1, description: "Times every configuration is run (rounds)." }),
     clientThreads: Nullable(Type.Integer({ minimum: 1 }), "Client worker threads; null = chosen per run by defaultClientThreads."),
-    clientEngine: Nullable(ClientEngineSchema, "Client session engine asked for; null = per run (uring where allowed and the load is the plain closed loop, else epoll)."),
+    clientEngine: Nullable(ClientEngineSchema, "Client session engine asked for; null = per run (uring where io_uring is allowed and the sessions are echo, else epoll)."),
     timeoutMs: Type.Integer({ minimum: 1, description: "An echo (or a connect) not complete within this is a timeout (connect) error, ms." }),
     target: Nullable(Type.String(), '"host:port" of an external server to measure instead of starting one, or null.'),
     serverPid: Nullable(Type.Integer(), "Pid of the external server, for its /proc figures, or null."),
     serverCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 })), "CPUs the server process is pinned to, or null (not pinned)."),
     clientCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 })), "CPUs the client threads are pinned to, or null (not pinned)."),
+    pinning: Type.Optional(
+      Literals(
+        ["default", "given", "none"],
+        'How the CPU sets were chosen: "default" (iobench split the usable CPUs between server and client, as it does with 2 or more), "given" (--server-cpus / --client-cpus), "none" (--no-pin, a single CPU, or an external server). Absent in files written before it existed.',
+      ),
+    ),
     host: Type.String(text("Numeric address the server binds and the client connects to.")),
     bufferBytes: Type.Integer({ minimum: 1, description: "Server's per-connection pending-echo limit, bytes." }),
     headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: a request head not complete within this closes its connection, ms. Absent in files written before it existed." })),
-    accept: Literals(["poll", "ring"], "completion-routine accept style: poll (the seed's) or ring."),
+    accept: Literals(["poll", "ring"], "completion-routine accept style: poll (the seed's) or ring; the first of `accepts`."),
+    accepts: Type.Optional(
+      Type.Array(Literals(["poll", "ring"]), text("completion-routine accept styles swept (--accept poll,ring), in sweep order; other models run once, with the first. Absent in files written before it existed (= [accept]).")),
+    ),
     completionPort: Type.Optional(
       described(CompletionPortConfigSchema, "The iocp model's completion port (--concurrency, --port-wake, --block-notice); absent when no iocp server is started (and in files written before it existed)."),
     ),
@@ -331,6 +356,12 @@ export const BenchOptionsSchema = Type.Object(
     slo: Type.Optional(described(SloSchema, "--slo: the objective a search looks for, and curves are drawn against (absent: none).")),
     search: Type.Optional(described(SearchOptionsSchema, "--find-max-rate: the search's settings (absent: no search).")),
     scenario: Nullable(ScenarioRecordSchema, "The scenario the options started from (--scenario), or null."),
+    parts: Type.Optional(
+      Type.Array(
+        SweepPartSchema,
+        text("More groups of configurations, each with its own load, run in the same rounds as the sweep's own (interleaved): what the chapter's claims need beyond the main sweep (--claims, on by default for the default sweep). Absent or [] = none."),
+      ),
+    ),
   },
   text("The bench command's options after parsing and defaulting (what the user asked for)."),
 );
@@ -371,7 +402,11 @@ export const LoadPointSchema = Type.Object(
 export const RunConfigSchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0, description: "0-based position of the run in the sweep (run order)." }),
-    repeat: Type.Integer({ minimum: 1, description: "1-based repeat (round) this run belongs to." }),
+    repeat: Type.Integer({
+      minimum: 1,
+      description: "1-based repeat (round) this run belongs to: runs of one round ran back to back, so claims and checks pair them by it.",
+    }),
+    part: Type.Optional(Type.String(text('The sweep part the run belongs to (BenchOptions.parts: "claim 3"...); absent for the sweep\'s own configurations.'))),
     model: Type.String(text('Canonical model name, or the --model label (or "external") with --target.')),
     threads: Nullable(ThreadsSettingSchema, "Server threads; null with --target when not given."),
     connections: Type.Integer({ minimum: 1, description: "Concurrent client sessions." }),
@@ -500,6 +535,8 @@ export const OpenLoopFiguresSchema = Type.Object(
 
 export const RUN_FLAGS = [
   "CLIENT-SATURATED",
+  "CLIENT-STARVED",
+  "MACHINE-BUSY",
   "MISMATCH",
   "ERRORS",
   "NO-MESSAGES",
@@ -512,7 +549,7 @@ export const RUN_FLAGS = [
 
 export const RunFlagSchema = Literals(
   RUN_FLAGS,
-  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
 );
 
 const NullableCount = (description: string) => Nullable(Type.Number({ minimum: 0 }), description);
@@ -530,8 +567,14 @@ export const FiguresSchema = Type.Object(
     latencyUncorrectedHistogram: Nullable(EncodedHistogramSchema, "Open loop only: the uncorrected histogram; null in closed loop."),
     openLoop: Nullable(OpenLoopFiguresSchema, "Open loop only: target vs achieved rate; null in closed loop."),
     connectLatencyUs: NullableLatency("connect() to established, µs, over the whole run (warm-up included); null when nothing connected."),
+    firstEchoLatencyUs: Type.Optional(
+      NullableLatency(
+        "connect() to the first echo of that connection, µs, for first echoes inside the window: what a new client waits before it is served (the kernel completes a handshake from the listen backlog whether or not the server has called accept(), so connect latency alone cannot show a slow accept). null when no connection got its first echo in the window (long-lived sessions), for outside clients and chat. Absent in files written before it existed.",
+      ),
+    ),
     latencyHistogram: described(EncodedHistogramSchema, "The merged round-trip histogram of the window."),
     connectLatencyHistogram: described(EncodedHistogramSchema, "The merged connect-latency histogram of the whole run."),
+    firstEchoLatencyHistogram: Type.Optional(Nullable(EncodedHistogramSchema, "The merged first-echo histogram of the window (see firstEchoLatencyUs); null when not recorded.")),
     errors: described(ErrorFiguresSchema, "Errors inside the window, by kind."),
     errorsTotal: described(ErrorFiguresSchema, "Errors over the whole run, warm-up included, by kind."),
     sessionsConnected: Count("Sessions connected when the window closed (compare with config.connections)."),
@@ -541,19 +584,31 @@ export const FiguresSchema = Type.Object(
     connects: Count("Connections established inside the window (reconnects included)."),
     connectsPerSec: Type.Number({ minimum: 0 }),
     connectsTotal: Count("Connections established over the whole run, warm-up included."),
-    serverCpuSeconds: NullableCount("Server process CPU time (user + system) inside the window, seconds."),
+    serverCpuSeconds: NullableCount("Server process CPU time (user + system) inside the window, seconds: its threads' schedstat ns (the clock ticks when a thread ended inside the window; see derive.ts)."),
     serverCpuUsPerMessage: NullableCount("serverCpuSeconds per message, µs; null when no message completed or the server was not measured."),
     serverContextSwitches: Nullable(ContextSwitchesSchema, "Context switches of the server's threads inside the window (threads that exited mid-window are not counted)."),
     serverContextSwitchesPerMessage: Nullable(ContextSwitchesPerMessageSchema, "serverContextSwitches per message; null when no message completed or the server was not measured."),
     serverRssBytes: NullableCount("Largest resident set size sampled during the window (VmRSS), bytes."),
     serverPeakRssBytes: NullableCount("Peak resident set size over the server's life (VmHWM) at the window's end, bytes."),
     serverThreadCount: NullableCount("Server threads (tasks) at the window's end."),
+    serverRunQueueWaitSec: Type.Optional(
+      NullableCount("Time the server's threads spent runnable but waiting for a CPU inside the window, summed over threads, seconds (schedstat). Absent in files written before it existed."),
+    ),
     clientCpuSeconds: Type.Number({ minimum: 0, description: "Client process CPU time (all threads, user + system) inside the window, seconds." }),
     clientUsableCores: Type.Integer({ minimum: 1, description: "CPUs the client may use: its pinned set, else every usable core." }),
     clientCpuUtilisation: Type.Number({ minimum: 0, description: "clientCpuSeconds / (window × clientUsableCores), 0..1." }),
-    clientThreadMaxUtilisation: NullableCount("Busiest client worker thread's CPU time / window, 0..1 (null if no worker thread could be read)."),
+    clientThreadMaxUtilisation: NullableCount("Busiest client worker thread's CPU time (schedstat) / window, 0..1 (null if no worker thread could be read)."),
     clientSaturated: Type.Boolean(text("The client may have limited the run (see derive.ts for the rule).")),
     clientSaturatedReason: Nullable(Type.String(), "Why clientSaturated is true, in words; null when false."),
+    clientRunQueueWaitMaxShare: Type.Optional(
+      NullableCount("Largest share of the window a client worker thread waited for a CPU (schedstat run-queue time), 0..1; null if none could be read. Absent in files written before it existed."),
+    ),
+    clientRunQueueWaitPerSliceUs: Type.Optional(
+      NullableCount("That thread's mean run-queue wait each time it got a CPU, µs (schedstat wait ÷ timeslices); null if unknown. Absent in files written before it existed."),
+    ),
+    otherCpuShare: Type.Optional(
+      NullableCount("Share of the run's CPUs (pinned sets, else all) other processes used in the window, 0..1 (/proc/stat; see derive.ts); null when not read. Absent in files written before it existed."),
+    ),
     timeline: TimelineSchema,
     latencyTimeline: Type.Optional(described(LatencyTimelineSchema, "Round-trip latency per second through the run. Absent from outside tools, chat rooms and files written before it existed.")),
     flags: Type.Array(RunFlagSchema, text("Warnings, in a fixed order; [] when none.")),
@@ -621,7 +676,7 @@ export const ProbeSchema = Type.Object(
     achievedPerSec: Nullable(Type.Number(), "The rate achieved inside the window, msg/s; null when nothing was measured."),
     outcome: Literals(
       ["met", "missed", "client-limited", "failed"],
-      '"met": every condition held; "missed": the server missed the objective; "client-limited": the objective was missed while the client itself was a limit (CLIENT-SATURATED, CLIENT-BEHIND), so it says nothing of the server; "failed": the run failed for a reason that is not the server\'s (the client, the harness).',
+      '"met": every condition held; "missed": the server missed the objective; "client-limited": the objective was missed while the client itself was a limit (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND), so it says nothing of the server; "failed": the run failed for a reason that is not the server\'s (the client, the harness).',
     ),
     reasons: Type.Array(Type.String(), text("Why, one line per condition missed or flag (empty when met).")),
   },
@@ -676,15 +731,24 @@ export const SpreadSchema = Type.Object(
     median: Type.Number(),
     min: Type.Number(),
     max: Type.Number(),
-    ciLow: Num("Low end of the 95 % bootstrap confidence interval of the median."),
-    ciHigh: Num("High end of the 95 % bootstrap confidence interval of the median."),
+    ciLow: Num("Low end of the order-statistic interval of the median (reports/stats.ts medianInterval)."),
+    ciHigh: Num("High end of the order-statistic interval of the median."),
+    ciConfidence: Num("The interval's true coverage: 0.95 from 6 repeats on, less below (0.75 at 3, 0.9375 at 5); 0 for one repeat."),
+    dispersion: Nullable(Type.Number(), "Geometric coefficient of variation of the repeats (exp of the sd of their logs, minus 1); null for one."),
   },
   text("Median, min–max and the median's interval over the repeats."),
 );
 
 export const ConfigKeySchema = Type.Object(
-  { model: Type.String(), threads: Nullable(ThreadsSettingSchema), connections: Type.Integer({ minimum: 1 }), sizeBytes: Type.Integer({ minimum: 1 }) },
-  text("What identifies one configuration across two sweeps."),
+  {
+    model: Type.String(),
+    threads: Nullable(ThreadsSettingSchema),
+    connections: Type.Integer({ minimum: 1 }),
+    sizeBytes: Type.Integer({ minimum: 1 }),
+    work: Nullable(Type.String(), "Server work per message as written (block:2ms), or null: apart from `setup`, since `check --work` injects it on purpose."),
+    setup: Type.String(text("Every other field of the run's config but the per-run ones (index, repeat, port, serverPid), as sorted JSON.")),
+  },
+  text("What identifies one configuration across two sweeps: everything that changes the load or the measuring tool."),
 );
 
 export const RepeatSchema = Type.Object(
@@ -700,6 +764,7 @@ export const RepeatSchema = Type.Object(
     errors: Count("Other errors inside the window (timeouts, resets, connect failures)."),
     clientSaturated: Type.Boolean(),
     flags: Type.Array(Type.String(), text("The run's warning flags, as results.json has them.")),
+    run: Type.Optional(Type.Integer({ minimum: 1, description: "1-based position of the run in its sweep (config.index + 1), to name it." })),
   },
   text("One repeat of one configuration, reduced."),
 );
@@ -709,7 +774,7 @@ export const FigureNameSchema = Literals(["rate", "p99", "cpu"]);
 export const BaselineConfigSchema = Type.Object(
   {
     key: ConfigKeySchema,
-    summary: Type.Record(FigureNameSchema, Nullable(SpreadSchema), text("Per figure over the repeats: median, min, max, 95 % interval of the median (null: not measured).")),
+    summary: Type.Record(FigureNameSchema, Nullable(SpreadSchema), text("Per figure over the repeats: median, min, max, the median's interval and its confidence (null: not measured).")),
     repeats: Type.Array(RepeatSchema, text("Every repeat, raw: what a check compares against.")),
   },
   text("One configuration of a baseline."),
@@ -743,6 +808,7 @@ export type Environment = Static<typeof EnvironmentSchema>;
 export type ThreadsSetting = Static<typeof ThreadsSettingSchema>;
 export type CompletionPortConfig = Static<typeof CompletionPortConfigSchema>;
 export type BenchOptions = Static<typeof BenchOptionsSchema>;
+export type SweepPart = Static<typeof SweepPartSchema>;
 export type LoadOptions = Static<typeof LoadOptionsSchema>;
 export type ScenarioRecord = Static<typeof ScenarioRecordSchema>;
 export type RunLoad = Static<typeof RunLoadSchema>;

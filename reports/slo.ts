@@ -22,8 +22,8 @@
 import { decodeHistogram } from "../contracts/histogram.js";
 import type { Figures, Probe, Run, RunFlag, SloCondition } from "./schema.js";
 
-/** Flags that say the client may have set the figures: saturated (nothing it timed can be trusted) and behind (by its send lag, which is measured). */
-export const CLIENT_LIMIT_FLAGS: readonly RunFlag[] = ["CLIENT-SATURATED", "CLIENT-BEHIND"];
+/** Flags that say the client may have set the figures: saturated or starved of CPU (nothing it timed can be trusted) and behind (by its send lag, which is measured). */
+export const CLIENT_LIMIT_FLAGS: readonly RunFlag[] = ["CLIENT-SATURATED", "CLIENT-STARVED", "CLIENT-BEHIND"];
 
 /** Failures that are the server's doing: a rate at which the server dies or stops answering is a rate it did not serve. */
 const SERVER_FAILURES = new Set(["server-died", "server-unresponsive"]);
@@ -95,6 +95,6 @@ export function judgeRun(run: Run, conditions: readonly SloCondition[]): Pick<Pr
   const limits = CLIENT_LIMIT_FLAGS.filter((flag) => f.flags.includes(flag));
   if (limits.length === 0) return { outcome: "missed", reasons };
   const clientLine = `the client itself was a limit: ${limits.join(", ")}`;
-  if (limits.includes("CLIENT-SATURATED") || !found.some((m) => m.server)) return { outcome: "client-limited", reasons: [clientLine, ...reasons] };
+  if (limits.some((l) => l !== "CLIENT-BEHIND") || !found.some((m) => m.server)) return { outcome: "client-limited", reasons: [clientLine, ...reasons] };
   return { outcome: "missed", reasons: [...reasons, `the client was behind too (send lag up to ${formatUs(lagMax)}), not enough to explain the miss`] };
 }

@@ -2,18 +2,34 @@
  * Per-configuration summaries of a sweep, computed from results.json runs
  * alone (pure: no I/O). A configuration is everything a run was asked to do
  * except which repeat it was; its figures are the median over repeats with
- * min–max and the 95 % bootstrap interval of the median (reports/stats.ts).
+ * min–max and the order-statistic interval of the median, with its true
+ * confidence (reports/stats.ts).
  *
  * Only runs whose figures are valid count: failed runs and runs whose echoes
  * came back corrupted (MISMATCH) are counted but left out of every figure.
+ * Runs flagged by the noise rules (CLIENT-STARVED, MACHINE-BUSY) stay in the
+ * figures shown, counted apart; the claims leave them out (claims.ts).
  */
-import type { Run, RunConfig, RunFlag, ResultsFile, ThreadsSetting } from "./schema.js";
+import type { Figures, Run, RunConfig, RunFlag, ResultsFile, ThreadsSetting } from "./schema.js";
 import { formatWork } from "../contracts/work.js";
+import { sortedJson } from "./samples.js";
+import { NOISE_FLAGS, NOISY_DISPERSION } from "./rules.js";
 import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
 /** Fields of a run's config that differ between repeats of one configuration. */
 const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid"]);
+/** Fields that are not the load: what the claims vary (model, threads, and a model's own settings) or what follows from them. */
+const NOT_LOAD_FIELDS = new Set([...PER_RUN_FIELDS, "model", "threads", "accept", "completionPort", "clientThreads", "clientEngine", "part", "warmupSec"]);
+
+/** A valid run of a configuration, for comparisons round by round. */
+export interface RoundRun {
+  /** config.index */
+  index: number;
+  /** config.repeat: the round it ran in. */
+  round: number;
+  figures: Figures;
+}
 
 /** One configuration of a sweep and its figures over repeats. */
 export interface ConfigSummary {
@@ -25,6 +41,20 @@ export interface ConfigSummary {
   sizeBytes: number;
   /** Per-message server work (`--work`), as a label such as "block:2ms"; null when none. */
   work: string | null;
+  /** completion-routine accept style (null for an external server). */
+  accept: "poll" | "ring" | null;
+  /** The load's name (scenario, or a claims part's load such as "connect-storm"), or null. */
+  loadName: string | null;
+  /** The sweep part the configuration belongs to ("claim 3"), or null for the sweep's own. */
+  part: string | null;
+  /** The load without what the claims vary (model, threads, accept): configurations with equal loadKey ran the same load. */
+  loadKey: string;
+  /** The valid runs, in run order, with their rounds. */
+  runs: RoundRun[];
+  /** Valid runs flagged CLIENT-STARVED or MACHINE-BUSY: shown, but kept out of every claim. */
+  noiseFlaggedRuns: number;
+  /** Figures whose repeats differ by more than NOISY_DISPERSION (their labels, e.g. "msg/s"); [] when none. */
+  noisy: string[];
   /** Indexes (config.index) of every run of this configuration, in run order. */
   runIndexes: number[];
   /** Runs that count towards the figures. */
@@ -46,6 +76,9 @@ export interface ConfigSummary {
   latencyP99_9Us: Spread | null;
   connectP50Us: Spread | null;
   connectP99Us: Spread | null;
+  /** connect() to first echo, p50 and p99 of each run (runs that timed it: reconnecting loads). */
+  firstEchoP50Us: Spread | null;
+  firstEchoP99Us: Spread | null;
   serverCpuUsPerMessage: Spread | null;
   contextSwitchesPerMessage: Spread | null;
 }
@@ -55,13 +88,9 @@ export function workLabel(config: RunConfig): string | null {
   return config.work === undefined || config.work === null ? null : formatWork(config.work);
 }
 
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
+/** The load a run ran (see ConfigSummary.loadKey). */
+export function loadKey(config: RunConfig): string {
+  return sortedJson(Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_LOAD_FIELDS.has(k))));
 }
 
 /** The configuration a run belongs to (fields added to RunConfig later join the key by themselves). */
@@ -71,11 +100,13 @@ export function configKey(config: RunConfig): string {
 }
 
 /** Short human name of a configuration, e.g. "iocp, 2 threads, 256 conns, 64 B, work block:2ms". */
-export function configLabel(s: Pick<ConfigSummary, "model" | "threads" | "connections" | "sizeBytes" | "work">): string {
+export function configLabel(s: Pick<ConfigSummary, "model" | "threads" | "connections" | "sizeBytes" | "work"> & Partial<Pick<ConfigSummary, "accept" | "loadName">>): string {
   const parts = [s.model];
-  if (s.threads !== null) parts.push(s.threads === "per-connection" ? "thread per connection" : `${s.threads} threads`);
+  if (s.threads !== null) parts.push(s.threads === "per-connection" ? "thread per connection" : s.threads === 1 ? "1 thread" : `${s.threads} threads`);
+  if (s.model === "completion-routine" && s.accept === "ring") parts.push("ring accept");
   parts.push(`${s.connections} conns`, `${s.sizeBytes} B`);
-  if (s.work !== null) parts.push(`work ${s.work}`);
+  if (s.work !== null && s.work !== undefined) parts.push(`work ${s.work}`);
+  if (s.loadName !== null && s.loadName !== undefined && s.work === null) parts.push(s.loadName);
   return parts.join(", ");
 }
 
@@ -83,6 +114,14 @@ export function configLabel(s: Pick<ConfigSummary, "model" | "threads" | "connec
 export function isValid(run: Run): boolean {
   return run.status === "ok" && !run.figures.flags.includes("MISMATCH");
 }
+
+/** How the report names the figures NOISY is judged on. */
+const FIGURE_LABELS = {
+  messagesPerSec: "msg/s",
+  latencyP99Us: "p99 µs",
+  serverCpuUsPerMessage: "cpu µs/msg",
+  firstEchoP99Us: "first-echo p99 µs",
+} as const;
 
 function summariseGroup(key: string, runs: readonly Run[]): ConfigSummary {
   const c = runs[0]!.config;
@@ -94,6 +133,17 @@ function summariseGroup(key: string, runs: readonly Run[]): ConfigSummary {
   }
   const over = (pick: (f: (typeof valid)[number]) => number | null | undefined): Spread | null =>
     spread(valid.map((f) => pick(f) ?? null));
+  // Judged for NOISY: the figures verdicts rest on. Context switches per message are left out: near zero
+  // (an event loop that seldom sleeps), a handful of switches more or less is a large ratio and no noise.
+  const figures = {
+    messagesPerSec: over((f) => f.messagesPerSec),
+    latencyP99Us: over((f) => f.latencyUs?.p99),
+    serverCpuUsPerMessage: over((f) => f.serverCpuUsPerMessage),
+    firstEchoP99Us: over((f) => f.firstEchoLatencyUs?.p99),
+  };
+  const noisy = (Object.keys(figures) as (keyof typeof figures)[])
+    .filter((k) => (figures[k]?.dispersion ?? 0) > NOISY_DISPERSION)
+    .map((k) => FIGURE_LABELS[k]);
   return {
     key,
     model: c.model,
@@ -101,6 +151,13 @@ function summariseGroup(key: string, runs: readonly Run[]): ConfigSummary {
     connections: c.connections,
     sizeBytes: c.sizeBytes,
     work: workLabel(c),
+    accept: c.accept,
+    loadName: c.load?.scenario ?? null,
+    part: c.part ?? null,
+    loadKey: loadKey(c),
+    runs: runs.filter(isValid).map((r) => ({ index: r.config.index, round: r.config.repeat, figures: r.figures! })),
+    noiseFlaggedRuns: valid.filter((f) => f.flags.some((x) => NOISE_FLAGS.has(x))).length,
+    noisy,
     runIndexes: runs.map((r) => r.config.index),
     validRuns: valid.length,
     failedRuns: runs.filter((r) => r.status === "failed").length,
@@ -108,15 +165,14 @@ function summariseGroup(key: string, runs: readonly Run[]): ConfigSummary {
     unservedRuns: valid.filter((f) => f.flags.includes("SESSIONS-UNSERVED")).length,
     clientSaturatedRuns: valid.filter((f) => f.clientSaturated).length,
     flags: [...flags],
-    messagesPerSec: over((f) => f.messagesPerSec),
+    ...figures,
+    contextSwitchesPerMessage: over((f) => f.serverContextSwitchesPerMessage?.total),
     sessionsServed: over((f) => f.sessionsServed),
     latencyP50Us: over((f) => f.latencyUs?.p50),
-    latencyP99Us: over((f) => f.latencyUs?.p99),
     latencyP99_9Us: over((f) => f.latencyUs?.p99_9),
     connectP50Us: over((f) => f.connectLatencyUs?.p50),
     connectP99Us: over((f) => f.connectLatencyUs?.p99),
-    serverCpuUsPerMessage: over((f) => f.serverCpuUsPerMessage),
-    contextSwitchesPerMessage: over((f) => f.serverContextSwitchesPerMessage?.total),
+    firstEchoP50Us: over((f) => f.firstEchoLatencyUs?.p50),
   };
 }
 

@@ -112,13 +112,17 @@ export function renderTable(results: ResultsFile): string {
   return out.join("\n");
 }
 
+function pctOf(x: number | null | undefined): string {
+  return x === null || x === undefined ? "?" : `${Math.round(x * 100)}%`;
+}
+
 /** One explanation line per problem, naming the run. */
 export function renderNotes(runs: readonly Run[]): string[] {
   const notes: string[] = [];
   for (const run of runs) {
     const c = run.config;
     const threads = c.threads === null ? "" : `, ${c.threads} threads`;
-    const id = `run ${c.index + 1} (${c.model}${threads}, ${c.connections} conns, ${c.sizeBytes} B${c.repeat > 1 ? `, repeat ${c.repeat}` : ""})`;
+    const id = `run ${c.index + 1} (${c.part !== undefined ? `${c.part}: ` : ""}${c.model}${threads}, ${c.connections} conns, ${c.sizeBytes} B${c.repeat > 1 ? `, repeat ${c.repeat}` : ""})`;
     const f = run.figures;
     if (run.status === "failed") notes.push(`FAILED ${id}: ${run.error}`);
     if (f === null) continue;
@@ -135,6 +139,14 @@ export function renderNotes(runs: readonly Run[]): string[] {
       notes.push(
         `CLIENT-BEHIND ${id}: the client itself sent late (p99 ${int(lag.p99)} µs behind schedule, against a corrected p99 of ${f.latencyUs === null ? "-" : int(f.latencyUs.p99)} µs): part of the latency is the client's, not the server's`,
       );
+    }
+    if (f.flags.includes("CLIENT-STARVED")) {
+      notes.push(
+        `CLIENT-STARVED ${id}: a client thread waited for a CPU ${pctOf(f.clientRunQueueWaitMaxShare)} of the window (run queue, ${Math.round(f.clientRunQueueWaitPerSliceUs ?? 0)} µs each time): its throughput is a floor; the claims leave it out`,
+      );
+    }
+    if (f.flags.includes("MACHINE-BUSY")) {
+      notes.push(`MACHINE-BUSY ${id}: other processes used ${pctOf(f.otherCpuShare)} of the run's CPUs during the window: its figures may be off; the claims leave it out`);
     }
     if (f.flags.includes("ERRORS")) {
       const e = f.errors;

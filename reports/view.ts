@@ -10,7 +10,9 @@ import type { ClaimResult } from "./claims.js";
 import { curves, maxRates } from "./curves.js";
 import type { Curve, MaxRate } from "./curves.js";
 import type { ResultsFile } from "./schema.js";
-import { summariseRuns } from "./summary.js";
+import { NOISY_DISPERSION } from "./rules.js";
+import { percent } from "./stats.js";
+import { configLabel, summariseRuns } from "./summary.js";
 import type { ConfigSummary } from "./summary.js";
 import { renderNotes } from "./table.js";
 
@@ -35,6 +37,9 @@ export function reportView(results: ResultsFile): ReportView {
     warnings.unshift(`INCOMPLETE sweep: results.json was last written ${results.updatedAt} and is not marked complete (still running, interrupted or crashed): runs may be missing`);
   }
   if (results.runs.length === 0) warnings.unshift("NO RUNS: the sweep recorded no run yet");
+  for (const c of summaries.filter((x) => x.noisy.length > 0)) {
+    warnings.push(`NOISY ${configLabel(c)}: the repeats of ${c.noisy.join(", ")} differ by more than ${percent(NOISY_DISPERSION)} (geometric CV); read those medians as rough`);
+  }
   return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), curves: curves(results), maxRates: maxRates(results), warnings };
 }
 
@@ -53,6 +58,7 @@ export function environmentRows(results: ResultsFile): [string, string][] {
   const e = results.environment;
   const o = results.options;
   const pin = (cpus: number[] | null): string => (cpus === null ? "not pinned" : cpus.join(","));
+  const how = { default: "iobench's default split (--no-pin opts out)", given: "--server-cpus / --client-cpus", none: "not pinned" } as const;
   return [
     ["CPU", e.cpuModel],
     ["cores", `${e.cores} (usable by iobench: ${e.usableCores})`],
@@ -62,6 +68,7 @@ export function environmentRows(results: ResultsFile): [string, string][] {
     ["platform", e.platform],
     ["server CPUs", pin(o.serverCpus)],
     ["client CPUs", pin(o.clientCpus)],
+    ["pinning", o.pinning === undefined ? (o.serverCpus === null && o.clientCpus === null ? "not pinned" : "given") : how[o.pinning]],
     ["git commit", e.gitCommit === null ? "unknown" : `${e.gitCommit}${e.gitDirty === true ? " (uncommitted changes)" : ""}`],
     ["iobench", results.tool.version],
     ["sweep", `${results.runs.length} run(s), ${o.repeats} repeat(s), ${o.warmupSec} s warm-up + ${o.durationSec} s measured each, started ${results.createdAt}${results.complete ? "" : " (INCOMPLETE)"}`],
@@ -75,14 +82,14 @@ export function summaryTable(view: ReportView): { header: string[]; rows: string
     if (s.n < 2) return compact(s.median);
     const ci = `${compact(s.ciLow)}–${compact(s.ciHigh)}`;
     const range = `${compact(s.min)}–${compact(s.max)}`;
-    // With 2 repeats the interval is the range: say it once.
-    return `${compact(s.median)} [${ci}]${range === ci ? "" : ` (${range})`}`;
+    // Up to 5 repeats the interval is the range: say it once, with its real confidence.
+    return `${compact(s.median)} [${percent(s.ciConfidence)}: ${ci}]${range === ci ? "" : ` (${range})`}`;
   };
   const median = (s: ConfigSummary["messagesPerSec"]): string => (s === null ? "-" : compact(s.median));
   return {
-    header: ["model", "threads", "conns", "size B", "work", "n", "served", "msg/s median [95% CI] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],
+    header: ["model", "threads", "conns", "size B", "work", "n", "served", "msg/s median [CI of the median] (min–max)", "p50 µs", "p99 µs", "p99.9 µs", "cpu µs/msg", "ctx-sw/msg", "flags"],
     rows: view.summaries.map((s) => [
-      s.model,
+      s.part === null ? s.model : `${s.model} (${s.part})`,
       s.threads === null ? "-" : String(s.threads),
       String(s.connections),
       String(s.sizeBytes),
@@ -95,7 +102,7 @@ export function summaryTable(view: ReportView): { header: string[]; rows: string
       median(s.latencyP99_9Us),
       median(s.serverCpuUsPerMessage),
       median(s.contextSwitchesPerMessage),
-      s.flags.join(" "),
+      [...s.flags, ...(s.noisy.length > 0 ? [`NOISY(${s.noisy.join(", ")})`] : [])].join(" "),
     ]),
   };
 }

@@ -1,11 +1,13 @@
 /**
  * /proc readings for the run's figures: a process's CPU time, its threads'
- * context switches and its memory, and the CPU time of single threads of
- * this (the client's) process. Threads may exit between listing a task
- * directory and reading it; such a thread is skipped, never an error.
+ * context switches, on-CPU and run-queue times (schedstat, nanoseconds) and
+ * its memory; the same times for the threads of this (the client's)
+ * process; and the busy time of each CPU (/proc/stat), to see what other
+ * processes took from the run's CPUs. Threads may exit between listing a
+ * task directory and reading it; such a thread is skipped, never an error.
  */
 import fs from "node:fs";
-import type { ClientCpuSnapshot, ProcSnapshot, TaskSwitches } from "../contracts/proc.js";
+import type { ClientCpuSnapshot, CpuTimes, ProcSnapshot, SystemCpuSnapshot, TaskSample, ThreadTimes } from "../contracts/proc.js";
 
 /**
  * Clock ticks per second of the CPU fields in /proc/<pid>/stat. Linux
@@ -78,19 +80,37 @@ export function processStopped(pid: number): boolean {
   return state === "T" || state === "t";
 }
 
-/** Reads a process: CPU time, per-thread context switches, memory. Throws if the process is gone. */
+/**
+ * A schedstat line (proc(5): /proc/<pid>/task/<tid>/schedstat): time on a
+ * CPU, time waiting on a run queue (both ns), and timeslices run.
+ */
+export function parseSchedstat(text: string): ThreadTimes {
+  const [run, wait, slices = 0] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(run) || !Number.isFinite(wait)) throw new Error("unexpected /proc schedstat format");
+  return { runNs: run!, waitNs: wait!, slices: Number.isFinite(slices) ? slices : 0 };
+}
+
+/** A thread's schedstat, or undefined when it vanished (or the kernel keeps no schedstats). */
+function readThreadTimes(pid: number | "self", tid: number): ThreadTimes | undefined {
+  const text = readIfThere(`/proc/${pid}/task/${tid}/schedstat`);
+  return text === undefined ? undefined : parseSchedstat(text);
+}
+
+/** Reads a process: CPU time, per-thread context switches and times, memory. Throws if the process is gone. */
 export function readProcess(pid: number): ProcSnapshot {
   const stat = readIfThere(`/proc/${pid}/stat`);
   const status = readIfThere(`/proc/${pid}/status`);
   if (stat === undefined || status === undefined) throw new Error(`process ${pid} is gone`);
   // /proc/<pid>/status counts the main thread's switches only: sum every task's.
-  const tasks = new Map<number, TaskSwitches>();
+  const tasks = new Map<number, TaskSample>();
   for (const tid of taskIds(pid)) {
     const text = readIfThere(`/proc/${pid}/task/${tid}/status`);
-    if (text === undefined) continue;
+    const times = readThreadTimes(pid, tid);
+    if (text === undefined || times === undefined) continue;
     tasks.set(tid, {
       voluntary: statusValue(text, "voluntary_ctxt_switches"),
       involuntary: statusValue(text, "nonvoluntary_ctxt_switches"),
+      ...times,
     });
   }
   return {
@@ -108,13 +128,75 @@ export function readRssBytes(pid: number): number | undefined {
   return status === undefined ? undefined : statusValue(status, "VmRSS");
 }
 
-/** CPU time of this process (µs, all threads) and of each of its threads (clock ticks). */
+/** CPU time of this process (µs, all threads) and on-CPU and run-queue time of each of its threads (ns). */
 export function readClientCpu(): ClientCpuSnapshot {
   const usage = process.cpuUsage();
-  const threadTicks = new Map<number, number>();
+  const threads = new Map<number, ThreadTimes>();
   for (const tid of taskIds("self")) {
-    const text = readIfThere(`/proc/self/task/${tid}/stat`);
-    if (text !== undefined) threadTicks.set(tid, parseStatCpuTicks(text));
+    const times = readThreadTimes("self", tid);
+    if (times !== undefined) threads.set(tid, times);
   }
-  return { processCpuUs: usage.user + usage.system, threadTicks };
+  return { processCpuUs: usage.user + usage.system, threads };
+}
+
+/**
+ * The per-CPU lines of /proc/stat (clock ticks). Busy is user + nice +
+ * system + steal: time some process (or, for steal, another guest) held
+ * the CPU. irq and softirq are left out: on loopback they are mostly the
+ * run's own packets, which the kernel charges to no process.
+ */
+export function parseProcStat(text: string): Map<number, CpuTimes> {
+  const cpus = new Map<number, CpuTimes>();
+  for (const line of text.split("\n")) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (m === null) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    cpus.set(Number(m[1]), { busyTicks: user + nice + system + steal, totalTicks: user + nice + system + idle + iowait + irq + softirq + steal });
+  }
+  return cpus;
+}
+
+/** Busy and total time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
+export function readSystemCpu(): SystemCpuSnapshot {
+  const stat = readIfThere("/proc/stat");
+  return { cpus: stat === undefined ? new Map() : parseProcStat(stat), softirqThreadNs: softirqThreadTimes() };
+}
+
+let softirqPids: Map<number, number> | null = null;
+
+/**
+ * ksoftirqd/N: the kernel thread that finishes network softirq work on CPU N
+ * when it piles up, charging it as its own system time. On loopback that is
+ * the run's own traffic, not another process's load.
+ */
+function softirqThreadTimes(): Map<number, number> {
+  if (softirqPids === null) {
+    softirqPids = new Map();
+    for (const name of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(name)) continue;
+      const comm = readIfThere(`/proc/${name}/comm`);
+      const m = comm === undefined ? null : /^ksoftirqd\/(\d+)$/.exec(comm.trim());
+      if (m !== null) softirqPids.set(Number(m[1]), Number(name));
+    }
+  }
+  const times = new Map<number, number>();
+  for (const [cpu, pid] of softirqPids) {
+    const text = readIfThere(`/proc/${pid}/schedstat`);
+    if (text !== undefined) times.set(cpu, parseSchedstat(text).runNs);
+  }
+  return times;
+}
+
+/** The CPUs this process may run on (its affinity mask, from Cpus_allowed_list), ascending. */
+export function allowedCpus(): number[] {
+  const status = readIfThere("/proc/self/status") ?? "";
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
+  if (m === null) return [];
+  const cpus: number[] = [];
+  for (const part of m[1]!.split(",")) {
+    const [lo, hi] = part.split("-").map(Number);
+    for (let c = lo!; c <= (hi ?? lo!); c++) cpus.push(c);
+  }
+  return cpus;
 }

@@ -23,7 +23,7 @@ import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunCo
 import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
-import { CLOCK_TICKS_PER_SEC, processExists, processStopped, readClientCpu, readProcess, readRssBytes } from "./proc.js";
+import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
 
 /** Where the server of a run comes from. */
@@ -138,6 +138,13 @@ function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDri
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
+}
+
+/** The CPUs a run's processes may use: the pinned sets when both are pinned, else every CPU this process may use. */
+function runCpus(plan: RunPlan): number[] {
+  const server = plan.server.kind === "spawn" ? plan.server.cpus : null;
+  if (server === null || plan.clientCpus === null) return allowedCpus();
+  return [...new Set([...server, ...plan.clientCpus])].sort((a, b) => a - b);
 }
 
 /** Runs one configuration. Never throws: failures come back as FailedRun. */
@@ -353,6 +360,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       }
     }
     const clientBefore: ClientCpuSnapshot = readClientCpu();
+    const systemBefore = readSystemCpu();
     running.beginMeasure();
     const windowStart = performance.now();
     const rssSamples: number[] = [];
@@ -368,6 +376,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       }
     }
     const clientAfter = readClientCpu();
+    const systemAfter = readSystemCpu();
     const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
     const deathText = died ? deathMessage() : "";
 
@@ -390,6 +399,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
       server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
+      system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
     };

@@ -12,13 +12,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import { spawnGuarded } from "../native/guard.js";
+import { missingPackage, optionalBin } from "../contracts/optional.js";
 import type { ServerOptions } from "../contracts/server.js";
 import type { ServerExit } from "../reports/schema.js";
 
 /** dist/runner/server-process.js -> dist/servers/main.js */
 const SERVER_MAIN = fileURLToPath(new URL("../servers/main.js", import.meta.url));
-/** dist/runner/server-process.js -> node_modules/.bin/clinic */
-const CLINIC = fileURLToPath(new URL("../../node_modules/.bin/clinic", import.meta.url));
 
 /**
  * Servers still running, killed if iobench exits without stopping them (an
@@ -117,9 +116,11 @@ export class ServerProcess {
     if (profile === undefined) {
       child = spawnGuarded(process.execPath, [SERVER_MAIN, JSON.stringify(payload)], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, IOBENCH_RUNNER_PID: String(process.pid) } });
     } else {
+      const clinic = optionalBin("clinic");
+      if (clinic === null) throw new ServerStartError(missingPackage("clinic"));
       mkdirSync(profile.dir, { recursive: true });
       // detached: its own process group, so stop() can Ctrl-C clinic and the server together.
-      child = spawnGuarded(CLINIC, [profile.tool, "--dest", profile.dir, "--", process.execPath, SERVER_MAIN, JSON.stringify(payload)], {
+      child = spawnGuarded(process.execPath, [clinic, profile.tool, "--dest", profile.dir, "--", process.execPath, SERVER_MAIN, JSON.stringify(payload)], {
         stdio: ["ignore", "pipe", "pipe"],
         cwd: profile.dir,
         detached: true,

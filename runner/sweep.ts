@@ -1,9 +1,11 @@
 /**
- * A sweep: models × threads × connections × sizes, repeated. Runs are
+ * A sweep: models × threads × accept styles × connections × sizes, plus
+ * extra parts with loads of their own (the claims'), repeated. Runs are
  * interleaved round-robin (round r runs every configuration once, in
  * order), so slow drift of the machine (thermal, other load) spreads over
- * every configuration instead of biasing the ones that ran last. results.json
- * is rewritten after every run: an interrupted sweep keeps what it measured.
+ * every configuration instead of biasing the ones that ran last, and two
+ * configurations can be compared round by round. results.json is
+ * rewritten after every run: an interrupted sweep keeps what it measured.
  *
  * Open-loop curves add a dimension. A rate sweep (--rate as a list or a
  * range) runs every configuration at every rate, the rate outermost within
@@ -16,7 +18,7 @@
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
-import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, ThreadsSetting } from "../reports/schema.js";
+import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, SweepPart, ThreadsSetting } from "../reports/schema.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import type { ModelName, ServerOptions } from "../contracts/server.js";
 import { modelInfo } from "../servers/models.js";
@@ -84,6 +86,21 @@ function chatServerOptions(bufferBytes: number, payloadBytes: number): Pick<Serv
   return { protocol: "chat", maxFrameBytes, bufferBytes: Math.max(bufferBytes, chatBufferFloor(maxFrameBytes)) };
 }
 
+/** The sweep's own configurations as a part: the options' models, threads, accepts, work and load. */
+function mainPart(o: BenchOptions): SweepPart {
+  return {
+    name: "",
+    models: o.models,
+    threads: o.threads,
+    connections: o.connections,
+    accepts: o.accepts ?? [o.accept],
+    work: o.work ?? null,
+    load: o.load,
+    loadName: o.scenario?.name ?? null,
+    warmupSec: o.warmupSec,
+  };
+}
+
 /**
  * An iocp run's completion port: the concurrency value resolved here, the
  * server's CPUs unless --concurrency was given (the server process sees the
@@ -111,88 +128,48 @@ export interface PendingRate {
 /** A RunPlan, possibly waiting for a closed-loop maximum to set its rate. */
 export type SweepPlan = RunPlan & { pendingRate?: PendingRate };
 
+/** One configuration of a part, not yet numbered into a round. */
+type Template = Omit<RunPlan, "config"> & { config: Omit<RunConfig, "index" | "repeat"> };
+
 /**
- * Every run of the sweep, in the order they will run: each model with the
- * thread settings it accepts (servers/models.ts capabilities). With a rate
- * sweep or a search, the closed-loop runs come first, then the rates round
- * by round (a search's probes are not planned: runSweep runs them). The
- * closed-loop runs are repeated like any configuration: a share is of their
- * median, and the search of repeat r starts from the closed-loop run of
- * repeat r, so repeated searches are independent.
+ * The configurations of one part, in sweep order: each model with the
+ * thread settings it accepts (servers/models.ts capabilities), and with
+ * every accept style if it honours --accept (completion-routine), else once
+ * with the first.
  */
-export function planSweep(input: SweepInput): SweepPlan[] {
+function partTemplates(input: SweepInput, part: SweepPart): Template[] {
   const o = input.options;
-  const plans: SweepPlan[] = [];
-  const rates = o.rates;
-  if (rates === undefined && o.search === undefined) {
-    for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(input, repeat, (load) => load));
-  } else {
-    const closed = (load: RunLoad): RunLoad => ({ ...load, loop: "closed", targetRatePerSessionPerSec: null, targetRateTotalPerSec: null });
-    const shares = rates?.unit === "closed-loop-max";
-    const perRound = roundPlans(input, 1, closed).length;
-    if (shares || o.search !== undefined) {
-      for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(input, repeat, closed).map((p) => withPoint(p, { role: "closed-loop-max" })));
-    }
-    const closedLoopRuns = (j: number): number[] => Array.from({ length: o.repeats }, (_, r) => r * perRound + j);
-    for (let repeat = 1; repeat <= o.repeats && rates !== undefined; repeat++) {
-      for (const value of rates.values) {
-        roundPlans(input, repeat, closed).forEach((p, j) => {
-          const c = p.config;
-          if (!shares) {
-            plans.push(withPoint({ ...p, config: { ...c, load: atRate(c.load!, value, c.connections) } }, { role: "rate" }));
-          } else {
-            plans.push({ ...withPoint(p, { role: "rate", shareOfClosedLoopMax: value }), pendingRate: { closedLoopRuns: closedLoopRuns(j), share: value } });
-          }
-        });
-      }
-    }
-  }
-  plans.forEach((p, i) => (p.config.index = i));
-  for (const plan of plans) {
-    const problem = plan.server.kind === "spawn" ? checkServerOptions(plan.server.options) : null;
-    if (problem !== null) throw new UsageError(problem);
-  }
-  return plans;
-}
-
-function withPoint<P extends RunPlan>(plan: P, loadPoint: LoadPoint): P {
-  return { ...plan, config: { ...plan.config, loadPoint } };
-}
-
-/** One round: every configuration once, in sweep order, at the load `loadOf` makes of the asked load. */
-function roundPlans(input: SweepInput, repeat: number, loadOf: (load: RunLoad) => RunLoad): RunPlan[] {
-  const o = input.options;
-  const plans: RunPlan[] = [];
-  const threadSettings: (ThreadsSetting | null)[] = o.threads.length > 0 ? o.threads : [null];
-  {
-    for (const model of o.models) {
-      for (const threads of threadSettings) {
-        if (threads !== null && input.target === null && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
-        for (const connections of o.connections) {
+  const out: Template[] = [];
+  const external = input.target !== null;
+  const threadSettings: (ThreadsSetting | null)[] = part.threads.length > 0 ? part.threads : [null];
+  for (const model of part.models) {
+    const acceptHonoured = !external && honours(modelInfo(model as ModelName), "accept");
+    for (const threads of threadSettings) {
+      if (threads !== null && !external && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
+      for (const accept of acceptHonoured ? part.accepts : part.accepts.slice(0, 1)) {
+        for (const connections of part.connections) {
           for (const sizeBytes of o.sizesBytes) {
             for (const client of o.clients ?? ["iobench" as const]) {
-              const external = input.target !== null;
-              const work = o.work === null || o.work === undefined ? null : { ...o.work, messageBytes: sizeBytes };
+              const work = part.work === null ? null : { ...part.work, messageBytes: sizeBytes };
               const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
-              const config: RunConfig = {
-                index: 0,
-                repeat,
+              const config: Template["config"] = {
+                ...(part.name !== "" ? { part: part.name } : {}),
                 model,
                 threads,
                 connections,
                 sizeBytes,
-                load: loadOf(o.chat === undefined ? runLoad(o.load, connections, o.scenario?.name ?? null) : chatRunLoad(o.load, o.chat, connections, o.scenario?.name ?? null)),
+                load: o.chat === undefined ? runLoad(part.load, connections, part.loadName) : chatRunLoad(part.load, o.chat, connections, part.loadName),
                 clientThreads: clientThreadsFor(o, threads, input.usableCores),
                 ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
                 durationSec: o.durationSec,
-                warmupSec: o.warmupSec,
+                warmupSec: part.warmupSec,
                 timeoutMs: o.timeoutMs,
                 host: external ? input.target!.host : o.host,
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
                 bufferBytes: external ? null : o.bufferBytes,
                 ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-                accept: external ? null : o.accept,
+                accept: external ? null : accept,
                 ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
@@ -201,7 +178,7 @@ function roundPlans(input: SweepInput, repeat: number, loadOf: (load: RunLoad) =
                 pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
                 ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
               };
-              plans.push({
+              out.push({
                 config,
                 server: external
                   ? { kind: "external", host: input.target!.host, port: input.target!.port, pid: o.serverPid }
@@ -216,7 +193,7 @@ function roundPlans(input: SweepInput, repeat: number, loadOf: (load: RunLoad) =
                         bufferBytes: o.bufferBytes,
                         ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
                         // --accept is the completion-routine model's: the others get their default.
-                        accept: honours(modelInfo(model as ModelName), "accept") ? o.accept : DEFAULT_SERVER_OPTIONS.accept,
+                        accept: acceptHonoured ? accept : DEFAULT_SERVER_OPTIONS.accept,
                         ...(port !== null ? { completionPort: { ...port, concurrency: port.concurrency ?? 0 } } : {}),
                         work,
                         protocol: o.protocol ?? "echo",
@@ -235,7 +212,68 @@ function roundPlans(input: SweepInput, repeat: number, loadOf: (load: RunLoad) =
       }
     }
   }
+  return out;
+}
+
+/**
+ * Every run of the sweep, in the order they will run: round r runs every
+ * configuration of the sweep's own part and then of each extra part
+ * (BenchOptions.parts) once. With a rate sweep or a search, the closed-loop
+ * runs come first, then the rates round by round (a search's probes are not
+ * planned: runSweep runs them). The closed-loop runs are repeated like any
+ * configuration: a share is of their median, and the search of repeat r
+ * starts from the closed-loop run of repeat r, so repeated searches are
+ * independent.
+ */
+export function planSweep(input: SweepInput): SweepPlan[] {
+  const o = input.options;
+  const templates = [mainPart(o), ...(o.parts ?? [])].flatMap((part) => partTemplates(input, part));
+  for (const t of templates) {
+    const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options) : null;
+    if (problem !== null) throw new UsageError(problem);
+  }
+  const plans: SweepPlan[] = [];
+  const rates = o.rates;
+  if (rates === undefined && o.search === undefined) {
+    for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(templates, repeat, (load) => load));
+  } else {
+    const closed = (load: RunLoad): RunLoad => ({ ...load, loop: "closed", targetRatePerSessionPerSec: null, targetRateTotalPerSec: null });
+    const shares = rates?.unit === "closed-loop-max";
+    const perRound = templates.length;
+    if (shares || o.search !== undefined) {
+      for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(templates, repeat, closed).map((p) => withPoint(p, { role: "closed-loop-max" })));
+    }
+    const closedLoopRuns = (j: number): number[] => Array.from({ length: o.repeats }, (_, r) => r * perRound + j);
+    for (let repeat = 1; repeat <= o.repeats && rates !== undefined; repeat++) {
+      for (const value of rates.values) {
+        roundPlans(templates, repeat, closed).forEach((p, j) => {
+          const c = p.config;
+          if (!shares) {
+            plans.push(withPoint({ ...p, config: { ...c, load: atRate(c.load!, value, c.connections) } }, { role: "rate" }));
+          } else {
+            plans.push({ ...withPoint(p, { role: "rate", shareOfClosedLoopMax: value }), pendingRate: { closedLoopRuns: closedLoopRuns(j), share: value } });
+          }
+        });
+      }
+    }
+  }
+  plans.forEach((p, i) => (p.config.index = i));
   return plans;
+}
+
+function withPoint<P extends RunPlan>(plan: P, loadPoint: LoadPoint): P {
+  return { ...plan, config: { ...plan.config, loadPoint } };
+}
+
+/** One round: every configuration once, in sweep order, at the load `loadOf` makes of the asked load. */
+function roundPlans(templates: readonly Template[], repeat: number, loadOf: (load: RunLoad) => RunLoad): RunPlan[] {
+  return templates.map((t) => {
+    const { part, ...rest } = structuredClone(t.config);
+    // index and repeat lead the config, as in every results.json written before parts existed.
+    const config: RunConfig = { index: 0, repeat, ...(part !== undefined ? { part } : {}), ...rest };
+    if (config.load !== undefined) config.load = loadOf(config.load);
+    return { ...t, config };
+  });
 }
 
 /** Observers of a sweep (progress display). */

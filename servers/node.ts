@@ -10,15 +10,17 @@
  * "write what you read", with backpressure: when a write cannot be taken
  * at once the socket stops reading until the buffer drains.
  *
- * Chat (--protocol chat, chat/node.ts): each thread writes a frame to its
- * own sockets and posts it on a BroadcastChannel; libuv wakes the other
- * threads' loops, which write it to theirs.
+ * Chat (--protocol chat, chat/node.ts): the same threads (NodeThread below,
+ * extended by the chat file's thread class, which serves each socket as a
+ * member of the room); each thread writes a frame to its own sockets and
+ * posts it on a BroadcastChannel; libuv wakes the other threads' loops,
+ * which write it to theirs.
  */
 import { readdirSync } from "node:fs";
 import net from "node:net";
 import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
 import { sys } from "../native/index.js";
-import type { StartModel } from "./model.js";
+import type { RunningServer, StartModel } from "./model.js";
 import { boundPort, openListener } from "./listener.js";
 import { perConnectionCap } from "../protocol/echo.js";
 import { workPerMessage } from "../protocol/work.js";
@@ -27,9 +29,10 @@ import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choic
 import { serveHttpSocket } from "../protocol/http-node.js";
 import { poolThreads, startThreads, whenExited } from "./threads.js";
 
-/** What the supervisor gives each thread. */
-interface NodeThreadData {
-  model: "node";
+/** What the supervisor gives each thread (the chat server adds its own fields). */
+export interface NodeThreadData {
+  /** "node", or the tag of the chat file's threads. */
+  model: string;
   listenFd: number;
   backlog: number;
   /** Write-buffer high-water mark: past it, a socket pauses reading. */
@@ -52,15 +55,18 @@ function isNodeThreadData(data: unknown): data is NodeThreadData {
 
 // ---- the supervisor (the server process's main thread) -------------------------
 
-export const start: StartModel = async (options) => {
+export const start: StartModel = (options) => startNode(options, import.meta.url);
+
+/** Starts the threads of `file` (this file, or the chat server's), `extra` added to their data, on one listening socket. */
+export async function startNode(options: Parameters<StartModel>[0], file: string, extra: Record<string, unknown> = {}): Promise<RunningServer> {
   const threads = poolThreads(options);
   const listenFd = openListener(options);
   const port = boundPort(listenFd);
   const connections = new SharedArrayBuffer(8);
   const data: NodeThreadData = {
-    model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), work: options.work, connections, protocol: protocolData(options),
+    model: "node", listenFd, backlog: options.backlog, highWaterMark: perConnectionCap(options), work: options.work, connections, protocol: protocolData(options), ...extra,
   };
-  const workers = startThreads(import.meta.url, threads, () => data);
+  const workers = startThreads(file, threads, () => data);
 
   const reports = await Promise.all(workers.map(firstReport));
   const failed = reports.find((r) => r.kind === "error");
@@ -81,7 +87,7 @@ export const start: StartModel = async (options) => {
       await whenExited(workers);
     },
   };
-};
+}
 
 /** fds kept free for Node itself, beyond one per thread for a connection it accepts only to drop. */
 const SPARE_FDS = 16;
@@ -111,70 +117,82 @@ function firstReport(worker: Worker): Promise<ThreadReport> {
 
 // ---- one thread: a plain net.Server -----------------------------------------------
 
-function serve(data: NodeThreadData): void {
-  const port = parentPort;
-  if (port === null) return;
-  const sockets = new Set<net.Socket>();
-  const open = new Int32Array(data.connections);
-  /** Counts a new connection against the process-wide budget; false if it is over. */
-  const admit = (): boolean => {
-    const budget = Atomics.load(open, 1);
-    if (Atomics.add(open, 0, 1) < budget || budget === 0) return true;
-    Atomics.sub(open, 0, 1);
-    return false;
-  };
+/** One thread: a net.Server on the shared fd; what a socket is served with is serveSocket() (the chat server overrides it). */
+export class NodeThread {
+  /** Sockets this thread serves. */
+  protected readonly sockets = new Set<net.Socket>();
 
-  // allowHalfOpen: a client that ends its side still gets every byte echoed;
-  // we end ours once its last byte has been read (the "end" handler below).
-  const server = net.createServer({ allowHalfOpen: true, highWaterMark: data.highWaterMark }, (socket) => {
-    if (!admit()) {
-      socket.destroy(); // fds are about to run out: drop it now, as libuv would (see connectionBudget)
-      return;
-    }
-    sockets.add(socket);
-    socket.on("close", () => {
-      sockets.delete(socket);
-      Atomics.sub(open, 0, 1);
-    });
-    socket.setNoDelay(true);
+  constructor(protected readonly d: NodeThreadData) {}
+
+  /** The echo: "write what you read", pausing the read while a write waits. */
+  protected serveSocket(socket: net.Socket): void {
+    const data = this.d;
     let carried = 0; // bytes of a message not complete yet (--work)
-    // ECONNRESET, EPIPE: the peer went away. Without a listener the error
-    // would be thrown and take the whole server down.
-    socket.on("error", () => socket.destroy());
     if (data.protocol.name === "http") {
       return serveHttpSocket(socket, data.protocol, data.highWaterMark, (n) => (carried = workPerMessage(data.work, carried, n)));
     }
     socket.on("data", (chunk: Buffer) => {
       carried = workPerMessage(data.work, carried, chunk.length);
-      // write() returns false once the socket holds more than highWaterMark
-      // unsent: stop reading until it drains, or a client that never reads
-      // would make us buffer everything it sends.
       if (!socket.write(chunk)) socket.pause();
     });
     socket.on("drain", () => socket.resume());
     socket.on("end", () => socket.end());
-  });
+  }
 
-  let listening = false;
-  server.on("error", (err: Error) => {
-    // Before listening: tell the supervisor. After: an accept failed for
-    // one connection; keep serving the others.
-    if (!listening) port.postMessage({ kind: "error", message: err.message } satisfies ThreadReport);
-  });
-  server.listen({ fd: data.listenFd, backlog: data.backlog }, () => {
-    listening = true;
-    port.postMessage({ kind: "listening" } satisfies ThreadReport);
-  });
+  /** Called on the supervisor's stop, before the server closes. */
+  protected stopping(): void {}
 
-  port.on("message", (m: unknown) => {
-    if (m !== STOP) return;
-    // Closing the server closes the shared fd. Every thread does it; after
-    // the first, close() meets EBADF, which libuv ignores (nothing opens an
-    // fd while the server stops, so the number is not reused meanwhile; a
-    // dup() per thread would rule that out, but the addon has none).
-    server.close(() => port.close());
-    for (const s of sockets) s.destroy();
-  });
+  run(): void {
+    const port = parentPort;
+    if (port === null) return;
+    const data = this.d;
+    const sockets = this.sockets;
+    const open = new Int32Array(data.connections);
+    /** Counts a new connection against the process-wide budget; false if it is over. */
+    const admit = (): boolean => {
+      const budget = Atomics.load(open, 1);
+      if (Atomics.add(open, 0, 1) < budget || budget === 0) return true;
+      Atomics.sub(open, 0, 1);
+      return false;
+    };
+
+    const server = net.createServer({ allowHalfOpen: true, highWaterMark: data.highWaterMark }, (socket) => {
+      if (!admit()) {
+        socket.destroy(); // fds are about to run out: drop it now, as libuv would (see connectionBudget)
+        return;
+      }
+      sockets.add(socket);
+      socket.on("close", () => {
+        sockets.delete(socket);
+        Atomics.sub(open, 0, 1);
+      });
+      socket.setNoDelay(true);
+      // ECONNRESET, EPIPE: the peer went away; without a listener it would take the server down.
+      socket.on("error", () => socket.destroy());
+      this.serveSocket(socket);
+    });
+    let listening = false;
+    server.on("error", (err: Error) => {
+      // Before listening: tell the supervisor. After: an accept failed for
+      // one connection; keep serving the others.
+      if (!listening) port.postMessage({ kind: "error", message: err.message } satisfies ThreadReport);
+    });
+    server.listen({ fd: data.listenFd, backlog: data.backlog }, () => {
+      listening = true;
+      port.postMessage({ kind: "listening" } satisfies ThreadReport);
+    });
+
+    port.on("message", (m: unknown) => {
+      if (m !== STOP) return;
+      this.stopping();
+      // Closing the server closes the shared fd. Every thread does it; after
+      // the first, close() meets EBADF, which libuv ignores (nothing opens an
+      // fd while the server stops, so the number is not reused meanwhile; a
+      // dup() per thread would rule that out, but the addon has none).
+      server.close(() => port.close());
+      for (const s of sockets) s.destroy();
+    });
+  }
 }
 
-if (!isMainThread && isNodeThreadData(workerData)) serve(workerData);
+if (!isMainThread && isNodeThreadData(workerData)) new NodeThread(workerData).run();

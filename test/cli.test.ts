@@ -25,10 +25,12 @@ const USAGE_CASES: [string[], RegExp][] = [
   [["--connections", "0"], /--connections must be between 1 and/],
   [["--duration", "soon"], /--duration must be a number, got 'soon'/],
   [["--size", "12q"], /--size must be a byte count/],
-  [["--accept", "maybe"], /Invalid values: .*accept/],
+  [["--accept", "maybe"], /--accept must be poll or ring \(or both: poll,ring\), got 'maybe'/],
   [["--client-engine", "kqueue"], /Invalid values: .*client-engine/],
   [["--server-cpus", "0", "--client-cpus", "0"], /overlap/],
   [["--client-cpus", "4096"], /CPU 4096 does not exist/],
+  [["--no-pin", "--server-cpus", "0"], /--no-pin contradicts --server-cpus\/--client-cpus/],
+  [["--claims", "--protocol", "http"], /--claims adds echo runs .*cannot go with --target, --protocol/],
   [["--target", "nowhere"], /--target must be host:port/],
   [["--server-pid", "1"], /--server-pid applies with --target only/],
   [["--threads", "per-connection", "--model", "epoll"], /per-connection applies to the blocking model only/],
@@ -79,12 +81,12 @@ test("--help describes every flag and its default", { timeout: 30_000 }, async (
   assert.equal(bench.code, 0);
   for (const flag of [
     "--model", "--threads", "--connections", "--size", "--duration", "--warmup", "--repeats", "--client-threads", "--timeout",
-    "--target", "--server-pid", "--server-cpus", "--client-cpus", "--host", "--buffer", "--accept", "--out", "--json",
+    "--target", "--server-pid", "--server-cpus", "--client-cpus", "--host", "--buffer", "--accept", "--out", "--json", "--pin", "--claims",
   ]) {
     assert.match(bench.stdout, new RegExp(`${flag}\\b`), flag);
   }
   assert.match(bench.stdout, /\[default: 256\]/);
-  assert.match(bench.stdout, /\[default: 2\]/);
+  assert.match(bench.stdout, /\[default: 1\.5\]/);
   const serve = await cli(["serve", "--help"]);
   assert.equal(serve.code, 0);
   for (const flag of ["--model", "--threads", "--host", "--port", "--buffer", "--accept"]) assert.match(serve.stdout, new RegExp(`${flag}\\b`), flag);

@@ -9,7 +9,6 @@ import { sloOption } from "../cli/rate-options.js";
 import { claim2 } from "../reports/claims.js";
 import { allCurvesChart, curveChart, maxRateChart } from "../reports/curve-charts.js";
 import { KNEE_FACTOR, curves, kneeIndex, maxRates, withoutCurvePoints } from "../reports/curves.js";
-import type { MaxRate } from "../reports/curves.js";
 import type { OkRun, ResultsFile, Run, SearchResult } from "../reports/schema.js";
 import { summariseRuns } from "../reports/summary.js";
 import { curvesFixture } from "./fixtures/report-fixture.js";
@@ -109,18 +108,37 @@ test("max rates: the searches of a configuration over repeats, their median and 
   assert.equal(maxRates({}).length, 0);
 });
 
-test("claim 2 reads the highest rate at the objective: more threads whose whole interval lies above refute it", () => {
-  const rates = (lowAt4: number): MaxRate[] => maxRates({ searches: [searchResult(2, 1, 9000, 9400), searchResult(4, 1, lowAt4, lowAt4 * 1.04)] });
-  const helped = claim2([], 2, true, rates(12_000), "p99=2ms");
+test("claim 2 reads the highest rate at the objective, round by round: equivalence within the margin, help beyond it, nothing from flagged or too few rounds", () => {
+  const base = curvesFixture().runs.find((x): x is OkRun => x.status === "ok" && x.config.model === "epoll")!;
+  const probeRun = point(base, 0, 2, "probe", 9000, 500) as OkRun;
+  const round = (r: number, t: number, found: number): SearchResult => ({
+    ...searchResult(t, r, found, found * 1.04),
+    probes: [{ run: 0, offeredPerSec: found, achievedPerSec: found, outcome: "met", reasons: [] }],
+  });
+  const judge = (at4: readonly number[], flags: OkRun["figures"]["flags"] = [], rounds = 3): ReturnType<typeof claim2> => {
+    const run = structuredClone(probeRun);
+    run.figures.flags = flags;
+    const searches = Array.from({ length: rounds }, (_, i) => [round(i + 1, 2, [9000, 9300, 8800][i]!), round(i + 1, 4, at4[i]!)]).flat();
+    return claim2([], 2, true, rounds, { searches, objective: "p99=2ms", runs: [run] });
+  };
+  const helped = judge([12_000, 12_600, 11_700]);
   assert.equal(helped.verdict, "not supported");
-  assert.match(helped.reason, /raised iocp's highest rate meeting p99=2ms clearly \(at 4 threads\)/);
-  assert.equal(helped.measured.length, 2);
-  // Overlapping intervals: the closed-loop figures decide (here there are none: not tested), the search is evidence.
-  const flat = claim2([], 2, true, rates(9300), "p99=2ms");
-  assert.equal(flat.verdict, "not tested");
-  assert.match(flat.measured.join("\n"), /iocp at 4 threads: highest rate meeting p99=2ms 9,300 msg\/s/);
-  // No searches: exactly the closed-loop verdict.
-  assert.deepEqual(claim2([], 2, true), claim2([], 2, true, [], ""));
+  assert.match(helped.basis ?? "", /highest rate meeting p99=2ms/);
+  assert.match(helped.reason, /raised the highest rate meeting p99=2ms by more than 10% \(at 4 threads\)/);
+  // Equal limits: the interval, widened by the searches' 4 % brackets, stays under +10 %: "does not help" is supported.
+  const flat = judge([9000, 9300, 8800]);
+  assert.equal(flat.verdict, "supported", flat.measured.join("\n"));
+  assert.match(flat.measured[0]!, /iocp 4 threads vs iocp 2 threads .*: highest rate meeting p99=2ms 9,000 vs 9,000 msg\/s \(median\), \+0\.0% \[−\d\.\d%, \+\d\.\d%\]/);
+  // The same limits found on noisy rounds (±10 %) cannot tell: inconclusive, never support.
+  assert.equal(judge([9900, 8400, 9700]).verdict, "inconclusive");
+  // Flagged probes take their searches out: no decision from them.
+  const flagged = judge([12_000, 12_600, 11_700], ["MACHINE-BUSY"]);
+  assert.equal(flagged.verdict, "inconclusive");
+  assert.match(flagged.measured[0]!, /left out: 2 threads round 1 MACHINE-BUSY/);
+  assert.match(flagged.reason, /quieter machine/);
+  assert.equal(judge([12_000, 12_600], [], 2).verdict, "inconclusive", "two rounds give no interval");
+  // No searches of iocp beyond the CPUs: exactly the closed-loop verdict.
+  assert.deepEqual(claim2([], 2, true, 3, { searches: [round(1, 2, 9000)], objective: "p99=2ms", runs: [] }), claim2([], 2, true, 3));
 });
 
 test("the curve charts: per model p50/p99/p99.9 with the knee ringed, every model's p99, the highest rate with its interval", () => {

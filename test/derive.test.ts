@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { createHistogram, decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import type { ClientMeasurement, ErrorCounts } from "../contracts/client.js";
 import { NO_ERRORS } from "../contracts/client.js";
-import { SATURATION_THRESHOLD, clientSaturation, deriveFigures, perMessage, switchesBetween } from "../reports/derive.js";
-import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
+import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween } from "../reports/derive.js";
+import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
-import { parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
+import { parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
 
 const CLIENT_TIDS = [501, 502];
 
@@ -31,22 +31,25 @@ function measurement(over: Partial<ClientMeasurement> = {}): ClientMeasurement {
     connectsTotal: 10,
     timeline: { intervalMs: 500, messages: [100, 250, 250, 250, 250], measureStartIndex: 1 },
     threadIds: CLIENT_TIDS,
+    firstEchoUs: null,
     ...over,
   };
 }
 
-function proc(cpuTicks: number, tasks: [number, number, number][], rssBytes: number, hwmBytes = rssBytes): ProcSnapshot {
+/** Tasks as [tid, voluntary, involuntary, on-CPU ns?, run-queue wait ns?]. */
+function proc(cpuTicks: number, tasks: [number, number, number, number?, number?][], rssBytes: number, hwmBytes = rssBytes): ProcSnapshot {
   return {
     cpuTicks,
-    tasks: new Map(tasks.map(([tid, voluntary, involuntary]) => [tid, { voluntary, involuntary }])),
+    tasks: new Map(tasks.map(([tid, voluntary, involuntary, runNs = 0, waitNs = 0]) => [tid, { voluntary, involuntary, runNs, waitNs, slices: 0 }])),
     rssBytes,
     hwmBytes,
     threads: tasks.length,
   };
 }
 
-function clientCpu(processCpuUs: number, ticks: [number, number][]): ClientCpuSnapshot {
-  return { processCpuUs, threadTicks: new Map(ticks) };
+/** Threads as [tid, on-CPU time in 10 ms units, run-queue wait ms?, timeslices?]. */
+function clientCpu(processCpuUs: number, threads: [number, number, number?, number?][]): ClientCpuSnapshot {
+  return { processCpuUs, threads: new Map(threads.map(([tid, ticks, waitMs = 0, slices = 0]) => [tid, { runNs: ticks * 1e7, waitNs: waitMs * 1e6, slices }])) };
 }
 
 /** A 2 s window on 2 usable cores: a lightly loaded client unless a test says otherwise. */
@@ -258,6 +261,65 @@ test("sessions served: not-served count and SESSIONS-UNSERVED; reconnecting sess
   const churn = measurement({ sessionsConnected: 3 });
   assert.ok(deriveFigures(raw({ measurement: churn })).flags.includes("SESSIONS-MISSING"));
   assert.ok(!deriveFigures(raw({ measurement: churn, sessionsChurn: true })).flags.includes("SESSIONS-MISSING"));
+});
+
+test("server CPU: its threads' schedstat ns; the clock ticks when a thread ended inside the window", () => {
+  const before = proc(100, [[1, 0, 0, 1e9], [2, 0, 0, 2e9]], 0);
+  const after = proc(250, [[1, 0, 0, 1.7e9], [2, 0, 0, 2.80123e9]], 0);
+  // 150 ticks say 1.5 s to 10 ms; schedstat says 1.50123 s.
+  assert.ok(Math.abs(serverCpuSecondsBetween(before, after, 100) - 1.50123) < 1e-9);
+  // Thread 2 ended with 0.8 s of the window: only the ticks still count it.
+  const gone = proc(250, [[1, 0, 0, 1.7e9]], 0);
+  assert.equal(serverCpuSecondsBetween(before, gone, 100), 1.5);
+  assert.deepEqual(parseSchedstat("123456789 2345 17\n"), { runNs: 123456789, waitNs: 2345, slices: 17 });
+});
+
+test("CLIENT-STARVED: a worker waited on a run queue 15% of the window, 200 µs or more each time it got a CPU", () => {
+  // 2 s window: thread 501 waited 400 ms over 1,000 slices (400 µs each): starved.
+  const starved = deriveFigures(raw({ client: { before: clientCpu(0, [[501, 0, 0, 0], [502, 0]]), after: clientCpu(1_000_000, [[501, 100, 400, 1000], [502, 10]]), usableCores: 2 } }));
+  assert.ok(starved.flags.includes("CLIENT-STARVED"), JSON.stringify(starved.flags));
+  assert.equal(starved.clientRunQueueWaitMaxShare, 0.2);
+  assert.equal(starved.clientRunQueueWaitPerSliceUs, 400);
+  // The same wait spread over 200,000 wake-ups (2 µs each) is an idle vCPU waking, not competition.
+  const waking = deriveFigures(raw({ client: { before: clientCpu(0, [[501, 0, 0, 0]]), after: clientCpu(1_000_000, [[501, 100, 400, 200_000]]), usableCores: 2 } }));
+  assert.ok(!waking.flags.includes("CLIENT-STARVED"));
+  assert.equal(clientStarved(0.149, 1000), false);
+  assert.equal(clientStarved(0.15, 199), false);
+  assert.equal(clientStarved(0.15, 200), true);
+  assert.equal(clientStarved(null, null), false);
+});
+
+function system(busy: [number, number][], total: [number, number][], softirqNs: [number, number][] = []): SystemCpuSnapshot {
+  return { cpus: new Map(busy.map(([cpu, b], i) => [cpu, { busyTicks: b, totalTicks: total[i]![1] }])), softirqThreadNs: new Map(softirqNs) };
+}
+
+test("MACHINE-BUSY: other processes' share of the run's CPUs, after the server's, the client's and the softirq threads'", () => {
+  // CPUs 0 and 1 over 2 s (200 ticks each): 300 busy ticks = 3 s; the run used 1.5 s (server) + 1 s (client) + 0.1 s softirq.
+  const sys = {
+    before: system([[0, 0], [1, 0], [2, 0]], [[0, 0], [1, 0], [2, 0]], [[0, 0]]),
+    after: system([[0, 150], [1, 150], [2, 200]], [[0, 200], [1, 200], [2, 200]], [[0, 1e8]]),
+    cpus: [0, 1],
+  };
+  assert.ok(Math.abs(otherCpuShare(sys, 2.5, 100)! - 0.1) < 1e-9, "CPU 2 is not the run's: its load does not count");
+  const f = deriveFigures(raw({ system: sys }));
+  assert.ok(Math.abs(f.otherCpuShare! - 0.1) < 1e-9);
+  assert.ok(f.flags.includes("MACHINE-BUSY"));
+  const quiet = deriveFigures(raw({ system: { ...sys, after: system([[0, 130], [1, 130]], [[0, 200], [1, 200]], [[0, 1e8]]) } }));
+  assert.ok(!quiet.flags.includes("MACHINE-BUSY"), `others ${quiet.otherCpuShare}`);
+  assert.equal(deriveFigures(raw()).otherCpuShare, null, "not read: null, no flag");
+  const stat = "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 10 1 20 100 5 3 4 2 0 0\nintr 1\n";
+  assert.deepEqual(parseProcStat(stat).get(0), { busyTicks: 10 + 1 + 20 + 2, totalTicks: 10 + 1 + 20 + 100 + 5 + 3 + 4 + 2 });
+});
+
+test("the first echo after each connect is summarised when the client timed it, null otherwise", () => {
+  const first = createHistogram();
+  first.recordValueWithCount(100_000, 10);
+  const f = deriveFigures(raw({ measurement: measurement({ firstEchoUs: first }) }));
+  assert.ok(Math.abs(f.firstEchoLatencyUs!.p99 - 100_000) <= 100, "to the histogram's 3 significant digits");
+  assert.ok(f.firstEchoLatencyHistogram !== null);
+  const none = deriveFigures(raw({ measurement: measurement({ firstEchoUs: createHistogram() }) }));
+  assert.equal(none.firstEchoLatencyUs, null);
+  assert.equal(none.firstEchoLatencyHistogram, null);
 });
 
 test("the latency timeline keeps every interval's histogram whole, with its percentiles beside it", () => {

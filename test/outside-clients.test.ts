@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startDriver } from "../clients/driver.js";
+import { unlessInstalled } from "./fixtures/optional.js";
 import type { ClientKind } from "../contracts/client.js";
 import type { ClientMeasurement, ClientOptions } from "../contracts/client.js";
 import { WRK_INSTALL_HINT, measurementOf, wrkInstalled } from "../clients/wrk-client.js";
@@ -36,7 +37,7 @@ const NO_ERRORS = { connect: 0, reset: 0, timeout: 0, mismatch: 0, closedEarly: 
 for (const kind of ["autocannon", "wrk"] as const) {
   test(`${kind} against the epoll model's http: requests counted, latency recorded, bodies checked`, {
     timeout: 30_000,
-    skip: kind === "wrk" && !wrkInstalled() ? WRK_INSTALL_HINT : false,
+    skip: kind === "wrk" ? (!wrkInstalled() ? WRK_INSTALL_HINT : false) : unlessInstalled("autocannon"),
   }, async () => {
     const server = await startServer({ ...DEFAULT_SERVER_OPTIONS, model: "epoll", threads: 1, protocol: "http" });
     try {

@@ -12,6 +12,7 @@ import { Worker } from "node:worker_threads";
 import { GUARD, spawnGuarded } from "../native/guard.js";
 import { wrkInstalled } from "../clients/wrk-client.js";
 import { MAIN } from "./fixtures/cli.js";
+import { unlessInstalled } from "./fixtures/optional.js";
 import { tmpDirs } from "./fixtures/tmp.js";
 import { alive, descendants, until } from "./fixtures/procs.js";
 
@@ -53,7 +54,7 @@ test("kill -9 of bench: its server and wrk die with it", { timeout: 60_000, skip
   await killBenchAndCheck(["--model", "epoll", "--threads", "1", "--connections", "2", "--protocol", "http", "--client", "wrk"], [/servers\/main\.js/, /^wrk /]);
 });
 
-test("kill -9 of bench --profile: clinic and the server it runs die with it", { timeout: 120_000, skip: process.env.IOBENCH_SLOW_TESTS === "1" ? false : "slow (clinic): set IOBENCH_SLOW_TESTS=1" }, async () => {
+test("kill -9 of bench --profile: clinic and the server it runs die with it", { timeout: 120_000, skip: process.env.IOBENCH_SLOW_TESTS === "1" ? unlessInstalled("clinic") : "slow (clinic): set IOBENCH_SLOW_TESTS=1" }, async () => {
   await killBenchAndCheck(["--model", "epoll", "--threads", "1", "--connections", "2", "--profile", "doctor"], [/clinic/, /servers\/main\.js/], 90_000);
 });
 

@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { unlessInstalled } from "./fixtures/optional.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
-test("bench --profile doctor: a clinic doctor profile of iocp under load, linked from results.json", { timeout: 180_000 }, async () => {
+test("bench --profile doctor: a clinic doctor profile of iocp under load, linked from results.json", { timeout: 180_000, skip: unlessInstalled("clinic") }, async () => {
   const out = mkdtempSync(path.join(tmpdir(), "iobench-profile-"));
   try {
     const stdout = await new Promise<string>((resolve, reject) => {

@@ -42,7 +42,7 @@ test("the report files: PNG charts drawn, markdown linking them, one CSV row per
 
     const md = fs.readFileSync(files.markdown, "utf8");
     for (const png of files.pngs) assert.ok(md.includes(`](charts/${path.basename(png)})`), `report.md links ${png}`);
-    for (const id of [1, 2, 3, 4]) assert.match(md, new RegExp(`\\*\\*Claim ${id}: (✅ supported|❌ not supported|➖ not tested)\\.\\*\\*`));
+    for (const id of [1, 2, 3, 4]) assert.match(md, new RegExp(`\\*\\*Claim ${id}: (✅ supported|❌ not supported|❔ inconclusive|➖ not tested)\\.\\*\\*`));
     assert.match(md, /\| model \| threads \|/);
 
     const csv = fs.readFileSync(files.csv, "utf8").split("\r\n").filter((l) => l !== "");

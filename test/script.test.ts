@@ -144,6 +144,19 @@ test(`messages per session: every session closes after N echoes and reconnects (
   assert.equal(m.sessionsServed, sessions);
 });
 
+test(`connect to first echo: timed per connection, first echoes inside the window only [${engine}]`, { timeout: 20_000 }, async () => {
+  // The server holds each new connection's echoes 40 ms (slow to take new clients): the first echo shows it, later ones do not.
+  const { m } = await run(engine, { mode: "correct", firstEchoDelayMs: 40 }, 8, { messagesPerSession: 4 }, 200, 1000);
+  const first = m.firstEchoUs!;
+  assert.ok(first.totalCount > 0 && Math.abs(first.totalCount - m.connects) <= 8, `first echoes ${first.totalCount} for ${m.connects} connects in the window`);
+  // (The fixture times its hold in whole ms: a first echo may come up to 1 ms early.)
+  assert.ok(first.getValueAtPercentile(10) >= 39_000, `first echo p10 ${first.getValueAtPercentile(10)} µs`);
+  assert.ok(m.latencyUs.getValueAtPercentile(50) < 40_000, "three round trips in four are not held");
+  // Long-lived sessions connect in the warm-up: no first echo falls in the window.
+  const still = await run(engine, { mode: "correct" }, 4, {}, 200, 500);
+  assert.equal(still.m.firstEchoUs!.totalCount, 0);
+});
+
 test(`without messages per session a session connects once [${engine}]`, { timeout: 20_000 }, async () => {
   const { m } = await run(engine, { mode: "correct" }, 4, {}, 200, 500);
   assert.equal(m.connectsTotal, 4);

@@ -69,7 +69,7 @@ test("rates as shares: the closed-loop runs first (every round), each rate pendi
   assert.equal(plans[0]!.config.load?.loop, "closed");
   assert.deepEqual(plans[5]!.pendingRate, { closedLoopRuns: [1, 3], share: 0.5 });
   // A search plans its closed-loop runs only: the probes depend on what they measure.
-  assert.deepEqual(planSweep(input({ model: "epoll", threads: "1,2", "find-max-rate": true, slo: "p99=2ms" })).map(describe), [
+  assert.deepEqual(planSweep(input({ model: "epoll", threads: "1,2", "find-max-rate": true, slo: "p99=2ms", repeats: "2" })).map(describe), [
     "0 r1 epoll/1 closed",
     "1 r1 epoll/2 closed",
     "2 r2 epoll/1 closed",

@@ -29,6 +29,7 @@ import { sys } from "../../native/index.js";
 import type { SizeSpec } from "../../contracts/client.js";
 import { byteView, makePattern, messageShift, verifyChunk } from "../message.js";
 import type { ByteView } from "../message.js";
+import { FirstEchoRecorder } from "../first-echo.js";
 import { FastRecorder, IntervalRecorder } from "../recorder.js";
 import { isScripted } from "../script.js";
 import { TimerHeap } from "../timer-heap.js";
@@ -113,6 +114,7 @@ export class SessionCore {
   private readonly latency = new FastRecorder();
   private readonly uncorrected: FastRecorder | null;
   private readonly connectLatency = new FastRecorder();
+  private readonly firstEcho: FirstEchoRecorder;
   /** Every round trip, warm-up included, per interval of wall time (the latency timeline). */
   private readonly intervals: IntervalRecorder;
   /** Open loop: the client's own lateness in sending (see fireTimers); null in closed loop. */
@@ -155,6 +157,7 @@ export class SessionCore {
     this.deferred = new Uint8Array(n);
     this.queue = new Int32Array(Math.max(1, n));
     this.served = new Uint8Array(n);
+    this.firstEcho = new FirstEchoRecorder(n);
     this.timedOut = new Uint8Array(n);
 
     const script = cfg.script;
@@ -232,6 +235,7 @@ export class SessionCore {
       this.windowStarted = true;
       this.latency.reset();
       this.uncorrected?.reset();
+      this.firstEcho.reset();
       this.served.fill(0);
       this.timedOut.fill(0);
       this.winConnects = 0;
@@ -287,6 +291,7 @@ export class SessionCore {
   /** The whole echo is back and verified: record it and send the next message. */
   complete(s: number): void {
     const t = this.now;
+    this.firstEcho.echoed(s, t, this.measuring);
     const us = (t - (this.t0[s] as number)) * 1000;
     this.intervals.record(t, us);
     if (this.measuring) {
@@ -489,6 +494,7 @@ export class SessionCore {
     this.fd[s] = fd;
     this.state[s] = CONNECTING;
     this.t0[s] = t;
+    this.firstEcho.connecting(s, t);
     this.deferred[s] = 0;
     this.connecting++;
     this.backend.watch(s, fd);
@@ -582,6 +588,7 @@ export class SessionCore {
       connects: this.winConnects,
       connectsTotal: this.totalConnects,
       connectLatency: this.connectLatency.encode(),
+      firstEcho: this.firstEcho.encode(),
       messages: this.winMessages,
       bytes: this.winBytes,
       errors: toErrorCounts(this.winErrors),

@@ -86,8 +86,14 @@ export class UringBackend implements Backend {
   private readonly cqes = new Int32Array(CQE * MAX_CQES);
   /** Generation of each session's connection, carried in its requests' user data. */
   private readonly gen: Int32Array;
+  // The core's session arrays, held here too: one load less per use on the hot path.
+  private readonly fd: Int32Array;
+  private readonly state: Uint8Array;
+  private readonly shift: Int32Array;
+  private readonly len: Int32Array;
 
   constructor(private readonly core: SessionCore) {
+    ({ fd: this.fd, state: this.state, shift: this.shift, len: this.len } = core);
     const n = core.n;
     this.gen = new Int32Array(n);
     const { bufSize, bufCount } = receiveBuffers(core.cfg.sizeBytes, n);
@@ -113,8 +119,7 @@ export class UringBackend implements Backend {
 
   /** One send of the whole message. */
   send(s: number): void {
-    const core = this.core;
-    this.op(UK_SEND, core.fd[s] as number, s, this.gen[s] as number, core.shift[s] as number, core.len[s] as number);
+    this.op(UK_SEND, this.fd[s] as number, s, this.gen[s] as number, this.shift[s] as number, this.len[s] as number);
   }
 
   /**
@@ -124,11 +129,11 @@ export class UringBackend implements Backend {
    * instead of FIN: thousands of retries leave no TIME_WAIT.
    */
   close(s: number, abort: boolean): void {
-    const fd = this.core.fd[s] as number;
+    const fd = this.fd[s] as number;
     if (fd < 0) return;
     this.dropOps(s);
     const g = this.gen[s] as number;
-    if (this.core.state[s] === CONNECTING) sys.uringCancel(this.ring, UK_POLLOUT, s, g);
+    if (this.state[s] === CONNECTING) sys.uringCancel(this.ring, UK_POLLOUT, s, g);
     else {
       sys.uringCancel(this.ring, UK_RECV, s, g);
       sys.uringCancel(this.ring, UK_SEND, s, g);
@@ -141,7 +146,7 @@ export class UringBackend implements Backend {
   poll(ms: number): void {
     const core = this.core;
     const cqes = this.cqes;
-    const state = core.state;
+    const state = this.state;
     const gen = this.gen;
     const k = uringEnter(this.ring, this.ops, this.nOps, cqes, MAX_CQES, ms);
     this.nOps = 0;
@@ -172,7 +177,7 @@ export class UringBackend implements Backend {
    */
   end(): void {
     sys.uringClose(this.ring);
-    const fd = this.core.fd;
+    const fd = this.fd;
     for (let s = 0; s < fd.length; s++) if ((fd[s] as number) >= 0) sys.close(fd[s] as number);
   }
 
@@ -199,7 +204,7 @@ export class UringBackend implements Backend {
   }
 
   private armRecv(s: number): void {
-    this.op(UK_RECV, this.core.fd[s] as number, s, this.gen[s] as number, 0, 0);
+    this.op(UK_RECV, this.fd[s] as number, s, this.gen[s] as number, 0, 0);
   }
 
   /** Turns the session's queued, unsubmitted ops into no-ops: their fd is about to be closed (and may be reused). */
@@ -220,7 +225,7 @@ export class UringBackend implements Backend {
       const ok = core.received(s, this.recvView, bid * this.bufSize, res);
       this.recycle(bid); // after received(): the bytes are read before the kernel may reuse them
       // The kernel ended the multishot (e.g. CQ overflow): arm it again while the session lives on.
-      if (ok && (flags & F_MORE) === 0 && (core.fd[s] as number) >= 0) this.armRecv(s);
+      if (ok && (flags & F_MORE) === 0 && (this.fd[s] as number) >= 0) this.armRecv(s);
       return;
     }
     if ((flags & F_BUFFER) !== 0) this.recycle(flags >>> 16);
@@ -232,7 +237,7 @@ export class UringBackend implements Backend {
   /** The connecting socket turned writable (or failed): established, or a connect error. */
   private onConnect(s: number, res: number): void {
     const core = this.core;
-    if (res < 0 || (res & POLL_FAILED) !== 0 || sys.socketError(core.fd[s] as number) !== 0) core.fail(s, E_CONNECT);
+    if (res < 0 || (res & POLL_FAILED) !== 0 || sys.socketError(this.fd[s] as number) !== 0) core.fail(s, E_CONNECT);
     else core.connected(s);
   }
 }

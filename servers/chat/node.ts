@@ -1,6 +1,7 @@
 /**
  * The node model's chat server: N worker threads, each a plain `net.Server`
- * on the one shared listening fd, as in node.ts.
+ * on the one shared listening fd: node.ts's NodeThread, with each socket
+ * served as a member of the room.
  *
  * Fan-out, Node's way: a socket belongs to the event loop that accepted it,
  * and only that loop may write to it. A thread that reads a whole frame
@@ -15,18 +16,15 @@
  * the cap drops that socket instead (counted): a client that stops reading
  * never makes its loop, or any other, wait.
  */
-import net from "node:net";
-import { BroadcastChannel, isMainThread, parentPort, workerData } from "node:worker_threads";
+import type net from "node:net";
+import { BroadcastChannel, isMainThread, workerData } from "node:worker_threads";
 import type { StartModel } from "../model.js";
-import { boundPort, openListener } from "../listener.js";
+import { NodeThread, startNode, type NodeThreadData } from "../node.js";
 import { ChatCounters, FrameReader } from "../../protocol/chat.js";
-import { poolThreads, signalReady, startThreads, whenExited, whenReady } from "../threads.js";
 
-/** What the supervisor gives each thread. */
-interface NodeChatThreadData {
+/** What the supervisor gives each thread besides node.ts's data. */
+interface NodeChatThreadData extends NodeThreadData {
   model: "node-chat";
-  listenFd: number;
-  backlog: number;
   /** Output backlog cap per connection, bytes. */
   cap: number;
   maxFrameBytes: number;
@@ -35,93 +33,70 @@ interface NodeChatThreadData {
   counters: SharedArrayBuffer;
 }
 
-/** The supervisor's message that ends a thread. */
-const STOP = "stop";
-
 let serverCount = 0;
 
 export const start: StartModel = async (options) => {
-  const threads = poolThreads(options);
-  const listenFd = openListener(options);
-  const port = boundPort(listenFd);
   const counters = new ChatCounters();
-  const data: NodeChatThreadData = {
+  const server = await startNode(options, import.meta.url, {
     model: "node-chat",
-    listenFd,
-    backlog: options.backlog,
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
     room: `iobench-chat-node-${process.pid}-${serverCount++}`,
     counters: counters.buffer,
-  };
-  const workers = startThreads(import.meta.url, threads, () => data);
-  const stop = async (): Promise<void> => {
-    for (const w of workers) w.postMessage(STOP);
-    await whenExited(workers);
-  };
-  try {
-    await whenReady(workers);
-  } catch (err) {
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw err;
-  }
-  return { host: options.host, port, stop, chatCounts: () => counters.read() };
+  });
+  return { ...server, chatCounts: () => counters.read() };
 };
 
 // ---- one thread ----------------------------------------------------------------------
 
-function serve(d: NodeChatThreadData): void {
-  const control = parentPort;
-  if (control === null) return;
-  const counters = new ChatCounters(d.counters);
-  const sockets = new Set<net.Socket>();
-  const room = new BroadcastChannel(d.room);
+class ChatThread extends NodeThread {
+  private readonly chat: NodeChatThreadData;
+  private readonly counters: ChatCounters;
+  private readonly room: BroadcastChannel;
+
+  constructor(d: NodeChatThreadData) {
+    super(d);
+    this.chat = d;
+    this.counters = new ChatCounters(d.counters);
+    this.room = new BroadcastChannel(d.room);
+    this.room.onmessage = (event: unknown) => this.deliver((event as { data: Uint8Array }).data);
+  }
 
   /** Writes one whole frame to every socket this loop owns. */
-  const deliver = (frame: Uint8Array): void => {
-    for (const s of sockets) {
-      if (s.writableLength + frame.length > d.cap) {
-        counters.add("slowDropped");
-        sockets.delete(s);
+  private deliver(frame: Uint8Array): void {
+    for (const s of this.sockets) {
+      if (s.writableLength + frame.length > this.chat.cap) {
+        this.counters.add("slowDropped");
+        this.sockets.delete(s);
         s.destroy();
       } else {
         s.write(frame);
       }
     }
-  };
-  room.onmessage = (event: unknown) => deliver((event as { data: Uint8Array }).data);
+  }
 
-  const server = net.createServer({ highWaterMark: d.cap }, (socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    const reader = new FrameReader(d.maxFrameBytes);
+  /** A member: every whole frame it sends goes to this loop's sockets, then to every other loop's. */
+  protected override serveSocket(socket: net.Socket): void {
+    const reader = new FrameReader(this.chat.maxFrameBytes);
     const onFrame = (view: Uint8Array): void => {
       const frame = Buffer.from(view); // the view is only valid during the call
-      counters.add("frames");
-      deliver(frame);
-      room.postMessage(frame);
+      this.counters.add("frames");
+      this.deliver(frame);
+      this.room.postMessage(frame);
     };
     socket.on("data", (chunk: Buffer) => {
       const error = reader.push(chunk, 0, chunk.length, onFrame);
       if (error === null) return;
-      counters.badFrame(error);
-      sockets.delete(socket);
+      this.counters.badFrame(error);
+      this.sockets.delete(socket);
       socket.destroy();
     });
-    socket.on("close", () => sockets.delete(socket));
-    // ECONNRESET, EPIPE: the peer went away; without a listener it would take the server down.
-    socket.on("error", () => socket.destroy());
-  });
-  server.on("error", () => undefined); // one failed accept; the others go on
-  server.listen({ fd: d.listenFd, backlog: d.backlog }, () => signalReady());
+    socket.on("end", () => socket.end()); // a member that ends its side leaves the room
+  }
 
-  control.on("message", (m: unknown) => {
-    if (m !== STOP) return;
-    // As in node.ts: every thread closes the shared fd; after the first, libuv ignores EBADF.
-    room.close();
-    server.close(() => control.close());
-    for (const s of sockets) s.destroy();
-  });
+  protected override stopping(): void {
+    this.room.close();
+  }
 }
 
-if (!isMainThread && (workerData as { model?: unknown } | null)?.model === "node-chat") serve(workerData as NodeChatThreadData);
+if (!isMainThread && (workerData as { model?: unknown } | null)?.model === "node-chat") new ChatThread(workerData as NodeChatThreadData).run();
