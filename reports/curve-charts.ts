@@ -10,6 +10,13 @@ import type { Curve, CurvePoint, MaxRate } from "./curves.js";
 import type { ResultsFile, Run, Slo } from "./schema.js";
 import { formatCondition } from "./slo.js";
 
+/** The charts of curves and searches: the report shows them with the curves' tables, near the top (the highest rate at the objective leads when a search ran). */
+export function isOpenLoopChart(spec: Pick<ChartSpec, "id">): boolean {
+  return spec.id === "max-rate-at-slo" || spec.id === "curves-p99" || spec.id.startsWith("curve-");
+}
+
+type Mark = NonNullable<SpecSeries["marks"]>[number];
+
 const threadsName = (t: Run["config"]["threads"]): string => (t === null ? "? threads" : t === 1 ? "1 thread" : `${t} threads`);
 
 /**
@@ -60,6 +67,17 @@ const PERCENTILES = [
   { name: "p99.9", pick: (p: CurvePoint) => p.p99_9Us, style: { dash: true } },
 ] as const;
 
+/** Rings on the p99 line at the rates the client may have set (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND): not the server's figures. */
+function clientMarks(c: Curve, label: string): Mark[] {
+  return c.points.filter((p) => p.clientLimited).map((p) => ({ x: p.achievedPerSec, y: p.p99Us, label }));
+}
+
+/** A series' marks, absent when there are none. */
+function marked(...groups: Mark[][]): { marks?: Mark[] } {
+  const marks = groups.flat();
+  return marks.length === 0 ? {} : { marks };
+}
+
 /**
  * One model's load–latency curves: corrected p50 (dotted), p99 (solid) and
  * p99.9 (dashed) against the rate achieved, a colour per thread count
@@ -79,7 +97,7 @@ export function curveChart(model: string, all: readonly Curve[], slo: Slo | unde
         ...style,
         dots: true,
         points: c.points.map((p) => ({ x: p.achievedPerSec, y: pick(p) })),
-        ...(name === "p99" && knee !== undefined ? { marks: [{ x: knee.achievedPerSec, y: knee.p99Us, label: "knee" }] } : {}),
+        ...(name === "p99" ? marked(knee === undefined ? [] : [{ x: knee.achievedPerSec, y: knee.p99Us, label: "knee" }], clientMarks(c, "client-limited")) : {}),
       };
     }),
   );
@@ -89,7 +107,7 @@ export function curveChart(model: string, all: readonly Curve[], slo: Slo | unde
     title: `${model}: latency vs throughput (open loop)`,
     caption:
       `Each point one offered rate (medians over repeats): the corrected p50 (dotted), p99 (solid) and p99.9 (dashed) against the rate achieved, a colour per thread count. ` +
-      `Ring: the knee, the last rate before p99 exceeds ${KNEE_FACTOR}× the lowest p99 below it. Where a line stops moving right, the server no longer kept up.`,
+      `Ring: the knee, the last rate before p99 exceeds ${KNEE_FACTOR}× the lowest p99 below it; rings labelled client-limited: rates where the client itself was a limit, not the server's figures. Where a line stops moving right, the server no longer kept up.`,
     xScale: "linear",
     yScale: "log",
     xTitle: "achieved messages/s",
@@ -117,14 +135,14 @@ export function allCurvesChart(all: readonly Curve[], colour: ReadonlyMap<string
       ...(rank === 1 ? { dash: true } : rank > 1 ? { dotted: true } : {}),
       dots: true,
       points: c.points.map((p) => ({ x: p.achievedPerSec, y: p.p99Us })),
-      ...(knee !== undefined ? { marks: [{ x: knee.achievedPerSec, y: knee.p99Us, label: "" }] } : {}),
+      ...marked(knee === undefined ? [] : [{ x: knee.achievedPerSec, y: knee.p99Us, label: "" }], clientMarks(c, "client")),
     };
   });
   const bound = slo?.conditions.find((k) => k.kind === "latency");
   return {
     id: "curves-p99",
     title: "p99 latency vs throughput, every model (open loop)",
-    caption: `Corrected p99 against the rate achieved, one line per model and thread count (solid: ${threads[0]} thread${threads[0] === "1" ? "" : "s"}${threads[1] !== undefined ? `, dashed: ${threads[1]}` : ""}); rings: the knees. Lower and further right is better.`,
+    caption: `Corrected p99 against the rate achieved, one line per model and thread count (solid: ${threads[0]} thread${threads[0] === "1" ? "" : "s"}${threads[1] !== undefined ? `, dashed: ${threads[1]}` : ""}); rings: the knees, and "client" where the client itself was a limit. Lower and further right is better.`,
     xScale: "linear",
     yScale: "log",
     xTitle: "achieved messages/s",

@@ -45,7 +45,7 @@ export function searchLines(rates: readonly MaxRate[]): string[] {
   );
 }
 
-/** One row per curve: its rates, where the tail bent (the knee), where the server stopped keeping up, and (with an objective) how far it met it. */
+/** One row per curve: its rates, where the tail bent (the knee), where the server stopped keeping up, (with an objective) how far it met it, and the rates whose figures the client may have set. */
 export function curveTable(all: readonly Curve[]): TextTable {
   const objective = all.some((c) => c.objective !== undefined);
   return {
@@ -60,6 +60,7 @@ export function curveTable(all: readonly Curve[]): TextTable {
       "first rate not kept up with",
       "closed-loop msg/s",
       ...(objective ? ["met the objective up to (first missed)"] : []),
+      "client a limit at",
     ],
     rows: all.map((c) => {
       const knee = c.knee === null ? null : c.points[c.knee]!;
@@ -72,9 +73,10 @@ export function curveTable(all: readonly Curve[]): TextTable {
         c.work ?? "-",
         `${c.points.length} (${rate(c.points[0]!.offeredPerSec)} – ${rate(c.points.at(-1)!.offeredPerSec)})`,
         knee === null ? "none in range" : `${rate(knee.achievedPerSec)} (${rate(knee.p99Us)})`,
-        sat === null ? "none" : `${rate(sat.offeredPerSec)} (achieved ${rate(sat.achievedPerSec)})`,
+        sat === null ? "none" : `${rate(sat.offeredPerSec)} (achieved ${rate(sat.achievedPerSec)}${sat.clientLimited ? "; the client was a limit" : ""})`,
         rate(c.closedLoopPerSec),
         ...(objective ? [c.objective === undefined ? "-" : `${c.objective.metUpToPerSec === null ? "none" : rate(c.objective.metUpToPerSec)} (${c.objective.firstMissedPerSec === null ? "none missed" : rate(c.objective.firstMissedPerSec)})`] : []),
+        c.points.some((p) => p.clientLimited) ? c.points.filter((p) => p.clientLimited).map((p) => rate(p.offeredPerSec)).join(", ") : "none",
       ];
     }),
   };

@@ -10,7 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { testWithLabel } from "./claims.js";
 import type { ClaimResult } from "./claims.js";
+import { isOpenLoopChart } from "./curve-charts.js";
 import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
+import type { ChartSpec } from "./chart-kit.js";
 import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
 import { runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
@@ -95,10 +97,15 @@ function profilesSection(r: ReportView["results"]): string {
 }
 
 /** The open-loop section: the searches' outcomes and the curves' knees, when the sweep has any. */
+function figure(c: ChartSpec): string {
+  return `<figure><canvas id="chart-${escapeHtml(c.id)}" width="${PNG_WIDTH}" height="${PNG_HEIGHT}"></canvas><figcaption>${escapeHtml(c.caption)}</figcaption></figure>`;
+}
+
 function curvesSection(view: ReportView): string {
   if (view.curves.length === 0 && view.maxRates.length === 0) return "";
   const slo = view.results.options.slo;
   const parts = [`<section id="curves"><h2>Open loop: load–latency curves${view.maxRates.length > 0 ? " and the highest rate at the objective" : ""}</h2>`];
+  parts.push(`<div class="charts">${view.charts.filter(isOpenLoopChart).map(figure).join("\n")}</div>`);
   if (view.maxRates.length > 0) {
     const t = maxRateTable(view.maxRates);
     parts.push(`<p class="sub">Objective: <code>${escapeHtml(slo?.text ?? "")}</code> (corrected latency; no error, every session served, at least 90% of the offered rate achieved).</p>`);
@@ -117,7 +124,8 @@ export function renderHtml(view: ReportView): string {
   const summary = summaryTable(view);
   const data = JSON.stringify({ charts: view.charts }).replace(/</g, "\\u003c");
   const figures = view.charts
-    .map((c) => `<figure><canvas id="chart-${escapeHtml(c.id)}" width="${PNG_WIDTH}" height="${PNG_HEIGHT}"></canvas><figcaption>${escapeHtml(c.caption)}</figcaption></figure>`)
+    .filter((c) => !isOpenLoopChart(c))
+    .map(figure)
     .join("\n");
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -11,7 +11,12 @@ import { allCurvesChart, curveChart, maxRateChart } from "../reports/curve-chart
 import { KNEE_FACTOR, curves, kneeIndex, maxRates, withoutCurvePoints } from "../reports/curves.js";
 import type { OkRun, ResultsFile, Run, SearchResult } from "../reports/schema.js";
 import { summariseRuns } from "../reports/summary.js";
-import { curvesFixture } from "./fixtures/report-fixture.js";
+import { curvesFixture, searchSweepFixture } from "./fixtures/report-fixture.js";
+import { curveTable } from "../reports/curve-tables.js";
+import { renderMarkdown } from "../reports/markdown.js";
+import { ResultsFileSchema } from "../reports/schema.js";
+import { firstProblem } from "../reports/validate.js";
+import { reportView } from "../reports/view.js";
 
 test("the knee: the last rate before p99 exceeds KNEE_FACTOR × the lowest p99 below it", () => {
   assert.equal(KNEE_FACTOR, 2);
@@ -183,4 +188,28 @@ test("the curve charts: per model p50/p99/p99.9 with the knee ringed, every mode
     { x: "1", y: 9000, low: 9000, high: 9400 },
     { x: "2", y: 9500, low: 9500, high: 9500 },
   ]);
+});
+
+test("a search sweep's report: the open-loop charts lead, client-limited rates marked in charts and table, claim 2 undecided on one round", () => {
+  const results = searchSweepFixture();
+  assert.equal(firstProblem(ResultsFileSchema, results, "results"), null, "the fixture is a valid results.json");
+  const view = reportView(results);
+  const md = renderMarkdown(view);
+  const open = md.indexOf("## Open loop");
+  assert.ok(open > md.indexOf("## The chapter's claims") && open < md.indexOf("## Summary per configuration"), "open loop right after the claims");
+  assert.ok(md.indexOf("charts/max-rate-at-slo.png") > open && md.indexOf("charts/max-rate-at-slo.png") < md.indexOf("charts/curves-p99.png"), "the highest rate at the objective leads");
+  assert.ok(md.indexOf("charts/curve-iocp.png") < md.indexOf("## Summary per configuration"));
+  assert.equal(md.match(/charts\/curve-iocp\.png/g)?.length, 1, "drawn once, not again under Charts");
+  // iocp at 2 threads: the probe the client limited is ringed on both curve charts and named in the table.
+  const iocp2 = (id: string, label: RegExp): { label: string }[] => view.charts.find((c) => c.id === id)!.series.find((s) => label.test(s.label))!.marks ?? [];
+  assert.deepEqual(iocp2("curve-iocp", /^2 threads p99$/).map((m) => m.label).sort(), ["client-limited", "knee"]);
+  assert.deepEqual(iocp2("curve-iocp", /^1 thread p99$/).map((m) => m.label), ["knee"]);
+  assert.ok(iocp2("curves-p99", /^iocp 2 threads$/).some((m) => m.label === "client"));
+  const table = curveTable(view.curves);
+  const column = table.header.indexOf("client a limit at");
+  assert.deepEqual(table.rows.map((r) => r[column]), ["none", "none", "none", "14.9 k"]);
+  // One round of searches gives no interval: claim 2 says so rather than decide.
+  const c2 = view.claims[1]!;
+  assert.equal(c2.verdict, "inconclusive");
+  assert.match(c2.basis ?? "", /highest rate meeting p99=5ms/);
 });
