@@ -9,8 +9,9 @@
  * (BELOW-TARGET-RATE). Latency conditions read the corrected histogram
  * (timed from the intended send, as wrk2 does).
  *
- * Whose miss. A run that missed while the client was saturated
- * (CLIENT-SATURATED: its CPU, so anything it timed) is "client-limited": it
+ * Whose miss. A run that missed while the client was saturated or starved
+ * (CLIENT-SATURATED, CLIENT-STARVED: its CPU, so anything it timed, or its
+ * waits for one, which make its timestamps late) is "client-limited": it
  * says nothing of the server, and a search stops there rather than call it
  * the server's limit. A client that was only behind its schedule
  * (CLIENT-BEHIND) delayed each message by its own send lag at most, so a

@@ -59,6 +59,10 @@ test("whose miss: a saturated client's is never the server's; a client behind on
   const j = judgeRun(saturated, [p99(500)]);
   assert.equal(j.outcome, "client-limited");
   assert.match(j.reasons[0]!, /the client itself was a limit: CLIENT-SATURATED/);
+  // A client starved of CPU timed late whatever its lag says: its miss is not the server's either, even beside CLIENT-BEHIND.
+  const starved = run();
+  starved.figures.flags = ["CLIENT-STARVED", "CLIENT-BEHIND"];
+  assert.equal(judgeRun(starved, [p99(500)]).outcome, "client-limited");
 
   const behind = run();
   behind.figures.flags = ["CLIENT-BEHIND"];
