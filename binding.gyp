@@ -11,6 +11,12 @@
       "type": "executable",
       "sources": ["native/guard.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
+    },
+    {
+      "target_name": "iobench-tree",
+      "type": "executable",
+      "sources": ["native/tree.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]
 }

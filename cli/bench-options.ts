@@ -9,9 +9,11 @@ import type { BenchOptions, ThreadsSetting } from "../reports/schema.js";
 import { effectiveScenario } from "../scenarios/effective.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { overlap, parseCpuList } from "../runner/cpus.js";
+import { PROTOCOLS, isCommandModel } from "../servers/models.js";
+import { modelEntry } from "../runner/sweep.js";
+import { COMMAND_MODEL_FLAGS, commandModels, scenarioCommands, serversRecord } from "./command-models.js";
 import { allowedCpus } from "../runner/proc.js";
 import { claimParts } from "./claims-sweep.js";
-import { modelInfo } from "../servers/models.js";
 import { MAX_THREADS, threadsProblem } from "../servers/options.js";
 import { UsageError } from "../contracts/errors.js";
 import { missingPackage, optionalPackageDir } from "../contracts/optional.js";
@@ -19,7 +21,7 @@ import { uringSupport } from "../clients/client.js";
 import { errname } from "../native/index.js";
 import { CLIENT_ENGINES } from "../contracts/client.js";
 import type { ClientEngine } from "../contracts/client.js";
-import { DEFAULT_SERVER_OPTIONS, type ModelName, type ServerOptions } from "../contracts/server.js";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../contracts/server.js";
 import { parseWork, type WorkSpec } from "../contracts/work.js";
 import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
@@ -63,10 +65,11 @@ export function workOption(raw: RawFlag): WorkSpec | null {
 export const PROTOCOL_OPTION: Options = {
   type: "string",
   requiresArg: true,
-  choices: ["echo", "http", "chat"],
+  choices: ["echo", "http", "chat", "chat-raw"],
   description:
     "what server and client speak: the seed's echo (StableEchoClnt sessions); minimal HTTP/1.1 keep-alive (GET: a fixed body; POST: its body echoed); " +
-    "or chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout)",
+    "chat (length-prefixed frames relayed to every client: one room of --connections members, --senders of them sending on a schedule, latency = fan-out delivery time; see --scenario chat-fanout); " +
+    "or chat-raw (serve only: the book's chat, each read relayed as it came, for its chat client and nc)",
   defaultDescription: DEFAULT_SERVER_OPTIONS.protocol,
 };
 
@@ -83,7 +86,15 @@ export function headerTimeoutOption(text: string | undefined, protocol: ServerOp
 /** Checks --protocol (or a scenario's server.protocol, which arrives as the same flag text). */
 export function protocolFlag(raw: RawFlag): ServerOptions["protocol"] {
   const p = scalar(raw) ?? DEFAULT_SERVER_OPTIONS.protocol;
-  if (p !== "echo" && p !== "http" && p !== "chat") throw new UsageError(`--protocol must be echo, http or chat, got '${p}'`);
+  if (!(PROTOCOLS as readonly string[]).includes(p)) throw new UsageError(`--protocol must be ${PROTOCOLS.join(", ")}, got '${p}'`);
+  return p as ServerOptions["protocol"];
+}
+
+/** The protocols a sweep can measure: chat-raw relays bytes with no framing, so no client can tell one message from the next. */
+function measurableProtocol(p: ServerOptions["protocol"]): Exclude<ServerOptions["protocol"], "chat-raw"> {
+  if (p === "chat-raw") {
+    throw new UsageError("--protocol chat-raw cannot be measured: its relay has no message boundaries to time (measure --protocol chat; serve chat-raw with iobench serve, check it with iobench conform)");
+  }
   return p;
 }
 
@@ -124,7 +135,8 @@ export function defaultThreads(cores: number): number[] {
 /** yargs definitions of every bench flag (values are checked by benchOptions, not by yargs). */
 export function benchFlags(cores: number): Record<string, Options> {
   return {
-    model: str(`server model(s) to measure, a comma list or "all": ${modelList()}`, "all", "m"),
+    model: str(`server model(s) to measure, a comma list or "all": ${modelList()}, or cmd:NAME (your own server: --server-cmd)`, "all (and every --server-cmd)", "m"),
+    ...COMMAND_MODEL_FLAGS,
     threads: str(
       `server thread count(s), a comma list; "per-connection" runs a thread per connection (blocking model only)`,
       `${defaultThreads(defaultPinning(allowedCpus(), cores)?.server.length ?? cores).join(",")} (1, 2, 4, the server's CPUs and twice that)`,
@@ -223,13 +235,16 @@ export function benchOptions(
   if (target !== undefined) hostPort("target", target);
   const external = target !== undefined;
 
+  const commands = commandModels(args, scenarioCommands(loaded));
+  const servers = serversRecord(commands);
   let modelNames: string[]; // with --target, a label
   if (external) {
+    if (commands.size > 0) throw new UsageError("--server-cmd starts your server for each run; --target measures one already running: give one of them");
     const named = list("model", args.model);
     if (named !== undefined && named.length > 1) throw new UsageError("with --target, --model is a label for the one external server: give one name");
     modelNames = named === undefined ? ["external"] : models(named);
   } else {
-    modelNames = models(given("model"));
+    modelNames = models(given("model"), new Set(commands.keys()));
   }
 
   const serverPidText = opt("server-pid");
@@ -259,14 +274,14 @@ export function benchOptions(
     if (threads.length > 1) throw new UsageError("with --target, --threads is a label for the external server: give one value");
   } else {
     if (threads.length === 0) threads = defaultThreads(serverCpus?.length ?? cores);
-    const infos = (modelNames as ModelName[]).map(modelInfo);
+    const infos = modelNames.map((m) => modelEntry(m, servers.servers));
     for (const t of threads) {
       const problem = threadsProblem(infos, t, { threads: "--threads" });
       if (problem !== null) throw new UsageError(problem);
     }
   }
 
-  const protocol = protocolFlag(given("protocol"));
+  const protocol = measurableProtocol(protocolFlag(given("protocol")));
   const defaultConnections = protocol === "chat" ? CHAT_DEFAULTS.members : BENCH_DEFAULTS.connections;
   const connections = [...new Set((list("connections", given("connections")) ?? [String(defaultConnections)]).map((c) => integer("connections", c, 1, MAX_SESSIONS)))];
   // --size replaces the scenario's sizes, distribution included.
@@ -305,6 +320,8 @@ export function benchOptions(
   if (profile === "bubbleprof") throw new UsageError("--profile bubbleprof is refused: clinic bubbleprof hangs on Node 20 (use doctor or flame)");
   if (profile !== undefined && profile !== "doctor" && profile !== "flame") throw new UsageError(`--profile must be doctor or flame, got '${profile}'`);
   if (profile !== undefined && external) throw new UsageError("--profile runs the server under clinic: it cannot profile an external server (--target)");
+  const command = modelNames.find(isCommandModel);
+  if (profile !== undefined && command !== undefined) throw new UsageError(`--profile runs iobench's own Node.js servers under clinic: it cannot profile ${command} (profile it with your own tools)`);
   if (profile !== undefined && optionalPackageDir("clinic") === null) throw new UsageError(missingPackage("clinic"));
   const clients = [...new Set(list("client", args.client) ?? ["iobench"])].map((c) => {
     if (c !== "iobench" && c !== "autocannon" && c !== "wrk") throw new UsageError(`--client must be iobench, autocannon or wrk, got '${c}'`);
@@ -346,6 +363,7 @@ export function benchOptions(
     load,
     ...curves,
     scenario: null,
+    ...servers,
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };
   if (claimsWanted(args, loaded)) {
@@ -359,7 +377,7 @@ export function benchOptions(
 
 /** Flags that shape the sweep: with any of them, --claims is off unless asked for. */
 const SHAPING_FLAGS = [
-  "model", "threads", "connections", "size", "work", "accept", "protocol", "target", "client", "senders", "http-method", "profile",
+  "model", "server-cmd", "server-protocols", "threads", "connections", "size", "work", "accept", "protocol", "target", "client", "senders", "http-method", "profile",
   "ramp-up", "connect-rate", "messages-per-session", "think-time", "rate", "rate-per-session", "find-max-rate", "slo",
 ];
 

@@ -16,8 +16,9 @@ import { ensureOpenFileLimit } from "../runner/limits.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
-import { modelInfo } from "../servers/models.js";
-import type { ModelName } from "../contracts/server.js";
+import { isCommandModel, modelInfo } from "../servers/models.js";
+import { CommandServer } from "../runner/command-server.js";
+import { COMMAND_PREFIX, type ModelName } from "../contracts/server.js";
 import { hostPort } from "./parse.js";
 import { Progress } from "./progress.js";
 import { writeReportFiles } from "./report.js";
@@ -30,10 +31,24 @@ const CONNECT_CONCURRENCY = 64;
 /** Exit status of a sweep that was stopped with Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
-/** Imports every model's file now, so a missing one is one line before anything runs. */
-async function checkModelsLoad(models: readonly ModelName[]): Promise<void> {
-  for (const name of models) {
-    const info = modelInfo(name);
+/**
+ * Imports every model's file now, and starts and stops every command model
+ * once, so a missing model or a command that exits, never listens or
+ * listens elsewhere is one line before anything runs.
+ */
+async function checkModelsLoad(options: BenchOptions): Promise<void> {
+  for (const name of options.models) {
+    if (isCommandModel(name)) {
+      const spec = { name: name.slice(COMMAND_PREFIX.length), command: options.servers![name.slice(COMMAND_PREFIX.length)]!.command };
+      const threads = options.threads.find((t) => typeof t === "number") ?? 1;
+      try {
+        await (await CommandServer.start({ spec, host: options.host, threads, cpus: options.serverCpus, startTimeoutMs: START_TIMEOUT_MS })).stop();
+      } catch (err) {
+        throw new RunFailure(oneLine(err));
+      }
+      continue;
+    }
+    const info = modelInfo(name as ModelName);
     try {
       await info.load();
     } catch (err) {
@@ -88,7 +103,7 @@ export async function runBenchSweep(
 ): Promise<{ outcome: SweepOutcome; planned: number; progress: Progress; report: { path: string | null; error: string | null } }> {
   const target = options.target === null ? null : await resolveTarget(options.target);
   if (target === null) {
-    await checkModelsLoad(options.models as ModelName[]); // without --target, canonical names (cli/parse.ts)
+    await checkModelsLoad(options); // without --target, canonical names (cli/parse.ts)
     await checkBindable(options.host);
   } else if (options.serverPid !== null && !processExists(options.serverPid)) {
     throw new UsageError(`--server-pid ${options.serverPid}: no such process`);

@@ -20,13 +20,14 @@ import { benchFlags, benchOptions } from "./bench-options.js";
 import { scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { report as reportCommand } from "./report.js";
+import { conformCommand, conformFlags, conformOptions } from "./conform.js";
 import { serve, serveFlags, serveOptions } from "./serve.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 /** The command being run: check maps every failure to 2 (its 1 means "regressed"). */
-let command: "bench" | "serve" | "check" | "report" | undefined;
+let command: "bench" | "serve" | "check" | "report" | "conform" | undefined;
 
 /** Prints an error as one line (plus its stack under IOBENCH_DEBUG=1) and returns the exit status it calls for. */
 function report(err: unknown): number {
@@ -39,14 +40,15 @@ function report(err: unknown): number {
 async function main(argv: string[]): Promise<number> {
   const cores = usableCores();
   const cpuCount = os.cpus().length;
-  let chosen: { command: "bench" | "serve" | "check" | "report"; args: Record<string, RawFlag> } | undefined;
+  let chosen: { command: "bench" | "serve" | "check" | "report" | "conform"; args: Record<string, RawFlag> } | undefined;
 
   const parser = yargs(argv)
     .scriptName("iobench")
     .usage(
       "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C\n" +
         "  $0 check [flags]    compare with a baseline, two results dirs or a git ref; exit 1 if a figure regressed\n" +
-        "  $0 report <dir>     rebuild a results directory's report (HTML, markdown, CSV, PNG) from its results.json",
+        "  $0 report <dir>     rebuild a results directory's report (HTML, markdown, CSV, PNG) from its results.json\n" +
+        "  $0 conform [flags]  run the conformance checks against a server (yours, or a model); exit 1 if one fails",
     )
     .command(
       ["bench", "$0"],
@@ -70,6 +72,14 @@ async function main(argv: string[]): Promise<number> {
       (y) => y.options(checkFlags(cores)),
       (args) => {
         chosen = { command: "check", args: args as Record<string, RawFlag> };
+      },
+    )
+    .command(
+      "conform",
+      "conformance checks of an echo, chat, chat-raw or http server: --target host:port, --model M, or --server-cmd NAME='...' (exit 0 all passed, 1 one failed)",
+      (y) => y.options(conformFlags()),
+      (args) => {
+        chosen = { command: "conform", args: args as Record<string, RawFlag> };
       },
     )
     .command(
@@ -117,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   if (chosen.command === "report") return reportCommand(String(chosen.args.dir), { stdout: process.stdout });
+  if (chosen.command === "conform") return conformCommand(conformOptions(chosen.args), { stdout: process.stdout, stderr: process.stderr });
   if (chosen.command === "serve") {
     return serve(serveOptions(chosen.args, cores), { stdout: process.stdout, signal: controller.signal });
   }

@@ -6,9 +6,9 @@
 import net from "node:net";
 import { UsageError } from "../contracts/errors.js";
 import { sizeValue } from "../contracts/limits.js";
-import { MODELS, findModel } from "../servers/models.js";
+import { MODELS, findModel, isCommandModel } from "../servers/models.js";
 import { MAX_THREADS } from "../servers/options.js";
-import type { ModelName } from "../contracts/server.js";
+import { COMMAND_PREFIX, type CommandModelName, type ModelName } from "../contracts/server.js";
 
 /** What yargs hands over for a string flag: absent, once, or repeated. */
 export type RawFlag = string | string[] | number | boolean | undefined;
@@ -60,13 +60,24 @@ export function numericHost(flag: string, text: string): string {
   return text;
 }
 
-/** "all", or a list of model names and aliases, as canonical names without duplicates. */
-export function models(raw: RawFlag): ModelName[] {
+/**
+ * "all", or a list of model names and aliases, as canonical names without
+ * duplicates. `commands` are the declared command models (NAMEs): cmd:NAME
+ * names one, and "all" takes them too.
+ */
+export function models(raw: RawFlag, commands: ReadonlySet<string> | null = null): (ModelName | CommandModelName)[] {
   const items = list("model", raw) ?? ["all"];
-  const names: ModelName[] = [];
+  const names: (ModelName | CommandModelName)[] = [];
   for (const item of items) {
     if (item.toLowerCase() === "all") {
-      names.push(...MODELS.map((m) => m.name));
+      names.push(...MODELS.map((m) => m.name), ...[...(commands ?? [])].map((c): CommandModelName => `${COMMAND_PREFIX}${c}`));
+      continue;
+    }
+    if (isCommandModel(item)) {
+      const name = item.slice(COMMAND_PREFIX.length);
+      if (commands === null) throw new UsageError(`${item}: command models run under bench and conform; serve runs iobench's own models`);
+      if (!commands.has(name)) throw new UsageError(`unknown model '${item}': declare it with --server-cmd ${name}='./my-server --port {port} --threads {threads}'`);
+      names.push(item);
       continue;
     }
     const info = findModel(item);

@@ -7,7 +7,7 @@ import type { Options } from "yargs";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
 import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
 import type { ServerOptions } from "../contracts/server.js";
-import { modelInfo } from "../servers/models.js";
+import { findModel } from "../servers/models.js";
 import { checkServerOptions, MAX_THREADS, type OptionNames } from "../servers/options.js";
 import { formatWork } from "../contracts/work.js";
 import { bytes, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
@@ -95,7 +95,9 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
 /** Serves until SIGINT/SIGTERM; resolves with the exit status. */
 export async function serve(options: ServerOptions, io: { stdout: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
   try {
-    await modelInfo(options.model).load();
+    const info = findModel(options.model); // serve runs the built-in models only (cli/parse.ts models())
+    if (info === undefined) throw new Error("not a built-in model");
+    await info.load();
   } catch (err) {
     throw new RunFailure(`model ${options.model} is not available: ${oneLine(err)}`);
   }
@@ -116,7 +118,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   }
   const where = server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
   const work = options.work === null ? "" : `, work ${formatWork(options.work)} per ${options.work.messageBytes} B`;
-  const speaks = options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : "";
+  const speaks =
+    options.protocol === "chat" ? `, chat (frames up to ${options.maxFrameBytes} bytes)` : options.protocol === "chat-raw" ? ", chat-raw (each read relayed as it came: the book's chat client and nc work)" : "";
   const http = options.protocol === "http" ? " (http)" : "";
   const stats = server.portStats?.() ?? null;
   const port = stats === null ? "" : options.completionPort.wake === "all" ? ", port wakes all waiters (no concurrency limit)" : `, port concurrency ${stats.concurrency}`;
@@ -130,7 +133,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   }
   const chat = server.chatCounts?.();
   if (chat !== undefined) {
-    io.stdout.write(`iobench: chat: ${chat.frames} frames relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);
+    const what = options.protocol === "chat-raw" ? "reads" : "frames";
+    io.stdout.write(`iobench: chat: ${chat.frames} ${what} relayed; closed: ${chat.oversized} oversized, ${chat.malformed} malformed, ${chat.slowDropped} not reading\n`);
   }
   return 0;
 }

@@ -14,8 +14,13 @@ export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 /** Canonical model names, as the CLI and results.json spell them. */
 export type ModelName = "blocking" | "completion-routine" | "iocp" | "epoll" | "node";
 
+/** A command model's name: the user's own server, run from a command line (`cmd:NAME`). */
+export type CommandModelName = `cmd:${string}`;
+export const COMMAND_PREFIX = "cmd:";
+
 export interface ServerOptions {
-  model: ModelName;
+  /** A built-in model, or a command model (started by the runner from its command line, not by the server process). */
+  model: ModelName | CommandModelName;
   /** Thread count; "per-connection" only for the blocking model. */
   threads: number | "per-connection";
   /** Numeric address to bind (127.0.0.1 unless the user said otherwise). */
@@ -36,12 +41,14 @@ export interface ServerOptions {
   work: MessageWork | null;
   /**
    * What the server speaks: "echo" (the seeds' protocol), "http" (minimal
-   * HTTP/1.1 keep-alive, protocol/http.ts) or "chat" (exercise 6:
-   * length-prefixed frames relayed to every client, see protocol/chat.ts).
-   * In chat, bufferBytes caps each connection's output backlog.
+   * HTTP/1.1 keep-alive, protocol/http.ts), "chat" (exercise 6:
+   * length-prefixed frames relayed to every client, see protocol/chat.ts)
+   * or "chat-raw" (the book's chat: each recv's bytes relayed as they are,
+   * protocol/chat-raw.ts). In chat, bufferBytes caps each connection's
+   * output backlog.
    */
-  protocol: "echo" | "http" | "chat";
-  /** chat: the largest frame payload, bytes; a longer one closes its connection. */
+  protocol: "echo" | "http" | "chat" | "chat-raw";
+  /** chat: the largest frame payload, bytes; a longer one closes its connection. chat-raw: the largest piece relayed at once. */
   maxFrameBytes: number;
   /** http: a request head not complete within this closes its connection (counted), ms. */
   headerTimeoutMs: number;

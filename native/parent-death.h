@@ -18,10 +18,15 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+/* 0 once the calling process will get `sig` when `parent` dies; -ESRCH if it already has; -errno. */
+static inline int signal_at_parent_death(pid_t parent, int sig) {
+  if (prctl(PR_SET_PDEATHSIG, sig) != 0) return -errno;
+  return getppid() == parent ? 0 : -ESRCH;
+}
+
 /* 0 once the calling process will be killed when `parent` dies; -ESRCH if it already has; -errno. */
 static inline int die_with_parent(pid_t parent) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -errno;
-  return getppid() == parent ? 0 : -ESRCH;
+  return signal_at_parent_death(parent, SIGKILL);
 }
 
 #endif

@@ -8,6 +8,11 @@
 import type { ChartConfiguration, Plugin } from "chart.js";
 
 /** One point of a series: x is a category label (threads) or a number; low/high is the error bar, when any. */
+/** A model name as part of a chart's id, which names its PNG file and HTML canvas: "cmd:c-echo" -> "cmd-c-echo". */
+export function idPart(model: string): string {
+  return model.replace(/[^A-Za-z0-9._-]/g, "-");
+}
+
 export interface SpecPoint {
   x: number | string;
   y: number | null;

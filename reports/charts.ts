@@ -3,7 +3,7 @@
  * (pure: no I/O). The HTML page and the PNG renderer draw the same specs.
  */
 import { mergeEncoded } from "../contracts/histogram.js";
-import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
+import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import { allCurvesChart, curveChart, latencyTimelineChart, maxRateChart } from "./curve-charts.js";
 import { curves, isCurvePoint, maxRates, withoutCurvePoints } from "./curves.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
@@ -78,7 +78,7 @@ function latencyChart(model: string, summaries: readonly ConfigSummary[], barsTe
     }),
   }));
   return {
-    id: `latency-${model}`,
+    id: `latency-${idPart(model)}`,
     title: `${model}: round-trip latency vs threads`,
     caption: `Median over repeats of each run's p50, p99 and p99.9 (${base.connections} conns, ${base.sizeBytes} B${base.work !== null ? `, work ${base.work}` : ""}); ${barsText}.`,
     xScale: "category",
@@ -160,7 +160,7 @@ function timelineChart(model: string, results: ResultsFile): ChartSpec | null {
     };
   });
   return {
-    id: `timeline-${model}`,
+    id: `timeline-${idPart(model)}`,
     title: `${model}: messages/s through each run`,
     caption: `Messages completed per ${runs[0]!.figures!.timeline.intervalMs} ms interval from the client's start (warm-up included, the last partial interval left out)${repeats ? "; even repeats dashed" : ""}. A dip is a stall.`,
     xScale: "linear",

@@ -4,7 +4,7 @@
  * objective against threads. Pure: ChartSpecs drawn from results.json
  * alone (through reports/curves.ts).
  */
-import type { ChartSpec, SpecPoint, SpecSeries } from "./chart-kit.js";
+import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import { KNEE_FACTOR, threadCategories } from "./curves.js";
 import type { Curve, CurvePoint, MaxRate } from "./curves.js";
 import type { ResultsFile, Run, Slo } from "./schema.js";
@@ -44,7 +44,7 @@ export function latencyTimelineChart(model: string, results: ResultsFile): Chart
       }),
   }));
   return {
-    id: `latency-timeline-${model}`,
+    id: `latency-timeline-${idPart(model)}`,
     title: `${model}: p99 latency per second through the sweep`,
     caption:
       "p99 round trip of the messages completed in each second of every run (warm-up included; open loop: corrected for coordinated omission), drawn at the time the run ran; a gap separates runs. A spike is a stall, where and when it happened.",
@@ -103,7 +103,7 @@ export function curveChart(model: string, all: readonly Curve[], slo: Slo | unde
   );
   const bound = slo?.conditions.find((k) => k.kind === "latency");
   return {
-    id: `curve-${model}`,
+    id: `curve-${idPart(model)}`,
     title: `${model}: latency vs throughput (open loop)`,
     caption:
       `Each point one offered rate (medians over repeats): the corrected p50 (dotted), p99 (solid) and p99.9 (dashed) against the rate achieved, a colour per thread count. ` +

@@ -124,6 +124,27 @@ export const ScenarioServerSchema = Type.Object(
   { additionalProperties: false, description: "The server side of a scenario: defaults for the models it runs against." },
 );
 
+/** A command model's name (cmd:NAME), as --server-cmd and a scenario's `servers` spell NAME. */
+export const COMMAND_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$";
+
+export const CommandServerSchema = Type.Object(
+  {
+    command: Type.String({
+      minLength: 1,
+      description: "The command line, run under sh -c once per run: {port}, {threads} and {host} are filled in (and IOBENCH_PORT, IOBENCH_THREADS, IOBENCH_HOST set).",
+    }),
+    protocols: Type.Optional(
+      Type.Array(Literals(["echo", "http", "chat", "chat-raw"]), { minItems: 1, uniqueItems: true, description: 'What the server speaks (default ["echo"]).' }),
+    ),
+  },
+  { additionalProperties: false, description: "Your own server, measured as model cmd:NAME (see docs/own-server.md)." },
+);
+
+export const CommandServersSchema = Type.Record(Type.String({ pattern: COMMAND_NAME_PATTERN }), CommandServerSchema, {
+  additionalProperties: false,
+  description: "Command models by NAME (letters, digits, '.', '_', '-'; at most 40): each becomes model cmd:NAME.",
+});
+
 export const MessageSizeSchema = Type.Union(
   [
     ScenarioSize,
@@ -169,6 +190,7 @@ export const ScenarioSchema = Type.Object(
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000, description: "Echo and connect timeout, ms." })),
     senders: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SESSIONS, description: 'server.protocol "chat" only: how many of the sessions (room members) send.' })),
     server: Type.Optional(ScenarioServerSchema),
+    servers: Type.Optional(described(CommandServersSchema, 'Your own servers, as model "cmd:NAME" (name them in server.models); --server-cmd NAME overrides one.')),
   },
   {
     additionalProperties: false,
@@ -356,6 +378,7 @@ export const BenchOptionsSchema = Type.Object(
     slo: Type.Optional(described(SloSchema, "--slo: the objective a search looks for, and curves are drawn against (absent: none).")),
     search: Type.Optional(described(SearchOptionsSchema, "--find-max-rate: the search's settings (absent: no search).")),
     scenario: Nullable(ScenarioRecordSchema, "The scenario the options started from (--scenario), or null."),
+    servers: Type.Optional(described(CommandServersSchema, "The command models declared (--server-cmd, a scenario's servers), as declared. Absent when none was.")),
     parts: Type.Optional(
       Type.Array(
         SweepPartSchema,
@@ -423,9 +446,10 @@ export const RunConfigSchema = Type.Object(
     port: Nullable(Type.Integer({ minimum: 0, maximum: 65535 }), "Port the client connected to (null if the server never listened)."),
     target: Type.Optional(Type.String(text('"host:port" when measuring an external server (--target), else absent.'))),
     serverPid: Type.Optional(Type.Integer(text("Pid of the server process: the one iobench started, or --server-pid; absent when unknown."))),
-    bufferBytes: Nullable(Type.Integer({ minimum: 1 }), "Server's pending-echo limit, bytes (null for an external server)."),
+    bufferBytes: Nullable(Type.Integer({ minimum: 1 }), "Server's pending-echo limit, bytes (null for an external server or a command model)."),
+    command: Type.Optional(Type.String(text("A command model's command line as run, {port}, {threads} and {host} filled in; absent for other models."))),
     headerTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "http: the server's request-head timeout, ms (absent: not an http run, or an external server)." })),
-    accept: Nullable(Literals(["poll", "ring"]), "completion-routine accept style (null for an external server)."),
+    accept: Nullable(Literals(["poll", "ring"]), "completion-routine accept style (null for an external server or a command model)."),
     completionPort: Type.Optional(
       described(
         CompletionPortConfigSchema,
@@ -802,6 +826,7 @@ export const BaselineFileSchema = Type.Object(
 
 export type Scenario = Static<typeof ScenarioSchema>;
 export type ScenarioServer = Static<typeof ScenarioServerSchema>;
+export type CommandServer = Static<typeof CommandServerSchema>;
 export type MessageSize = Static<typeof MessageSizeSchema>;
 export type ResultsFile = Static<typeof ResultsFileSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;

@@ -17,8 +17,8 @@ import { NOISE_FLAGS, NOISY_DISPERSION } from "./rules.js";
 import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
-/** Fields of a run's config that differ between repeats of one configuration. */
-const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid"]);
+/** Fields that differ between repeats of one configuration (a command model's command line holds its port). */
+const PER_RUN_FIELDS = new Set(["index", "repeat", "port", "serverPid", "command"]);
 /** Fields that are not the load: what the claims vary (model, threads, and a model's own settings) or what follows from them. */
 const NOT_LOAD_FIELDS = new Set([...PER_RUN_FIELDS, "model", "threads", "accept", "completionPort", "clientThreads", "clientEngine", "part", "warmupSec"]);
 

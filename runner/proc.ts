@@ -33,6 +33,12 @@ export function parseStatCpuTicks(text: string): number {
   return utime + stime;
 }
 
+/** cutime + cstime (clock ticks) from the text of a /proc stat file: the CPU of the children it has waited for. */
+export function parseStatChildTicks(text: string): number {
+  const f = statFields(text);
+  return Number(f[16 - 3]) + Number(f[17 - 3]);
+}
+
 /** num_threads from the text of /proc/<pid>/stat. */
 export function parseStatThreads(text: string): number {
   return Number(statFields(text)[20 - 3]);

@@ -25,10 +25,12 @@ import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
 import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
+import { CommandServer, type CommandSpec } from "./command-server.js";
 
 /** Where the server of a run comes from. */
 export type ServerSource =
-  | { kind: "spawn"; options: ServerOptions; cpus: number[] | null; startTimeoutMs: number }
+  /** A server iobench starts: one of its models, or a command model (`command`: the user's own program, measured over its process tree). */
+  | { kind: "spawn"; options: ServerOptions; cpus: number[] | null; startTimeoutMs: number; command?: CommandSpec }
   | { kind: "external"; host: string; port: number; pid: number | null };
 
 /** Everything one run needs. */
@@ -104,7 +106,7 @@ function finishLimitMs(config: RunConfig): number {
 
 /** What the watchdog needs of a run in flight to end it. */
 interface InFlight {
-  server: ServerProcess | null;
+  server: ServerProcess | CommandServer | null;
   client: LoadDriver | null;
   phase: RunProgress["phase"];
   /** The figures, once derived. */
@@ -191,7 +193,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
   const config: RunConfig = structuredClone(plan.config);
   const startedAt = new Date().toISOString();
   const totalSec = config.warmupSec + config.durationSec;
-  let server: ServerProcess | null = null;
+  let server: ServerProcess | CommandServer | null = null;
   let client: LoadDriver | null = null;
   let serverExit: ServerExit | undefined;
   let profile: ProfileOutcome | undefined;
@@ -212,7 +214,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     server = null;
     if (s !== null) {
       serverExit = await s.stop();
-      if (plan.profile !== undefined) profile = profileOutcome(plan.profile, s, serverExit, hooks.resultsDir ?? ".");
+      if (plan.profile !== undefined && s instanceof ServerProcess) profile = profileOutcome(plan.profile, s, serverExit, hooks.resultsDir ?? ".");
     }
   };
 
@@ -229,13 +231,12 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let port: number;
     let pid: number | null;
     if (plan.server.kind === "spawn") {
+      const { options, cpus, startTimeoutMs, command } = plan.server;
       try {
-        server = await ServerProcess.start({
-          ...profileRequest(plan, hooks),
-          server: plan.server.options,
-          cpus: plan.server.cpus,
-          startTimeoutMs: plan.server.startTimeoutMs,
-        });
+        server =
+          command !== undefined
+            ? await CommandServer.start({ spec: command, host: options.host, threads: options.threads === "per-connection" ? 1 : options.threads, cpus, startTimeoutMs })
+            : await ServerProcess.start({ ...profileRequest(plan, hooks), server: options, cpus, startTimeoutMs });
       } catch (err) {
         return await failed("server-start", `server failed to start: ${oneLine(err)}`);
       }
@@ -250,6 +251,11 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
     config.port = port;
     if (pid !== null) config.serverPid = pid;
+    // A command model is read over its whole process tree (its pid is the tree's root); any other server is one process.
+    const tree = server instanceof CommandServer ? server : null;
+    if (tree !== null) config.command = tree.commandLine;
+    const readServer = (p: number): ProcSnapshot => (tree !== null ? tree.readProcess() : readProcess(p));
+    const serverRss = (p: number): number | undefined => (tree !== null ? tree.rssBytes() : readRssBytes(p));
 
     const clientOptions: ClientOptions = {
       host,
@@ -307,7 +313,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
             return end("unresponsive");
           }
           if (rss !== null && pid !== null) {
-            const r = readRssBytes(pid);
+            const r = serverRss(pid);
             if (r !== undefined) rss.push(r);
           }
           const now = performance.now();
@@ -354,7 +360,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let serverBefore: ProcSnapshot | null = null;
     if (pid !== null) {
       try {
-        serverBefore = readProcess(pid);
+        serverBefore = readServer(pid);
       } catch {
         return await failed("server-died", `${deathMessage()} (before the window)`);
       }
@@ -370,7 +376,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     let serverAfter: ProcSnapshot | null = null;
     if (serverBefore !== null && pid !== null && windowEnd !== "died") {
       try {
-        serverAfter = readProcess(pid);
+        serverAfter = readServer(pid);
       } catch {
         serverAfter = null; // died right at the end: no server figures
       }
@@ -401,7 +407,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
       system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
-      ...(serverExit !== undefined ? { serverExitedCleanly: serverExit.code === 0 && !serverExit.killed } : {}),
+      ...(serverExit !== undefined ? { serverExitedCleanly: tree !== null ? CommandServer.stoppedCleanly(serverExit) : serverExit.code === 0 && !serverExit.killed } : {}),
     };
     const figures = deriveFigures(raw);
     flight.figures = figures;

@@ -56,6 +56,19 @@ export interface ProfileRequest {
   limitMs: number;
 }
 
+/** True when `exited` resolves within ms; false when the time ran out first (the caller then kills). */
+export async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([exited.then(() => true), timeUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A server that did not start: the message is one line for the user. */
 export class ServerStartError extends Error {
   override readonly name = "ServerStartError";
@@ -235,15 +248,7 @@ export class ServerProcess {
       killGroupOrChild(this.child, this.profile !== undefined ? "SIGINT" : "SIGTERM");
       // A stopped server (SIGSTOP) would take the signal only once continued.
       killGroupOrChild(this.child, "SIGCONT");
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        this.exitedPromise.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) {
+      if (!(await exitsWithin(this.exitedPromise, graceMs))) {
         this.killed = true;
         killGroupOrChild(this.child, "SIGKILL");
         await this.exitedPromise;

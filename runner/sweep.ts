@@ -19,9 +19,9 @@ import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
 import { RESULTS_SCHEMA, RESULTS_VERSION } from "../reports/schema.js";
 import type { BenchOptions, ChatLoad, CompletionPortConfig, Environment, LoadOptions, ResultsFile, Run, RunConfig, RunLoad, SweepPart, ThreadsSetting } from "../reports/schema.js";
-import { DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
-import type { ModelName, ServerOptions } from "../contracts/server.js";
-import { modelInfo } from "../servers/models.js";
+import { COMMAND_PREFIX, DEFAULT_SERVER_OPTIONS } from "../contracts/server.js";
+import type { CommandModelName, ModelName, ServerOptions } from "../contracts/server.js";
+import { commandModel, isCommandModel, modelInfo, type ModelInfo } from "../servers/models.js";
 import { UsageError } from "../contracts/errors.js";
 import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
@@ -143,9 +143,13 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
   const external = input.target !== null;
   const threadSettings: (ThreadsSetting | null)[] = part.threads.length > 0 ? part.threads : [null];
   for (const model of part.models) {
-    const acceptHonoured = !external && honours(modelInfo(model as ModelName), "accept");
+    const info = external ? null : modelEntry(model, o.servers);
+    const command = isCommandModel(model) ? o.servers?.[model.slice(COMMAND_PREFIX.length)] : undefined;
+    // iobench's own server options mean nothing to a command model (nor to an outside server).
+    const ours = info !== null && command === undefined;
+    const acceptHonoured = info !== null && honours(info, "accept");
     for (const threads of threadSettings) {
-      if (threads !== null && !external && !acceptsThreads(modelInfo(model as ModelName), threads)) continue;
+      if (threads !== null && info !== null && !acceptsThreads(info, threads)) continue;
       for (const accept of acceptHonoured ? part.accepts : part.accepts.slice(0, 1)) {
         for (const connections of part.connections) {
           for (const sizeBytes of o.sizesBytes) {
@@ -167,9 +171,9 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                 host: external ? input.target!.host : o.host,
                 port: external ? input.target!.port : null,
                 ...(external ? { target: o.target! } : {}),
-                bufferBytes: external ? null : o.bufferBytes,
-                ...(o.protocol === "http" && !external && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-                accept: external ? null : accept,
+                bufferBytes: ours ? o.bufferBytes : null,
+                ...(o.protocol === "http" && ours && o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
+                accept: ours ? accept : null,
                 ...(port !== null ? { completionPort: port } : {}),
                 work,
                 ...(o.protocol !== undefined && o.protocol !== "echo" ? { protocol: o.protocol } : {}),
@@ -186,7 +190,7 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                       kind: "spawn",
                       options: {
                         ...DEFAULT_SERVER_OPTIONS,
-                        model: model as ModelName,
+                        model: model as ModelName | CommandModelName,
                         threads: threads ?? input.usableCores,
                         host: o.host,
                         port: 0,
@@ -201,6 +205,7 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                       },
                       cpus: o.serverCpus,
                       startTimeoutMs: input.startTimeoutMs,
+                      ...(command !== undefined ? { command: { name: model.slice(COMMAND_PREFIX.length), command: command.command } } : {}),
                     },
                 clientCpus: o.clientCpus,
                 connectConcurrency: input.connectConcurrency,
@@ -229,7 +234,7 @@ export function planSweep(input: SweepInput): SweepPlan[] {
   const o = input.options;
   const templates = [mainPart(o), ...(o.parts ?? [])].flatMap((part) => partTemplates(input, part));
   for (const t of templates) {
-    const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options) : null;
+    const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options, {}, modelEntry(t.config.model, o.servers)) : null;
     if (problem !== null) throw new UsageError(problem);
   }
   const plans: SweepPlan[] = [];
@@ -274,6 +279,14 @@ function roundPlans(templates: readonly Template[], repeat: number, loadOf: (loa
     if (config.load !== undefined) config.load = loadOf(config.load);
     return { ...t, config };
   });
+}
+
+/** The model table entry of a model name: a built-in model, or a command model declared in `servers`. */
+export function modelEntry(name: string, servers: BenchOptions["servers"]): ModelInfo {
+  if (!isCommandModel(name)) return modelInfo(name as ModelName);
+  const declared = servers?.[name.slice(COMMAND_PREFIX.length)];
+  if (declared === undefined) throw new UsageError(`unknown model '${name}': declare it with --server-cmd ${name.slice(COMMAND_PREFIX.length)}='...'`);
+  return commandModel(name, declared.protocols);
 }
 
 /** Observers of a sweep (progress display). */

@@ -52,6 +52,7 @@ export function effectiveScenario(base: Scenario, o: BenchOptions): Scenario {
     timeoutMs: o.timeoutMs,
     ...(o.chat !== undefined ? { senders: o.chat.senders } : {}),
     server,
+    ...(o.servers !== undefined && o.target === null ? { servers: o.servers } : {}),
   };
   return s;
 }

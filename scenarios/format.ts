@@ -60,8 +60,10 @@ export function validateScenario(raw: unknown, file: string, modelNames: readonl
   if (loop === "closed" && rates !== 0) fail(o.ratePerSessionPerSec !== undefined ? "ratePerSessionPerSec" : "rateTotalPerSec", 'applies to loop "open" only');
   if (loop === "open" && o.thinkTimeMs !== undefined && o.thinkTimeMs !== 0) fail("thinkTimeMs", 'applies to loop "closed" only (the open loop paces by its rate)');
   const s: ScenarioServer = o.server ?? {};
+  // A command model is named cmd:NAME once the scenario's servers section declares NAME.
+  const names = [...modelNames, "all", ...Object.keys(o.servers ?? {}).map((n) => `cmd:${n}`)];
   s.models?.forEach((name, i) => {
-    if (![...modelNames, "all"].includes(name)) fail(`server.models[${i}]`, `must be one of ${[...modelNames, "all"].map((n) => JSON.stringify(n)).join(", ")}; got ${show(name)}`);
+    if (!names.includes(name)) fail(`server.models[${i}]`, `must be one of ${names.map((n) => JSON.stringify(n)).join(", ")}; got ${show(name)}`);
   });
   if (typeof s.work === "string") {
     try {

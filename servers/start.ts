@@ -28,7 +28,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A model may word a busy port its own way; try it here so the user always
   // reads the same line. SO_REUSEADDR lets the model bind it again at once.
   if (options.port !== 0) sys.close(openListener(options));
-  const start = await loadModel(info, options.protocol === "chat");
+  const start = await loadModel(info, options.protocol === "chat" || options.protocol === "chat-raw");
   return start(options);
 }
 

@@ -1,8 +1,10 @@
 /**
  * Conformance of the http protocol: the SAME cases for every model of
  * servers/models.ts, each model as its own server process started with
- * protocol "http", checked with plain `net` sockets (no HTTP library, so
- * the bytes on the wire are what is asserted).
+ * protocol "http": the checks of `iobench conform --protocol http`
+ * (clients/conform/http.ts, which parse the answers), then iobench's own
+ * answers byte for byte and the server's counts, with plain `net` sockets
+ * (no HTTP library, so the bytes on the wire are what is asserted).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,11 +12,10 @@ import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { MODELS } from "../servers/models.js";
 import { HTTP_GET_BODY, HTTP_HEAD_LIMIT } from "../protocol/http.js";
-import { closeSocket, connect, delay, pattern, readBytes, session } from "./conformance/clients.js";
-import { rssBytes, spawnMain, withServer, type ServerProcess } from "./conformance/server.js";
+import { closeSocket, connect, delay, readBytes } from "../clients/conform/net.js";
+import { HTTP_CHECKS } from "../clients/conform/http.js";
+import { assertQuiet, conformCases, spawnMain, withServer } from "./conformance/server.js";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const MODELS_AT_ONCE = 3;
 const CASE_TIMEOUT_MS = 60_000;
 
@@ -22,17 +23,10 @@ const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 const GET_ANSWER = `HTTP/1.1 200 OK\r\nContent-Length: ${HTTP_GET_BODY.length}\r\n\r\n${HTTP_GET_BODY}`;
 const BAD = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 const TOO_LONG = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-const post = (body: Buffer): Buffer => Buffer.concat([Buffer.from(`POST /echo HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-const postAnswer = (body: Buffer): Buffer => Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-
-function assertQuiet(server: ServerProcess): void {
-  assert.equal(server.stderr(), "", "the server wrote on stderr");
-  assert.ok(server.alive(), "the server process is gone");
-}
 
 /** Sends `request` and expects exactly `answer` back (and nothing more yet). */
 async function exchange(port: number, request: Buffer, answer: Buffer, what: string): Promise<void> {
-  const socket = await connect(port);
+  const socket = await connect({ host: "127.0.0.1", port });
   try {
     const got = readBytes(socket, answer.length, 10_000);
     socket.write(request);
@@ -44,7 +38,7 @@ async function exchange(port: number, request: Buffer, answer: Buffer, what: str
 
 /** Sends `request` and reads until the server closes. */
 async function untilClose(port: number, request: string | Buffer): Promise<string> {
-  const socket = await connect(port);
+  const socket = await connect({ host: "127.0.0.1", port });
   try {
     const got = readBytes(socket, Infinity, 10_000);
     socket.write(request);
@@ -55,56 +49,7 @@ async function untilClose(port: number, request: string | Buffer): Promise<strin
 }
 
 function httpCases(options: Record<string, unknown>): void {
-  test("keep-alive and pipelining: 200 mixed requests in one write, then more on the same connection", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      const requests: Buffer[] = [];
-      const answers: Buffer[] = [];
-      for (let i = 0; i < 200; i++) {
-        if (i % 3 === 0) {
-          const body = pattern(1 + ((i * 37) % 300), i);
-          requests.push(post(body));
-          answers.push(postAnswer(body));
-        } else {
-          requests.push(Buffer.from(GET));
-          answers.push(Buffer.from(GET_ANSWER));
-        }
-      }
-      const socket = await connect(server.port);
-      try {
-        for (let round = 0; round < 2; round++) {
-          const expected = Buffer.concat(answers);
-          const got = readBytes(socket, expected.length, 10_000);
-          socket.write(Buffer.concat(requests));
-          assert.ok((await got).equals(expected), `round ${round}: the pipelined answers differ`);
-        }
-      } finally {
-        await closeSocket(socket);
-      }
-      assertQuiet(server);
-    }),
-  );
-
-  test("POST echoes bodies of 1 B, 64 KiB and 1 MiB byte for byte, the head split from the body", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      for (const size of [1, 64 * KiB, MiB]) {
-        const body = pattern(size, size);
-        const socket = await connect(server.port);
-        try {
-          const request = post(body);
-          const expected = postAnswer(body);
-          const got = readBytes(socket, expected.length, 10_000);
-          socket.write(request.subarray(0, 20));
-          await delay(20);
-          socket.write(request.subarray(20));
-          assert.ok((await got).equals(expected), `${size} B: the echo differs`);
-        } finally {
-          await closeSocket(socket);
-        }
-      }
-      await exchange(server.port, Buffer.from(GET), Buffer.from(GET_ANSWER), "GET after the POSTs");
-      assertQuiet(server);
-    }),
-  );
+  conformCases(options, HTTP_CHECKS, CASE_TIMEOUT_MS);
 
   test("malformed request: 400 then close; over-long head: 431 then close; both counted; others still served", { timeout: CASE_TIMEOUT_MS }, () =>
     withServer(options, async (server) => {
@@ -113,35 +58,6 @@ function httpCases(options: Record<string, unknown>): void {
       assert.equal(await untilClose(server.port, `GET / HTTP/1.1\r\nX-Big: ${"a".repeat(HTTP_HEAD_LIMIT)}\r\n\r\n`), TOO_LONG);
       assert.equal(await untilClose(server.port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"), GET_ANSWER.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
       await exchange(server.port, Buffer.from(GET), Buffer.from(GET_ANSWER), "GET after the refusals");
-      assertQuiet(server);
-    }),
-  );
-
-  test("a client that pipelines 48 MiB of GETs and never reads: bounded server memory, others still served", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      await exchange(server.port, Buffer.from(GET.repeat(1000)), Buffer.from(GET_ANSWER.repeat(1000)), "warm-up");
-      const before = rssBytes(server.pid);
-      const flooder = await connect(server.port);
-      try {
-        flooder.pause();
-        // GETs answer about twice their size: unbounded, the server would hold ~100 MiB.
-        const chunk = Buffer.from(GET.repeat(Math.floor(MiB / GET.length)));
-        for (let i = 0; i < 48; i++) flooder.write(chunk);
-        const taken = (): number => flooder.bytesWritten - flooder.writableLength;
-        let last = -1;
-        let steady = 0;
-        for (let i = 0; i < 50 && steady < 3; i++) {
-          await delay(100);
-          steady = taken() === last ? steady + 1 : 0;
-          last = taken();
-        }
-        await exchange(server.port, Buffer.from(GET), Buffer.from(GET_ANSWER), "a second client");
-        const grown = rssBytes(server.pid) - before;
-        assert.ok(grown < 32 * MiB, `server RSS grew by ${(grown / MiB).toFixed(1)} MiB while a client pushed ${(taken() / MiB).toFixed(1)} MiB of GETs without reading`);
-      } finally {
-        await closeSocket(flooder);
-      }
-      await session(server.port, 0, 1, 5_000); // still accepts
       assertQuiet(server);
     }),
   );
@@ -198,8 +114,8 @@ function headerTimeoutCase(options: Record<string, unknown>): void {
       while (lines.length === 0 && child.exitCode === null) await delay(20);
       const port = (JSON.parse(lines[0] ?? "{}") as { port: number }).port;
       // A head that goes on one byte (of its target) every 100 ms, for ever; and a connection that sends nothing at all.
-      const slow = await connect(port);
-      const silent = await connect(port);
+      const slow = await connect({ host: "127.0.0.1", port });
+      const silent = await connect({ host: "127.0.0.1", port });
       slow.write("GET /");
       const trickle = setInterval(() => slow.write("a"), 100);
       try {
@@ -211,7 +127,7 @@ function headerTimeoutCase(options: Record<string, unknown>): void {
         silent.destroy();
       }
       // A keep-alive connection idle between requests is not timed: it answers again after 3 timeouts.
-      const idle = await connect(port);
+      const idle = await connect({ host: "127.0.0.1", port });
       try {
         const first = readBytes(idle, GET_ANSWER.length, 5_000);
         idle.write(GET);

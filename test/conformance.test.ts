@@ -1,8 +1,9 @@
 /**
  * Protocol conformance: the SAME tests for every model of servers/models.ts.
  * Each case runs the model as its own server process (dist/servers/main.js,
- * port 0, 2 threads), exactly as the runner does, and checks it with small
- * independent `net` clients (test/conformance/clients.ts).
+ * port 0, 2 threads), exactly as the runner does, and checks it with the
+ * checks of `iobench conform` (clients/conform/), small independent `net`
+ * clients.
  *
  * A model whose file is missing or which cannot start here fails every
  * case with the server's own one-line message.
@@ -12,8 +13,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type net from "node:net";
 import { MODELS } from "../servers/models.js";
-import { closeSocket, connect, delay, firstDifference, pattern, readBytes, roundTrip, session } from "./conformance/clients.js";
-import { MAIN, cpuSeconds, fdCount, rssBytes, spawnMain, startServerProcess, withServer, type ServerProcess } from "./conformance/server.js";
+import { closeSocket, connect, delay, echoDifference, pattern, roundTrip, session, type Target } from "../clients/conform/net.js";
+import { ECHO_CHECKS } from "../clients/conform/echo.js";
+import { MAIN, assertQuiet, conformCases, cpuSeconds, fdCount, spawnMain, startServerProcess, withServer } from "./conformance/server.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -27,15 +29,8 @@ const MODELS_AT_ONCE = 3;
 /** Per case; the slowest (1,000 sessions against a 2-thread blocking pool) takes a few seconds. */
 const CASE_TIMEOUT_MS = 60_000;
 
-/** The server wrote nothing on stderr: no thread failed, nothing was logged about a client. */
-function assertQuiet(server: ServerProcess): void {
-  assert.equal(server.stderr(), "", "the server wrote on stderr");
-  assert.ok(server.alive(), "the server process is gone");
-}
-
 function assertEcho(reply: Buffer, data: Buffer, what: string): void {
-  const at = firstDifference(reply, data);
-  assert.equal(at, -1, `${what}: the echo of ${data.length} bytes differs at byte ${at} (got ${reply.length} bytes)`);
+  assert.equal(echoDifference(reply, data), "", what);
 }
 
 /** Runs a child to its end (bounded) and returns its exit code and output. */
@@ -60,7 +55,7 @@ function outOfFdsCase(options: Record<string, unknown>): void {
         try {
           // The kernel completes these handshakes whether or not the server
           // can accept them; a server may also drop some it has no fds for.
-          for (let i = 0; i < 100; i++) held.push(await connect(server.port));
+          for (let i = 0; i < 100; i++) held.push(await connect(server.target));
           await delay(300);
           const fds = fdCount(server.pid);
           const cpu0 = cpuSeconds(server.pid);
@@ -78,7 +73,7 @@ function outOfFdsCase(options: Record<string, unknown>): void {
         let lastError: unknown;
         for (let attempt = 0; attempt < 3; attempt++) {
           if (attempt > 0) await delay(500);
-          lastError = await session(server.port, 2, 100, 10_000).then(() => undefined, (err: unknown) => err);
+          lastError = await session(server.target, 2, 100, 10_000).then(() => undefined, (err: unknown) => err);
           if (lastError === undefined) break;
         }
         assert.equal(lastError, undefined, `not served again after the clients closed: ${String(lastError)}`);
@@ -90,12 +85,12 @@ function outOfFdsCase(options: Record<string, unknown>): void {
 }
 
 /** SIGTERM with the connections `open` makes: the server exits 0 within 3 s (5 s at most before the test gives up on it). */
-function sigtermCase(options: Record<string, unknown>, open: (port: number, clients: net.Socket[]) => Promise<void>): void {
+function sigtermCase(options: Record<string, unknown>, open: (target: Target, clients: net.Socket[]) => Promise<void>): void {
   test("SIGTERM with connections open: exit code 0 within 3 s", { timeout: CASE_TIMEOUT_MS }, async () => {
     const server = await startServerProcess(options);
     const clients: net.Socket[] = [];
     try {
-      await open(server.port, clients);
+      await open(server.target, clients);
       const t0 = Date.now();
       server.child.kill("SIGTERM");
       const exit = await Promise.race([server.exited, delay(5_000).then(() => null)]);
@@ -113,118 +108,20 @@ function sigtermCase(options: Record<string, unknown>, open: (port: number, clie
 
 /** The cases every model must pass, for one set of server options. */
 function conformanceCases(options: Record<string, unknown>): void {
-  test("echoes 1 B, 100 B, 64 KiB and 1 MiB, each sent in one write", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      for (const size of [1, 100, 64 * KiB, MiB]) {
-        const socket = await connect(server.port);
-        try {
-          const data = pattern(size, size);
-          assertEcho(await roundTrip(socket, data, 10_000), data, `${size} B`);
-          // Again on the same connection: the first echo left nothing behind.
-          assertEcho(await roundTrip(socket, data, 10_000), data, `${size} B, second time`);
-        } finally {
-          await closeSocket(socket);
-        }
-      }
-      assertQuiet(server);
-    }),
-  );
-
-  test("1,000 concurrent sessions, 3 round trips each", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      const sessions = Array.from({ length: 1000 }, (_, i) => session(server.port, 3, 100, 40_000, i));
-      const results = await Promise.allSettled(sessions);
-      const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      const first = failed[0]?.reason instanceof Error ? failed[0].reason.message : String(failed[0]?.reason);
-      assert.equal(failed.length, 0, `${failed.length} of 1000 sessions failed; the first: ${first}`);
-      assertQuiet(server);
-    }),
-  );
-
-  test("abrupt resets mid-message leave the server serving", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      const victims: net.Socket[] = [];
-      // Reset while the server is reading a message...
-      for (let i = 0; i < 20; i++) {
-        const s = await connect(server.port);
-        s.write(pattern(48 * KiB, i));
-        victims.push(s);
-      }
-      // ...and while it is blocked sending an echo nobody reads.
-      for (let i = 0; i < 10; i++) {
-        const s = await connect(server.port);
-        s.pause();
-        s.write(pattern(MiB, i));
-        victims.push(s);
-      }
-      await delay(150);
-      for (const s of victims) s.resetAndDestroy();
-      await delay(150);
-      await session(server.port, 3, 64 * KiB, 10_000);
-      assertQuiet(server);
-    }),
-  );
-
-  test("half-close: every byte is echoed, then the server closes", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      for (const size of [100, 256 * KiB]) {
-        const socket = await connect(server.port);
-        try {
-          const data = pattern(size, 3);
-          const everything = readBytes(socket, Infinity, 10_000); // resolves at the server's EOF
-          socket.end(data);
-          assertEcho(await everything, data, `${size} B then end()`);
-        } finally {
-          await closeSocket(socket);
-        }
-      }
-      assertQuiet(server);
-    }),
-  );
-
-  test("a client that sends 64 MiB and never reads: bounded server memory, others still served", { timeout: CASE_TIMEOUT_MS }, () =>
-    withServer(options, async (server) => {
-      await session(server.port, 2, MiB, 10_000); // warm every code path before the baseline
-      const before = rssBytes(server.pid);
-      const flooder = await connect(server.port);
-      try {
-        flooder.pause();
-        const chunk = pattern(MiB, 9);
-        for (let i = 0; i < 64; i++) flooder.write(chunk);
-        // Wait until the server stops taking bytes (the same figure three polls running).
-        const taken = (): number => flooder.bytesWritten - flooder.writableLength;
-        let last = -1;
-        let steady = 0;
-        for (let i = 0; i < 50 && steady < 3; i++) {
-          await delay(100);
-          steady = taken() === last ? steady + 1 : 0;
-          last = taken();
-        }
-        await session(server.port, 3, 64 * KiB, 10_000);
-        const grown = rssBytes(server.pid) - before;
-        assert.ok(
-          grown < 32 * MiB,
-          `server RSS grew by ${(grown / MiB).toFixed(1)} MiB while a client pushed ${(taken() / MiB).toFixed(1)} MiB without reading`,
-        );
-      } finally {
-        await closeSocket(flooder);
-      }
-      assertQuiet(server);
-    }),
-  );
+  conformCases(options, ECHO_CHECKS, CASE_TIMEOUT_MS);
 
   outOfFdsCase(options);
 
-  sigtermCase(options, async (port, clients) => {
-    await session(port, 1, 100, 10_000);
+  sigtermCase(options, async (target, clients) => {
+    await session(target, 1, 100, 10_000);
     // First a client that sends and never reads (a blocking thread stays
     // blocked in send), then idle ones (blocked in recv, or queued).
-    const stuck = await connect(port);
+    const stuck = await connect(target);
     stuck.pause();
     stuck.write(pattern(8 * MiB));
     clients.push(stuck);
     await delay(100);
-    for (let i = 0; i < 10; i++) clients.push(await connect(port));
+    for (let i = 0; i < 10; i++) clients.push(await connect(target));
     await delay(200);
   });
 
@@ -251,11 +148,11 @@ describe("blocking, one thread per connection", { concurrency: 1 }, () => {
 
   test("echoes 1 MiB and serves 30 concurrent sessions with at most 8 threads", { timeout: CASE_TIMEOUT_MS }, () =>
     withServer(options, async (server) => {
-      const socket = await connect(server.port);
+      const socket = await connect(server.target);
       const data = pattern(MiB, 5);
       assertEcho(await roundTrip(socket, data, 10_000), data, "1 MiB");
       await closeSocket(socket);
-      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => session(server.port, 3, 1000, 30_000, i)));
+      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => session(server.target, 3, 1000, 30_000, i)));
       assert.equal(results.filter((r) => r.status === "rejected").length, 0);
       assertQuiet(server);
     }),
@@ -263,9 +160,9 @@ describe("blocking, one thread per connection", { concurrency: 1 }, () => {
 
   outOfFdsCase(options);
 
-  sigtermCase(options, async (port, clients) => {
-    for (let i = 0; i < 5; i++) clients.push(await connect(port));
-    await session(port, 1, 100, 10_000);
+  sigtermCase(options, async (target, clients) => {
+    for (let i = 0; i < 5; i++) clients.push(await connect(target));
+    await session(target, 1, 100, 10_000);
   });
 });
 

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PortStats } from "../native/index.js";
 import type { PortSettings } from "../contracts/server.js";
-import { connect, pattern, readBytes, session } from "./conformance/clients.js";
+import { connect, pattern, readBytes, session } from "../clients/conform/net.js";
 import { startCountingServer, type ServerProcess } from "./conformance/server.js";
 
 const TIMEOUT = { timeout: 30_000 };
@@ -25,7 +25,7 @@ async function iocp(threads: number, port: Partial<PortSettings>, extra: Record<
 test("8 workers on concurrency 2 serve every echo, never more than 2 at once", TIMEOUT, async (t) => {
   const { server, stopped } = await iocp(8, { concurrency: 2 });
   try {
-    await Promise.all(Array.from({ length: 64 }, (_, i) => session(server.port, 20, 100, 10_000, i)));
+    await Promise.all(Array.from({ length: 64 }, (_, i) => session(server.target, 20, 100, 10_000, i)));
   } finally {
     const s = await stopped();
     t.diagnostic(JSON.stringify(s));
@@ -42,7 +42,7 @@ test("block: work told to the port lets the other workers run; untold, it queues
     const work = { kind: "block", durationUs: 100_000, messageBytes: 64 };
     const { server, stopped } = await iocp(4, { concurrency: 1, blockNotice }, { work });
     try {
-      const sockets = await Promise.all(Array.from({ length: 4 }, () => connect(server.port)));
+      const sockets = await Promise.all(Array.from({ length: 4 }, () => connect(server.target)));
       const t0 = performance.now();
       await Promise.all(
         sockets.map(async (s, i) => {
@@ -65,7 +65,7 @@ test("block: work told to the port lets the other workers run; untold, it queues
 
 test("a stop ends 16 workers parked behind concurrency 1", TIMEOUT, async () => {
   const { server, stopped } = await iocp(16, { concurrency: 1 });
-  await Promise.all(Array.from({ length: 8 }, (_, i) => session(server.port, 5, 64, 10_000, i)));
+  await Promise.all(Array.from({ length: 8 }, (_, i) => session(server.target, 5, 64, 10_000, i)));
   const t0 = performance.now();
   const s = await stopped();
   assert.ok(performance.now() - t0 < 3_000, "stopping took more than 3 s");
@@ -75,7 +75,7 @@ test("a stop ends 16 workers parked behind concurrency 1", TIMEOUT, async () => 
 test("the herd variant serves every echo too", TIMEOUT, async () => {
   const { server, stopped } = await iocp(8, { wake: "all" });
   try {
-    await Promise.all(Array.from({ length: 32 }, (_, i) => session(server.port, 10, 100, 10_000, i)));
+    await Promise.all(Array.from({ length: 32 }, (_, i) => session(server.target, 10, 100, 10_000, i)));
   } finally {
     const s = await stopped();
     assert.equal(s.waiters, 0, "the herd lists no waiters");

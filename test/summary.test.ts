@@ -36,10 +36,13 @@ test("failed and corrupted runs are counted but left out of the figures", () => 
   assert.ok(s.flags.includes("FAILED") && s.flags.includes("MISMATCH"), s.flags.join(" "));
 });
 
-test("the configuration key ignores run-specific fields and includes fields added later (work)", () => {
+test("the configuration key ignores run-specific fields (a command line as run too) and includes fields added later (work)", () => {
   const run = fixture().runs[0]!;
   const again = { ...run.config, index: 99, repeat: 7, port: 1, serverPid: 2 };
   assert.equal(configKey(again), configKey(run.config));
+  // A command model's line as run holds the port it was given: its repeats are one configuration still.
+  const command = (port: number): typeof run.config => ({ ...run.config, model: "cmd:c-echo", port, command: `c-echo --port ${port}` });
+  assert.equal(configKey(command(40001)), configKey(command(40002)));
   const worked = { ...run.config, work: { kind: "block" as const, durationUs: 2000, messageBytes: 64 } };
   assert.notEqual(configKey(worked), configKey(run.config));
   assert.equal(workLabel(worked), "block:2ms");

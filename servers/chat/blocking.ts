@@ -23,7 +23,8 @@ import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { BlockingThread, startBlocking, type ThreadData } from "../blocking.js";
 import { ioFailure, isPeerGone, sendAll } from "../../protocol/echo.js";
-import { ChatCounters, FrameReader } from "../../protocol/chat.js";
+import { ChatCounters } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol } from "../../protocol/chat-raw.js";
 import { lockCell, unlockCell } from "../threads.js";
 
 /** A slot that holds no member. */
@@ -39,6 +40,8 @@ interface ChatRoom {
   locks: SharedArrayBuffer;
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   counters: SharedArrayBuffer;
 }
 
@@ -47,7 +50,7 @@ export const start: StartModel = async (options) => {
   const server = await startBlocking(options, import.meta.url, (slots) => {
     const members = new SharedArrayBuffer(4 * slots);
     new Int32Array(members).fill(NONE);
-    const room: ChatRoom = { members, locks: new SharedArrayBuffer(4 * slots), cap: options.bufferBytes, maxFrameBytes: options.maxFrameBytes, counters: counters.buffer };
+    const room: ChatRoom = { members, locks: new SharedArrayBuffer(4 * slots), cap: options.bufferBytes, maxFrameBytes: options.maxFrameBytes, framing: chatProtocol(options.protocol), counters: counters.buffer };
     return { model: "blocking-chat", room };
   });
   return { ...server, chatCounts: () => counters.read() };
@@ -106,7 +109,7 @@ function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
     sys.shutdown(to, C.SHUT_RDWR);
   };
 
-  const reader = new FrameReader(room.maxFrameBytes);
+  const reader = chatReader(room.framing, room.maxFrameBytes);
   const buf = new Uint8Array(RECV_BYTES);
   for (;;) {
     const n = sys.recv(fd, buf, 0, buf.length);

@@ -21,7 +21,8 @@ import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type 
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ioFailure } from "../../protocol/echo.js";
-import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
+import { ChatCounters, OutRing } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
 import { PerIoData, RoutineThread, endsConnection, startRoutines, type RoutineThreadData } from "../completion-routine.js";
 
 /** Bytes one recv takes. */
@@ -38,6 +39,8 @@ interface ChatThreadData extends RoutineThreadData {
   room: string;
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   counters: SharedArrayBuffer;
 }
 
@@ -53,6 +56,7 @@ export const start: StartModel = async (options) => {
     room,
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
+    framing: chatProtocol(options.protocol),
     counters: counters.buffer,
   }));
   return { ...server, stop: () => server.stop(), chatCounts: () => counters.read() };
@@ -63,7 +67,7 @@ const receiveNow = receiveMessageOnPort as (port: MessagePort | BroadcastChannel
 
 /** Per-handle data: the connection's two per-I/O data (recv, send) and its chat state. */
 class ChatConnection {
-  readonly reader: FrameReader;
+  readonly reader: ChatReader;
   readonly out: OutRing;
   /** Bytes of the send in flight; 0 = none. */
   sending = 0;
@@ -76,7 +80,7 @@ class ChatConnection {
     readonly sendIo: PerIoData,
     d: ChatThreadData,
   ) {
-    this.reader = new FrameReader(d.maxFrameBytes);
+    this.reader = chatReader(d.framing, d.maxFrameBytes);
     this.out = new OutRing(sendIo.buf);
   }
 

@@ -25,7 +25,8 @@ import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { EventLoop, READ, startEpoll, type EpollThreadData } from "../epoll.js";
 import { ioFailure, isPeerGone } from "../../protocol/echo.js";
-import { ChatCounters, FrameReader, OutRing } from "../../protocol/chat.js";
+import { ChatCounters, OutRing } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
 
 /** Bytes one recv takes. */
 const RECV_BYTES = 64 * 1024;
@@ -41,6 +42,8 @@ interface EpollChatThreadData extends EpollThreadData {
   wakePending: SharedArrayBuffer;
   room: string;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   counters: SharedArrayBuffer;
 }
 
@@ -66,6 +69,7 @@ export const start: StartModel = async (options) => {
         wakePending: new SharedArrayBuffer(4 * threads),
         room: `iobench-chat-epoll-${process.pid}-${serverCount++}`,
         maxFrameBytes: options.maxFrameBytes,
+        framing: chatProtocol(options.protocol),
         counters: counters.buffer,
       },
       release: () => wakeFds.forEach((fd) => sys.close(fd)),
@@ -81,13 +85,13 @@ const receiveNow = receiveMessageOnPort as (port: MessagePort | BroadcastChannel
 class Connection {
   /** Bytes the kernel did not take yet; null while there are none. */
   out: OutRing | null = null;
-  readonly reader: FrameReader;
+  readonly reader: ChatReader;
 
   constructor(
     readonly fd: number,
-    maxFrameBytes: number,
+    d: EpollChatThreadData,
   ) {
-    this.reader = new FrameReader(maxFrameBytes);
+    this.reader = chatReader(d.framing, d.maxFrameBytes);
   }
 }
 
@@ -114,7 +118,7 @@ class ChatLoop extends EventLoop<Connection> {
   }
 
   protected open(fd: number): Connection {
-    return new Connection(fd, this.chat.maxFrameBytes);
+    return new Connection(fd, this.chat);
   }
 
   protected onEvent(c: Connection, mask: number): void {

@@ -25,7 +25,8 @@ import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ioFailure } from "../../protocol/echo.js";
-import { ChatCounters, HEADER_BYTES, OutRing, RING_INTS, scanFrames } from "../../protocol/chat.js";
+import { ChatCounters, HEADER_BYTES, OutRing, RING_INTS } from "../../protocol/chat.js";
+import { chatProtocol, scanMessages, type ChatProtocol } from "../../protocol/chat-raw.js";
 import { lockCell, unlockCell } from "../threads.js";
 import {
   CHUNK_HANDLES,
@@ -60,6 +61,8 @@ interface ChatData extends IocpThreadData {
   chatRows: SharedArrayBuffer;
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   counters: SharedArrayBuffer;
 }
 
@@ -73,6 +76,7 @@ export const start: StartModel = async (options) => {
     chatRows: new SharedArrayBuffer(4 * R_INTS * handleRows()),
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
+    framing: chatProtocol(options.protocol),
     counters: counters.buffer,
   });
   return { ...server, chatCounts: () => counters.read() };
@@ -130,7 +134,7 @@ class ChatThread extends EchoThread {
       const buf = this.arena.chunkOf(key);
       const start = this.arena.offset(key);
       const end = start + this.rows[row + R_HAVE]! + result;
-      const rest = scanFrames(buf, start, end, this.chat.maxFrameBytes, (at, length) => this.broadcast(buf.subarray(at, at + length)));
+      const rest = scanMessages(this.chat.framing, buf, start, end, this.chat.maxFrameBytes, (at, length) => this.broadcast(buf.subarray(at, at + length)));
       if (typeof rest !== "string") {
         buf.copyWithin(start, rest, end); // the partial frame moves to the front
         const have = end - rest;

@@ -20,7 +20,8 @@ import type net from "node:net";
 import { BroadcastChannel, isMainThread, workerData } from "node:worker_threads";
 import type { StartModel } from "../model.js";
 import { NodeThread, startNode, type NodeThreadData } from "../node.js";
-import { ChatCounters, FrameReader } from "../../protocol/chat.js";
+import { ChatCounters } from "../../protocol/chat.js";
+import { chatProtocol, chatReader, type ChatProtocol } from "../../protocol/chat-raw.js";
 
 /** What the supervisor gives each thread besides node.ts's data. */
 interface NodeChatThreadData extends NodeThreadData {
@@ -28,6 +29,8 @@ interface NodeChatThreadData extends NodeThreadData {
   /** Output backlog cap per connection, bytes. */
   cap: number;
   maxFrameBytes: number;
+  /** Frames (chat) or each read as it came (chat-raw). */
+  framing: ChatProtocol;
   /** BroadcastChannel of the room. */
   room: string;
   counters: SharedArrayBuffer;
@@ -41,6 +44,7 @@ export const start: StartModel = async (options) => {
     model: "node-chat",
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
+    framing: chatProtocol(options.protocol),
     room: `iobench-chat-node-${process.pid}-${serverCount++}`,
     counters: counters.buffer,
   });
@@ -77,7 +81,7 @@ class ChatThread extends NodeThread {
 
   /** A member: every whole frame it sends goes to this loop's sockets, then to every other loop's. */
   protected override serveSocket(socket: net.Socket): void {
-    const reader = new FrameReader(this.chat.maxFrameBytes);
+    const reader = chatReader(this.chat.framing, this.chat.maxFrameBytes);
     const onFrame = (view: Uint8Array): void => {
       const frame = Buffer.from(view); // the view is only valid during the call
       this.counters.add("frames");

@@ -7,8 +7,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { test } from "node:test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCheck, type Check, type ConformContext } from "../../clients/conform/suite.js";
+import type { Target } from "../../clients/conform/net.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "../../contracts/server.js";
 
 /** The package root: dist/test/conformance/ is three levels down. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -27,6 +31,8 @@ export interface Exit {
 export interface ServerProcess {
   readonly pid: number;
   readonly port: number;
+  /** 127.0.0.1 and the port, for the conformance clients. */
+  readonly target: Target;
   readonly child: ChildProcess;
   /** Everything the process wrote on stderr so far. */
   stderr(): string;
@@ -106,6 +112,7 @@ export async function startServerProcess(options: Record<string, unknown>, spawn
   return {
     pid: child.pid ?? -1,
     port: event["port"],
+    target: { host: "127.0.0.1", port: event["port"] },
     child,
     stderr: () => errText,
     exited,
@@ -142,6 +149,34 @@ export async function withServer<T>(options: Record<string, unknown>, body: (ser
     return await body(server);
   } finally {
     await server.stop();
+  }
+}
+
+/** What a conformance check needs to know about a server process: its address, its memory, its largest chat frame. */
+export function conformContext(server: ServerProcess, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): ConformContext {
+  return { target: server.target, serverRssBytes: () => rssBytes(server.pid), maxFrameBytes };
+}
+
+/** The server wrote nothing on stderr (no thread failed, nothing was logged about a client) and still runs. */
+export function assertQuiet(server: ServerProcess): void {
+  assert.equal(server.stderr(), "", "the server wrote on stderr");
+  assert.ok(server.alive(), "the server process is gone");
+}
+
+/**
+ * The checks `iobench conform` runs (clients/conform/), one test each,
+ * each against a fresh server, plus what only a server iobench started can
+ * show: nothing on stderr, still alive.
+ */
+export function conformCases(options: Record<string, unknown>, checks: readonly Check[], timeoutMs = 60_000): void {
+  for (const check of checks) {
+    test(`${check.id}: ${check.title}`, { timeout: timeoutMs }, () =>
+      withServer(options, async (server) => {
+        const result = await runCheck(check, conformContext(server));
+        assert.ok(result.ok, result.detail);
+        assertQuiet(server);
+      }),
+    );
   }
 }
 

@@ -1,12 +1,12 @@
 /**
- * Small independent chat clients for the conformance tests: a `net`
+ * Small independent chat clients for the conformance checks: a `net`
  * socket, the framing of protocol/chat.ts, and the payload of
  * clients/chat-message.ts. Each records every frame it receives.
  */
 import type net from "node:net";
 import { FrameReader } from "../../protocol/chat.js";
-import { SenderOrder, chatFrame, readChatFrame } from "../../clients/chat-message.js";
-import { connect, delay } from "./clients.js";
+import { SenderOrder, chatFrame, readChatFrame } from "../chat-message.js";
+import { connect, delay, type Target } from "./net.js";
 
 /** Sender id of the join probes (never a test sender). */
 export const PROBE_SENDER = 0xffffffff;
@@ -35,8 +35,8 @@ export class ChatClient {
     socket.on("error", () => undefined);
   }
 
-  static async open(port: number, maxFrameBytes = 64 * 1024): Promise<ChatClient> {
-    return new ChatClient(await connect(port), maxFrameBytes);
+  static async open(target: Target, maxFrameBytes = 64 * 1024): Promise<ChatClient> {
+    return new ChatClient(await connect(target), maxFrameBytes);
   }
 
   private onFrame(frame: Uint8Array): void {
@@ -84,22 +84,12 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, what: ()
 export async function joinRoom(via: ChatClient, clients: readonly ChatClient[], timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (let seq = 0; clients.some((c) => c.probes === 0); seq++) {
-    if (Date.now() > until) throw new Error(`timed out: ${clients.filter((c) => c.probes === 0).length} clients never joined the room`);
+    if (Date.now() > until) {
+      const out = clients.filter((c) => c.probes === 0).length;
+      // A server with a thread per member (blocking) serves only as many members as it has threads.
+      throw new Error(`timed out: ${out} of ${clients.length} connected clients never joined the room (does the server serve that many connections at once?)`);
+    }
     await via.write(chatFrame(PROBE_SENDER, seq, 0, 16));
     await delay(20);
-  }
-}
-
-/** A frame's bytes written in pieces cut at pseudo-random points, so the server must reassemble. */
-export async function writeInPieces(client: ChatClient, bytes: Uint8Array, seed: number): Promise<void> {
-  let at = 0;
-  let x = seed | 1;
-  while (at < bytes.length) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    const n = Math.min(bytes.length - at, 1 + ((x >>> 0) % 700));
-    await client.write(bytes.subarray(at, at + n));
-    at += n;
   }
 }
