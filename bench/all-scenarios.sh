@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every built-in scenario on every model, short windows (the README's scenario table).
+# Every built-in scenario on every model, short windows (the scenario table of docs/scenarios.md).
 # Usage: sh bench/all-scenarios.sh [extra bench flags...]   (after npm run build)
 set -u
 for s in $(node dist/cli/main.js --list-scenarios | cut -d' ' -f1); do

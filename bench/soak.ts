@@ -13,9 +13,9 @@
  *
  * Printed per model × protocol: messages, mismatches (must be 0), errors by
  * kind, resets injected, the server's RSS before the load, after the first
- * segment and at the end (the end must stay within RSS_BOUND_MB of the
- * first segment's: a leak of a few bytes a message would cross it), and its
- * open fds before and after (must be equal). Exit 1 if any check fails.
+ * segment and at the end (see RSS_GROWTH_BOUND_MB for what that bound
+ * checks), and its open fds before and after (must be equal). RSS after
+ * every segment goes to stderr. Exit 1 if any check fails.
  *
  *   npm run soak -- [--model epoll,iocp] [--protocol echo,http,chat] [--messages 10000000] [--limit-sec 540] [--segment-sec 20] [--reset-every-ms 10]
  *
@@ -35,8 +35,16 @@ import { ROOT, cpuPair, startModelServer, type StartedServer } from "./lib.js";
 
 type Protocol = "echo" | "http" | "chat";
 
-/** RSS growth from the end of the first segment to the end that still passes, MiB. */
-const RSS_BOUND_MB = 32;
+/**
+ * How much the server's RSS may grow from the end of the first segment (its
+ * pools and buffers made) to the end of the soak, MiB. It bounds all growth,
+ * whatever its cause: over 10⁷ messages a leak of 3.4 bytes a message or more
+ * crosses it; so can memory nobody leaked but nobody returned yet (garbage V8
+ * has not collected, allocator arenas), which is why a failure prints the
+ * growth per message and the per-segment RSS is on stderr: a plateau and a
+ * leak read differently there.
+ */
+const RSS_GROWTH_BOUND_MB = 32;
 /** Echo and http sessions, and the chat room's members and senders. */
 const SESSIONS = 32;
 const CHAT = { members: 32, senders: 8, rateHz: 600 };
@@ -147,6 +155,8 @@ interface Soak {
   resets: number;
   rssBeforeMb: number;
   rssFirstMb: number;
+  /** Messages counted by the end of the first segment. */
+  messagesFirst: number;
   rssEndMb: number;
   fdsBefore: number;
   fdsAfter: number;
@@ -161,7 +171,7 @@ async function soak(model: string, protocol: Protocol): Promise<Soak> {
   const t0 = performance.now();
   const s: Soak = {
     model, protocol, messages: 0, segments: 0, seconds: 0, errors: {}, chatProblems: 0, failedRuns: [], resets: 0,
-    rssBeforeMb: 0, rssFirstMb: 0, rssEndMb: 0, fdsBefore: fdCount(server.pid), fdsAfter: 0,
+    rssBeforeMb: 0, rssFirstMb: 0, messagesFirst: 0, rssEndMb: 0, fdsBefore: fdCount(server.pid), fdsAfter: 0,
   };
   const rss = (): number => (readRssBytes(server.pid) ?? NaN) / 2 ** 20;
   try {
@@ -181,7 +191,10 @@ async function soak(model: string, protocol: Protocol): Promise<Soak> {
           for (const [kind, n] of Object.entries(f.errorsTotal)) if (kind !== "total") s.errors[kind] = (s.errors[kind] ?? 0) + n;
           if (f.chat !== undefined) s.chatProblems += f.chat.missing + f.chat.outOfOrder + f.chat.broken;
         }
-        if (s.segments === 1) s.rssFirstMb = rss();
+        if (s.segments === 1) {
+          s.rssFirstMb = rss();
+          s.messagesFirst = s.messages;
+        }
         const last = results.runs.at(-1);
         const detail = last?.figures?.chat !== undefined ? ` (frame ${last.config.sizeBytes} B: ${JSON.stringify(last.figures.chat)})` : last !== undefined ? ` (${last.config.sizeBytes} B max)` : "";
         process.stderr.write(`soak ${model} ${protocol}: segment ${s.segments}: ${s.messages} messages so far, server RSS ${rss().toFixed(1)} MiB${detail}\n`);
@@ -207,7 +220,11 @@ function verdict(s: Soak): string[] {
   if (s.chatProblems > 0) problems.push(`${s.chatProblems} chat deliveries missing, out of order or broken`);
   if (s.failedRuns.length > 0) problems.push(`failed run: ${s.failedRuns[0]}`);
   if (s.fdsAfter !== s.fdsBefore) problems.push(`fds ${s.fdsBefore} -> ${s.fdsAfter}`);
-  if (!(s.rssEndMb - s.rssFirstMb <= RSS_BOUND_MB)) problems.push(`RSS grew ${(s.rssEndMb - s.rssFirstMb).toFixed(1)} MiB after the first segment (bound ${RSS_BOUND_MB})`);
+  const growthMb = s.rssEndMb - s.rssFirstMb;
+  if (!(growthMb <= RSS_GROWTH_BOUND_MB)) {
+    const perMessage = (growthMb * 2 ** 20) / Math.max(1, s.messages - s.messagesFirst);
+    problems.push(`RSS grew ${growthMb.toFixed(1)} MiB after the first segment (bound ${RSS_GROWTH_BOUND_MB}), ${perMessage.toFixed(1)} bytes a later message`);
+  }
   return problems;
 }
 

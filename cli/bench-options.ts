@@ -23,7 +23,7 @@ import { CLIENT_ENGINES } from "../contracts/client.js";
 import type { ClientEngine } from "../contracts/client.js";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../contracts/server.js";
 import { parseWork, type WorkSpec } from "../contracts/work.js";
-import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, scalar, threadsSetting } from "./parse.js";
+import { bytes, decimal, hostPort, integer, list, modelList, models, numericHost, redisUrl, scalar, threadsSetting } from "./parse.js";
 import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
@@ -126,7 +126,7 @@ function str(description: string, defaultDescription?: string, alias?: string): 
  * Thread counts swept when --threads is not given: 1, 2 and 4, plus the
  * server's CPU count (its pinned set, else the usable CPUs) and twice it,
  * so the default sweep shows each model at, below and above one thread per
- * server CPU (DESIGN.md claim 2).
+ * server CPU (docs/DESIGN.md, claim 2).
  */
 export function defaultThreads(cores: number): number[] {
   return [...new Set([1, 2, 4, cores, cores * 2])].filter((t) => t <= MAX_THREADS).sort((a, b) => a - b);
@@ -207,6 +207,12 @@ export function benchFlags(cores: number): Record<string, Options> {
     ...RATE_FLAGS,
     "rate-per-session": str("open loop: target messages per second per session", "closed loop"),
     "closed-loop": { type: "boolean", description: "closed loop even if the scenario says open (next message once the echo is back)" },
+    "client-processes": str(
+      "client processes on this machine the sessions are split over (each its own open-file limit; results merged exactly, run.parts keeps each one's)",
+      "enough to hold --connections under the open-file limit, else 1",
+    ),
+    agents: str("run the load on agents (iobench agent --redis URL on each load machine) through this Redis, redis://host:port[/db]; the sessions are split over them"),
+    "agent-count": str("with --agents: wait (up to 30 s) for this many agents and use them", "the agents registered when the sweep starts"),
   };
 }
 
@@ -330,6 +336,14 @@ export function benchOptions(
     return c;
   });
   const curves = curveChoice(args, rate, load, { chat: chatRun !== undefined, outsideClient: clients.some((c) => c !== "iobench") });
+  const clientProcessesText = opt("client-processes");
+  const agentsText = opt("agents");
+  const agentCountText = opt("agent-count");
+  if (agentCountText !== undefined && agentsText === undefined) throw new UsageError("--agent-count applies with --agents only");
+  if (agentsText !== undefined && clientProcessesText !== undefined) throw new UsageError("--client-processes splits the load on this machine; with --agents it runs on the agents: give one of them");
+  const splitLoad = agentsText !== undefined || (clientProcessesText !== undefined && clientProcessesText !== "1");
+  if (splitLoad && chatRun !== undefined) throw new UsageError("a chat room runs in one process: --client-processes and --agents apply to echo and http sessions");
+  if (splitLoad && clients.some((c) => c !== "iobench")) throw new UsageError("--client-processes and --agents split iobench's own client, not an outside tool (--client)");
   const options: BenchOptions = {
     models: modelNames,
     threads,
@@ -363,6 +377,8 @@ export function benchOptions(
     load,
     ...curves,
     scenario: null,
+    clientProcesses: clientProcessesText === undefined ? null : integer("client-processes", clientProcessesText, 1, 1000),
+    agents: agentsText === undefined ? null : { redis: redisUrl("agents", agentsText), count: agentCountText === undefined ? null : integer("agent-count", agentCountText, 1, 1000) },
     ...servers,
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };

@@ -12,10 +12,14 @@ import { serialiseResults } from "../reports/results-file.js";
 import type { BenchOptions, ResultsFile, Run } from "../reports/schema.js";
 import { collectEnvironment, toolVersion } from "../runner/environment.js";
 import { RunFailure, UsageError, oneLine } from "../contracts/errors.js";
-import { ensureOpenFileLimit } from "../runner/limits.js";
+import { FD_MARGIN, ensureOpenFileLimit, openFileLimit } from "../runner/limits.js";
+import { partProblemLines } from "../reports/parts.js";
+import { importAgentsPart } from "./agent.js";
 import { processExists } from "../runner/proc.js";
 import { planSweep, runSweep } from "../runner/sweep.js";
 import type { SweepInput, SweepOutcome } from "../runner/sweep.js";
+import type { RunPlan } from "../runner/run.js";
+import type { AgentPool } from "../runner/parts/agents.js";
 import { isCommandModel, modelInfo } from "../servers/models.js";
 import { CommandServer } from "../runner/command-server.js";
 import { COMMAND_PREFIX, type ModelName } from "../contracts/server.js";
@@ -80,6 +84,16 @@ async function resolveTarget(target: string): Promise<{ host: string; port: numb
   }
 }
 
+/** Connects to the agents' Redis and finds them (runner/parts/agents.ts, loaded only for --agents). */
+async function openAgents(url: string, count: number | null, stderr: NodeJS.WritableStream): Promise<AgentPool> {
+  const { AgentPool } = await importAgentsPart(() => import("../runner/parts/agents.js"));
+  try {
+    return await AgentPool.open(url, count, (line) => void stderr.write(`iobench: ${line}\n`));
+  } catch (err) {
+    throw new RunFailure(oneLine(err));
+  }
+}
+
 /** The one line summing up what went wrong in a finished sweep, or null if nothing did. */
 function problemLine(runs: readonly Run[]): string | null {
   const failed = runs.filter((r) => r.status === "failed");
@@ -89,6 +103,8 @@ function problemLine(runs: readonly Run[]): string | null {
   if (corrupt.length > 0) parts.push(`${corrupt.length} run(s) got corrupted echoes (MISMATCH)`);
   const silent = runs.filter((r) => r.status === "ok" && r.figures.messages === 0);
   if (silent.length > 0) parts.push(`${silent.length} run(s) completed no message (NO-MESSAGES)`);
+  const partial = runs.filter((r) => r.status === "ok" && r.figures.flags.includes("PARTIAL"));
+  if (partial.length > 0) parts.push(`${partial.length} run(s) are PARTIAL (first: ${partProblemLines(partial[0]!.parts).find((l) => l.includes(": PARTIAL: ")) ?? "a part of the load is missing"})`);
   return parts.length > 0 ? parts.join("; ") : null;
 }
 
@@ -112,17 +128,33 @@ export async function runBenchSweep(
     const wrk = await import("../clients/wrk-client.js");
     if (!wrk.wrkInstalled()) throw new RunFailure(wrk.WRK_INSTALL_HINT);
   }
-  const nofile = await ensureOpenFileLimit(Math.max(...options.connections));
+  // One process holds every session unless the load is split (over client processes or agents): then only
+  // the server started here needs the limit raised, as far as it goes (it refuses the rest: SERVER-FD-LIMIT).
+  const { hard } = await openFileLimit();
+  const splittable = options.chat === undefined && (options.clients ?? ["iobench"]).every((c) => c === "iobench");
+  const oneProcess = !splittable || options.clientProcesses === 1;
+  const maxSessions = Math.max(...options.connections);
+  const nofile = await ensureOpenFileLimit(oneProcess ? maxSessions : Math.min(maxSessions, hard - FD_MARGIN));
 
+  // --agents: the agents are found once for the whole sweep (BullMQ and ioredis load only here).
+  const agents = options.agents === null || options.agents === undefined ? null : await openAgents(options.agents.redis, options.agents.count, io.stderr);
   const input: SweepInput = {
     options,
     target,
     usableCores: cores,
     startTimeoutMs: START_TIMEOUT_MS,
     connectConcurrency: CONNECT_CONCURRENCY,
+    openFileHardLimit: hard,
+    ...(agents !== null ? { agents: { transport: agents, count: agents.count } } : {}),
   };
-  const plans = planSweep(input);
-  if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
+  let plans: RunPlan[];
+  try {
+    plans = planSweep(input);
+    if (plans.length === 0) throw new UsageError("nothing to run: no model accepts the given --threads");
+  } catch (err) {
+    await agents?.close();
+    throw err;
+  }
   const progress = new Progress(io.stderr);
   // The report is rebuilt after every run, so an interrupted sweep keeps one (the PNG charts, the slow part, at the end
   // only); a failure to write it must not stop the sweep.
@@ -157,6 +189,8 @@ export async function runBenchSweep(
       throw new UsageError(`cannot write results under --out ${options.out}: ${oneLine(err)}`);
     }
     throw err;
+  } finally {
+    await agents?.close();
   }
   return { outcome, planned: plans.length, progress, report: { path: reportPath, error: reportError } };
 }
@@ -173,6 +207,7 @@ export async function bench(
   if (report.error !== null) progress.note(`iobench: ${report.error}`);
   else if (report.path !== null) progress.note(`iobench: report in ${report.path}`);
   for (const run of outcome.results.runs) {
+    for (const line of partProblemLines(run.parts)) progress.note(`iobench: run ${run.config.index + 1}: ${line}`);
     if (run.status !== "ok" || run.profile === undefined) continue;
     const p = run.profile;
     progress.note(`iobench: run ${run.config.index + 1}: clinic ${p.tool} ${p.html !== null ? `profile ${path.join(outcome.dir, p.html)}` : `failed: ${p.error ?? "no report"}`}`);

@@ -22,12 +22,13 @@ import type { RawFlag } from "./parse.js";
 import { report as reportCommand } from "./report.js";
 import { conformCommand, conformFlags, conformOptions } from "./conform.js";
 import { serve, serveFlags, serveOptions } from "./serve.js";
+import { agent, agentFlags } from "./agent.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 /** The command being run: check maps every failure to 2 (its 1 means "regressed"). */
-let command: "bench" | "serve" | "check" | "report" | "conform" | undefined;
+let command: "bench" | "serve" | "check" | "report" | "conform" | "agent" | undefined;
 
 /** Prints an error as one line (plus its stack under IOBENCH_DEBUG=1) and returns the exit status it calls for. */
 function report(err: unknown): number {
@@ -40,7 +41,7 @@ function report(err: unknown): number {
 async function main(argv: string[]): Promise<number> {
   const cores = usableCores();
   const cpuCount = os.cpus().length;
-  let chosen: { command: "bench" | "serve" | "check" | "report" | "conform"; args: Record<string, RawFlag> } | undefined;
+  let chosen: { command: "bench" | "serve" | "check" | "report" | "conform" | "agent"; args: Record<string, RawFlag> } | undefined;
 
   const parser = yargs(argv)
     .scriptName("iobench")
@@ -48,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
       "Usage:\n  $0 [bench] [flags]  measure server I/O models under echo load and print a table\n  $0 serve [flags]    run one model until Ctrl-C\n" +
         "  $0 check [flags]    compare with a baseline, two results dirs or a git ref; exit 1 if a figure regressed\n" +
         "  $0 report <dir>     rebuild a results directory's report (HTML, markdown, CSV, PNG) from its results.json\n" +
-        "  $0 conform [flags]  run the conformance checks against a server (yours, or a model); exit 1 if one fails",
+        "  $0 conform [flags]  run the conformance checks against a server (yours, or a model); exit 1 if one fails\n" +
+        "  $0 agent --redis URL  run on a load machine: take parts of the load from a coordinator (bench --agents URL)",
     )
     .command(
       ["bench", "$0"],
@@ -80,6 +82,14 @@ async function main(argv: string[]): Promise<number> {
       (y) => y.options(conformFlags()),
       (args) => {
         chosen = { command: "conform", args: args as Record<string, RawFlag> };
+      },
+    )
+    .command(
+      "agent",
+      "run as a load agent: take this machine's part of each run from the coordinator (iobench bench --agents URL) through Redis, until SIGINT/SIGTERM",
+      (y) => y.options(agentFlags()),
+      (args) => {
+        chosen = { command: "agent", args: args as Record<string, RawFlag> };
       },
     )
     .command(
@@ -118,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     signals++;
     if (signals === 1) {
       controller.abort();
-      if (chosen?.command !== "serve") process.stderr.write("\niobench: stopping after cleaning up this run (Ctrl-C again quits at once)\n");
+      if (chosen?.command !== "serve" && chosen?.command !== "agent") process.stderr.write("\niobench: stopping after cleaning up this run (Ctrl-C again quits at once)\n");
     } else {
       process.exit(130);
     }
@@ -126,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  if (chosen.command === "agent") return agent(chosen.args, cpuCount, { stderr: process.stderr, signal: controller.signal });
   if (chosen.command === "report") return reportCommand(String(chosen.args.dir), { stdout: process.stdout });
   if (chosen.command === "conform") return conformCommand(conformOptions(chosen.args), { stdout: process.stdout, stderr: process.stderr });
   if (chosen.command === "serve") {

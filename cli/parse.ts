@@ -104,3 +104,23 @@ export function hostPort(flag: string, text: string): { host: string; port: numb
   if (m === null) throw new UsageError(`--${flag} must be host:port (or [ipv6]:port), got '${text}'`);
   return { host: m[1]!, port: integer(flag, m[2]!, 1, 65535) };
 }
+
+/**
+ * A Redis URL, redis://host[:port][/db] (rediss:// for TLS), as written
+ * to results.json. A password stays out of it (and so out of every
+ * results file): it comes from IOBENCH_REDIS_PASSWORD.
+ */
+export function redisUrl(flag: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${flag} must be a Redis URL like redis://10.0.0.5:6379, got '${text}'`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new UsageError(`--${flag} must be a redis:// (or rediss://) URL, got '${text}'`);
+  if (url.hostname === "") throw new UsageError(`--${flag} needs a host: redis://HOST:PORT`);
+  if (url.password !== "") throw new UsageError(`--${flag}: give the Redis password in IOBENCH_REDIS_PASSWORD, not in the URL (results.json records the URL)`);
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) throw new UsageError(`--${flag}: the database after the port must be a number, got '${db}'`);
+  return `${url.protocol}//${url.username !== "" ? `${url.username}@` : ""}${url.host}${db !== "" ? `/${db}` : ""}`;
+}

@@ -15,6 +15,7 @@ import type { RawFlag } from "./parse.js";
 import { ACCEPT_OPTION, BENCH_DEFAULTS, HEADER_TIMEOUT_OPTION, PROTOCOL_OPTION, WORK_OPTION, headerTimeoutOption, protocolFlag, workOption } from "./bench-options.js";
 import { MAX_BUFFER_BYTES, MAX_CHAT_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../contracts/limits.js";
 import { PORT_FLAGS, portChoice } from "./port-options.js";
+import { FD_MARGIN, ensureOpenFileLimit, openFileLimit } from "../runner/limits.js";
 
 /** Defaults of the serve flags. */
 export const SERVE_DEFAULTS = { model: "epoll", host: "127.0.0.1", port: 9000 } as const;
@@ -41,6 +42,11 @@ export function serveFlags(cores: number): Record<string, Options> {
     size: str("with --work: the message size the clients send, bytes (the work is done once per this many bytes received)", String(BENCH_DEFAULTS.sizeBytes), "s"),
     protocol: PROTOCOL_OPTION,
     "max-frame": str("chat: largest frame payload, bytes (a longer one closes its connection)", String(DEFAULT_SERVER_OPTIONS.maxFrameBytes)),
+    "reuse-port": {
+      type: "boolean",
+      description: "listen with SO_REUSEPORT: several serve processes on one --port share its connections (the kernel spreads them), each with its own open-file limit",
+      default: false,
+    },
   };
 }
 
@@ -86,6 +92,7 @@ export function serveOptions(args: Record<string, RawFlag>, cores: number): Serv
     maxFrameBytes,
     headerTimeoutMs: headerTimeoutOption(scalar(args["header-timeout"]), protocol),
     completionPort: port === null ? DEFAULT_SERVER_OPTIONS.completionPort : { ...port, concurrency: port.concurrency ?? 0 },
+    ...(args["reuse-port"] === true ? { reusePort: true } : {}),
   };
   const problem = checkServerOptions(options, SERVE_FLAG_NAMES);
   if (problem !== null) throw new UsageError(problem);
@@ -107,6 +114,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   } catch (err) {
     throw new RunFailure(`the server cannot be loaded: ${oneLine(err)}`);
   }
+  // Every connection is a file: hold as many as the hard limit lets this process.
+  await ensureOpenFileLimit((await openFileLimit()).hard - FD_MARGIN);
   let server;
   try {
     server = await startServer(options);
@@ -123,7 +132,8 @@ export async function serve(options: ServerOptions, io: { stdout: NodeJS.Writabl
   const http = options.protocol === "http" ? " (http)" : "";
   const stats = server.portStats?.() ?? null;
   const port = stats === null ? "" : options.completionPort.wake === "all" ? ", port wakes all waiters (no concurrency limit)" : `, port concurrency ${stats.concurrency}`;
-  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${port}${work}${speaks}, listening on ${where} (Ctrl-C stops)\n`);
+  const shared = options.reusePort === true ? " (SO_REUSEPORT)" : "";
+  io.stdout.write(`iobench: ${options.model} model${http}, ${options.threads} threads${port}${work}${speaks}, listening on ${where}${shared} (Ctrl-C stops)\n`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await server.stop();
   if (options.protocol === "http") {

@@ -55,7 +55,7 @@ export function uringSupport(): number {
 
 /**
  * The engine a client runs: the one asked for, else uring, the faster one
- * (see the README's Benchmarks), where the kernel and its policy allow
+ * (see docs/benchmarks.md), where the kernel and its policy allow
  * io_uring (container seccomp profiles and kernel.io_uring_disabled often do
  * not) and the sessions are echo (http sessions are the epoll engine's),
  * else epoll. Every session script runs on both.
@@ -129,7 +129,7 @@ function ensureFileLimit(sessions: number): void {
   );
 }
 
-/** Every session to one server address needs its own local port: check the ephemeral range holds them. */
+/** Every session to one server address needs its own local port (per source address): check the ephemeral range holds them. */
 function ensurePortRange(sessions: number): void {
   let text: string;
   try {
@@ -190,7 +190,7 @@ export class LoadClient {
     checkOptions(opts);
     const engine = clientEngineFor(opts.engine, opts.http !== undefined);
     ensureFileLimit(opts.sessions);
-    ensurePortRange(opts.sessions);
+    ensurePortRange(Math.ceil(opts.sessions / Math.max(1, opts.sourceHosts?.length ?? 0)));
     const count = Math.min(opts.clientThreads, opts.sessions);
     const control = new SharedArrayBuffer(4);
     const live = new SharedArrayBuffer(8 * LIVE_SLOTS * count);
@@ -198,7 +198,7 @@ export class LoadClient {
 
     const workerUrl = new URL("./worker.js", import.meta.url);
     const pending: Promise<Thread>[] = [];
-    let firstSession = 0;
+    let firstSession = opts.part?.sessionOffset ?? 0;
     for (let i = 0; i < count; i++) {
       const sessions = Math.floor(opts.sessions / count) + (i < opts.sessions % count ? 1 : 0);
       const cfg: WorkerConfig = {
@@ -215,12 +215,13 @@ export class LoadClient {
         cpus: [...opts.cpus],
         firstSession,
         sessions,
-        totalSessions: opts.sessions,
+        totalSessions: opts.part?.totalSessions ?? opts.sessions,
         threadCount: count,
         script: opts.script ?? DEFAULT_SCRIPT,
         control,
         live,
         startEpochMs,
+        sourceHosts: [...(opts.sourceHosts ?? [])],
       };
       firstSession += sessions;
       pending.push(spawn(workerUrl, cfg));

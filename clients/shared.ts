@@ -88,6 +88,8 @@ export interface WorkerConfig {
   startEpochMs: number;
   /** http session mode (clients/http-session.ts): the request method; null = echo. */
   http: HttpMethod | null;
+  /** Source addresses, session i (global) from sourceHosts[i % length]; empty = the kernel picks. */
+  sourceHosts: string[];
 }
 
 /** A worker's first message, once pinned and ready. */

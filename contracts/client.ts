@@ -42,6 +42,20 @@ export interface ClientOptions {
   /** http session mode: each message is a request with this method (POST: a body of sizeBytes, echoed). Absent: echo. */
   http?: HttpMethod;
   /**
+   * Source addresses the sessions connect from, session i from
+   * sourceHosts[i % length]: each brings its own ephemeral ports toward the
+   * server, so more sessions than one address's port range can reach one
+   * server address. Absent or empty: the kernel picks (one address).
+   */
+  sourceHosts?: string[];
+  /**
+   * This client is one part of a larger load (several processes or
+   * machines): its sessions are numbers sessionOffset.. of totalSessions,
+   * so source addresses, ramp-up slots and message patterns continue the
+   * whole load's. Absent: the whole load (0 of sessions).
+   */
+  part?: { sessionOffset: number; totalSessions: number };
+  /**
    * Origin of the timelines' intervals, epoch ms (absent: the client's
    * start). Clients that make one load together (processes, agents) are
    * given one origin, so their latency timelines merge exactly

@@ -43,15 +43,19 @@ export interface ClientCpuSnapshot {
 
 /** One CPU's line of /proc/stat, clock ticks. */
 export interface CpuTimes {
-  /** user + nice + system + steal. */
-  busyTicks: number;
-  /** Every field (busy, idle, iowait, irq, softirq). */
-  totalTicks: number;
+  /** idle + iowait: on a tickless kernel measured from the CPU's sleep, not sampled by the tick. */
+  idleTicks: number;
+  /** irq + softirq: the ticks that landed in interrupt context. */
+  irqTicks: number;
 }
 
 /** The machine's CPUs at one edge of the window. */
 export interface SystemCpuSnapshot {
+  /** When it was read (performance.now(), ms): the wall time the CPUs' busy time is measured against. */
+  atMs: number;
   cpus: ReadonlyMap<number, CpuTimes>;
   /** On-CPU time of each CPU's ksoftirqd thread, ns, by CPU. */
   softirqThreadNs: ReadonlyMap<number, number>;
+  /** Whether the kernel keeps interrupt time inside the interrupted task's runtime (runner/proc.ts irqTimeInTasks). */
+  irqInTasks: boolean;
 }

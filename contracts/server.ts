@@ -29,6 +29,12 @@ export interface ServerOptions {
   port: number;
   backlog: number;
   /**
+   * Listen with SO_REUSEPORT: several server processes on one port, the
+   * kernel spreading connections over them (each process its own
+   * open-file limit). Absent: false.
+   */
+  reusePort?: boolean;
+  /**
    * The most a connection's pending echo may hold in the server: a client
    * that sends but never reads stops being read from once this is full.
    */

@@ -42,10 +42,12 @@ export interface NativeAddon {
 
   // ---- sockets ---------------------------------------------------------------
   /**
-   * socket + SO_REUSEADDR + bind + listen on a numeric IPv4/IPv6 address.
-   * Returns the listening fd (blocking, close-on-exec) or -errno.
+   * socket + SO_REUSEADDR + bind + listen on a numeric IPv4/IPv6 address;
+   * with reusePort also SO_REUSEPORT, so several processes listen on one
+   * port and the kernel spreads connections over them. Returns the
+   * listening fd (blocking, close-on-exec) or -errno.
    */
-  listen(host: string, port: number, backlog: number): number;
+  listen(host: string, port: number, backlog: number, reusePort?: boolean): number;
   /** The local port a socket is bound to, or -errno. */
   localPort(fd: number): number;
   /** accept4(); the new fd is close-on-exec and non-blocking when asked. fd or -errno. */
@@ -53,9 +55,12 @@ export interface NativeAddon {
   /**
    * socket + connect to a numeric IPv4/IPv6 address. For a non-blocking
    * socket a connect in progress still returns the fd: wait for EPOLLOUT and
-   * read `socketError(fd)`. Returns the fd or -errno (the socket is closed).
+   * read `socketError(fd)`. With sourceHost (numeric, same family) the
+   * socket is bound to that address first, its port picked at connect time
+   * (IP_BIND_ADDRESS_NO_PORT): each source address has its own ephemeral
+   * ports toward a server. Returns the fd or -errno (the socket is closed).
    */
-  connect(host: string, port: number, nonBlocking: boolean): number;
+  connect(host: string, port: number, nonBlocking: boolean, sourceHost?: string): number;
   /** getsockopt(SO_ERROR): 0, or the pending error as -errno. */
   socketError(fd: number): number;
   /** recv(fd, buf+off, len, 0): bytes read (0 = the peer closed), or -errno. */

@@ -215,19 +215,27 @@ static int close_keep_errno(int fd) {
   return -e;
 }
 
+/* An optional argument: true when it was given (not undefined). */
+static bool arg_given(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t != napi_undefined;
+}
+
 static napi_value js_listen(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   struct sockaddr_storage ss;
   socklen_t sslen;
   int32_t backlog;
+  bool reuse_port = false;
   int one = 1;
-  if (!get_args(env, info, 3, argv) || !arg_sockaddr(env, argv[0], argv[1], &ss, &sslen) ||
-      !arg_i32(env, argv[2], "backlog", &backlog))
+  if (!get_args(env, info, 4, argv) || !arg_sockaddr(env, argv[0], argv[1], &ss, &sslen) ||
+      !arg_i32(env, argv[2], "backlog", &backlog) || (arg_given(env, argv[3]) && !arg_bool(env, argv[3], "reusePort", &reuse_port)))
     return NULL;
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ret_i32(env, neg_errno());
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 || bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
-      listen(fd, backlog) != 0)
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
+      bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, backlog) != 0)
     return ret_i32(env, close_keep_errno(fd));
   return ret_i32(env, fd);
 }
@@ -264,15 +272,30 @@ static int pending_socket_error(int fd) {
 }
 
 static napi_value js_connect(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  struct sockaddr_storage ss;
-  socklen_t sslen;
+  napi_value argv[4];
+  struct sockaddr_storage ss, src;
+  socklen_t sslen, srclen = 0;
   bool nb;
-  if (!get_args(env, info, 3, argv) || !arg_sockaddr(env, argv[0], argv[1], &ss, &sslen) ||
+  int one = 1;
+  if (!get_args(env, info, 4, argv) || !arg_sockaddr(env, argv[0], argv[1], &ss, &sslen) ||
       !arg_bool(env, argv[2], "nonBlocking", &nb))
     return NULL;
+  if (arg_given(env, argv[3])) {
+    napi_value zero;
+    if (napi_create_int32(env, 0, &zero) != napi_ok || !arg_sockaddr(env, argv[3], zero, &src, &srclen)) return NULL;
+    if (src.ss_family != ss.ss_family) {
+      throw_fmt(env, false, "%s must be of the destination's address family", "sourceHost", 0);
+      return NULL;
+    }
+  }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (nb ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return ret_i32(env, neg_errno());
+  /* A source address of our choosing: its port is picked at connect() time
+   * (IP_BIND_ADDRESS_NO_PORT), per destination, so every source address
+   * brings a whole ephemeral port range for each server address. */
+  if (srclen != 0 && ((ss.ss_family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0) ||
+                      bind(fd, (struct sockaddr *)&src, srclen) != 0))
+    return ret_i32(env, close_keep_errno(fd));
   if (connect(fd, (struct sockaddr *)&ss, sslen) == 0) return ret_i32(env, fd);
   if (errno == EINPROGRESS && nb) return ret_i32(env, fd);
   if (errno != EINTR) return ret_i32(env, close_keep_errno(fd));

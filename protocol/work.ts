@@ -1,5 +1,5 @@
 /**
- * Per-message server work (`--work`), to show claim 4 of DESIGN.md: what a
+ * Per-message server work (`--work`), to show claim 4 of docs/DESIGN.md: what a
  * server does with each message (compute, or wait on a database) can matter
  * more than its I/O model.
  *

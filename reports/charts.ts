@@ -6,6 +6,7 @@ import { mergeEncoded } from "../contracts/histogram.js";
 import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
 import { allCurvesChart, curveChart, latencyTimelineChart, maxRateChart } from "./curve-charts.js";
 import { curves, isCurvePoint, maxRates, withoutCurvePoints } from "./curves.js";
+import { memoryPerConnectionChart } from "./memory-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import { medianInterval, percent } from "./stats.js";
 import type { Spread } from "./stats.js";
@@ -242,6 +243,7 @@ export function chartSpecs(all: ResultsFile, summaries: readonly ConfigSummary[]
         pick: (s) => s.contextSwitchesPerMessage,
       }),
       distributionChart(plain, colour),
+      memoryPerConnectionChart(plain, colour),
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour, bars(results)));

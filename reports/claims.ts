@@ -1,5 +1,5 @@
 /**
- * The chapter's claims (DESIGN.md, claims 1–4) judged against one sweep.
+ * The chapter's claims (docs/DESIGN.md, claims 1–4) judged against one sweep.
  * Pure: summaries in, verdicts out. Four verdicts:
  *
  *   supported      the comparison's whole 95 % interval lies where the claim says;
@@ -44,7 +44,7 @@ export type Verdict = "supported" | "not supported" | "inconclusive" | "not test
 /** One claim, what the sweep measured for it and the verdict. */
 export interface ClaimResult {
   id: 1 | 2 | 3 | 4;
-  /** The claim, as DESIGN.md words it. */
+  /** The claim, as docs/DESIGN.md words it. */
   claim: string;
   verdict: Verdict;
   /** The figure the verdict rests on (e.g. "server context switches per message"); null when not tested. */

@@ -1,7 +1,7 @@
 /**
  * results.csv: one row per run, RFC 4180 (comma-separated, quoted when
  * needed, CRLF line ends), drawn from results.json. Columns, in order (the
- * README lists them too): an empty cell is a figure that was not measured.
+ * docs/reports.md lists them too): an empty cell is a figure that was not measured.
  */
 import type { Run } from "./schema.js";
 import { workLabel } from "./summary.js";

@@ -25,8 +25,9 @@
  *   - CLIENT-STARVED: a client worker thread waited on a run queue (runnable,
  *     not running) for >= 15% of the window, >= 200 µs each time it got a CPU
  *     (clientStarved): its throughput is a floor, as a saturated client's is;
- *   - MACHINE-BUSY: other processes (the CPUs' busy time in /proc/stat minus
- *     the server's, the client's and the kernel's softirq threads') used
+ *   - MACHINE-BUSY: other processes (the CPUs' busy time, wall less idle in
+ *     /proc/stat, minus the server's, the client's and the run's own
+ *     interrupt work, otherCpuShare) used
  *     >= 10% of the run's CPUs over the window: every figure may be off.
  * Server and client CPU times come from schedstat's nanoseconds, not from
  * /proc/<pid>/stat's clock ticks (10 ms each, about 1 % of a 2 s window).
@@ -50,6 +51,31 @@ import type { RawRun } from "../contracts/run.js";
 
 /** Open loop: a run achieving less than this share of its target rate is flagged BELOW-TARGET-RATE. */
 export const TARGET_RATE_SHORTFALL = 0.9;
+
+/**
+ * A server holding this close to its open-file limit (a few fds of slack:
+ * servers back off accept() when out of fds and close a connection or two
+ * meanwhile) while sessions are missing refused them for lack of fds.
+ */
+export const FD_LIMIT_SLACK = 32;
+
+/** Memory growth per connected session, bytes; null when not measured or nothing connected. */
+export function bytesPerSession(beforeBytes: number | undefined, afterBytes: number | null | undefined, sessions: number): number | null {
+  if (beforeBytes === undefined || afterBytes === undefined || afterBytes === null || sessions <= 0) return null;
+  return Math.max(0, afterBytes - beforeBytes) / sessions;
+}
+
+/**
+ * Connections the server holds: the files it opened since it idled, when
+ * both counts were read; else the sessions the client saw connected (a
+ * connection waiting in the accept queue counts for the client, not yet
+ * for the server: the blocking model with fewer threads than sessions).
+ */
+function connectionsHeld(raw: RawRun, sessionsConnected: number): number {
+  const s = raw.server;
+  if (s?.openFiles === undefined || s.idleOpenFiles === undefined) return sessionsConnected;
+  return Math.max(0, s.openFiles.count - s.idleOpenFiles);
+}
 
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
@@ -177,30 +203,35 @@ function serverWaitSeconds(before: ProcSnapshot, after: ProcSnapshot): number {
 }
 
 /**
- * Share of the run's CPUs that other processes used in the window: their
- * busy time in /proc/stat, less what the server, the client and the
- * kernel's softirq threads (the run's own packets) used. null when /proc/stat
- * was not read.
+ * Share of the run's CPUs that other processes used in the window: the
+ * CPUs' busy time (the wall time less their idle, runner/proc.ts
+ * parseProcStat) less what the server and the client used and the run's
+ * own interrupt work: the irq and softirq fields where the kernel keeps
+ * interrupt time out of the tasks' runtime, else the CPUs' ksoftirqd
+ * threads (softirq that piled up, the run's own packets on loopback).
+ * null when /proc/stat was not read.
  */
-export function otherCpuShare(
-  system: NonNullable<RawRun["system"]>,
-  ownCpuSeconds: number,
-  clockTicksPerSec: number,
-): number | null {
-  let busy = 0;
-  let total = 0;
-  let softirq = 0;
+export function otherCpuShare(system: NonNullable<RawRun["system"]>, ownCpuSeconds: number, clockTicksPerSec: number): number | null {
+  const { before, after } = system;
+  const wallSec = (after.atMs - before.atMs) / 1000;
+  let cpus = 0;
+  let idleTicks = 0;
+  let irqTicks = 0;
+  let softirqThreadNs = 0;
   for (const cpu of system.cpus) {
-    const a = system.after.cpus.get(cpu);
-    const b = system.before.cpus.get(cpu);
+    const a = after.cpus.get(cpu);
+    const b = before.cpus.get(cpu);
     if (a === undefined || b === undefined) continue;
-    busy += a.busyTicks - b.busyTicks;
-    total += a.totalTicks - b.totalTicks;
-    softirq += (system.after.softirqThreadNs.get(cpu) ?? 0) - (system.before.softirqThreadNs.get(cpu) ?? 0);
+    cpus++;
+    idleTicks += a.idleTicks - b.idleTicks;
+    irqTicks += a.irqTicks - b.irqTicks;
+    softirqThreadNs += (after.softirqThreadNs.get(cpu) ?? 0) - (before.softirqThreadNs.get(cpu) ?? 0);
   }
+  const total = wallSec * cpus;
   if (total <= 0) return null;
-  const others = busy / clockTicksPerSec - ownCpuSeconds - softirq / 1e9;
-  return Math.max(0, others) / (total / clockTicksPerSec);
+  const ownInterrupts = after.irqInTasks ? softirqThreadNs / 1e9 : irqTicks / clockTicksPerSec;
+  const others = total - idleTicks / clockTicksPerSec - ownCpuSeconds - ownInterrupts;
+  return Math.min(1, Math.max(0, others / total));
 }
 
 /** The saturation verdict and its reason (see the rule at the top of this file). */
@@ -274,7 +305,7 @@ export function deriveFigures(raw: RawRun): Figures {
   const clientRunQueueWaitMaxShare = waiting?.share ?? null;
   const clientRunQueueWaitPerSliceUs = waiting === null ? null : waitPerSliceUs(raw.client.before, raw.client.after, waiting.tid);
   const otherShare =
-    raw.system === undefined || window <= 0 ? null : otherCpuShare(raw.system, clientCpuSeconds + (serverCpuSeconds ?? 0), raw.clockTicksPerSec);
+    raw.system === undefined || window <= 0 ? null : otherCpuShare(raw.system, clientCpuSeconds + (serverCpuSeconds ?? 0) + (raw.localPartsCpuSeconds ?? 0), raw.clockTicksPerSec);
 
   const errors = errorFigures(m.errors);
   const errorsTotal = errorFigures(m.errorsTotal);
@@ -296,6 +327,8 @@ export function deriveFigures(raw: RawRun): Figures {
     if (clientBehind(openLoop.clientSendLagUs?.p99, m.latencyUs.totalCount > 0 ? m.latencyUs.getValueAtPercentile(99) : null)) flags.push("CLIENT-BEHIND");
   }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
+  const fds = raw.server?.openFiles;
+  if (fds !== undefined && m.sessionsConnected < raw.connectionsRequested && fds.count >= fds.limit - FD_LIMIT_SLACK) flags.push("SERVER-FD-LIMIT");
 
   return {
     durationSec,
@@ -329,6 +362,12 @@ export function deriveFigures(raw: RawRun): Figures {
     serverRssBytes,
     serverPeakRssBytes,
     serverThreadCount,
+    serverIdleRssBytes: raw.server?.idleRssBytes ?? null,
+    serverRssBytesPerSession: bytesPerSession(raw.server?.idleRssBytes, serverRssBytes, connectionsHeld(raw, m.sessionsConnected)),
+    serverOpenFiles: fds?.count ?? null,
+    serverOpenFileLimit: fds?.limit ?? null,
+    // The client keeps every session it runs, connected or not: its memory is per session asked for.
+    clientRssBytesPerSession: bytesPerSession(raw.clientMemory?.beforeBytes, raw.clientMemory?.endBytes, raw.connectionsRequested),
     serverRunQueueWaitSec,
     clientCpuSeconds,
     clientUsableCores: usableCores,

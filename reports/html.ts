@@ -14,7 +14,8 @@ import { isOpenLoopChart } from "./curve-charts.js";
 import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import type { ChartSpec } from "./chart-kit.js";
 import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
-import { runTable } from "./table.js";
+import { partsTable, runTable } from "./table.js";
+import type { ResultsFile } from "./schema.js";
 import { environmentRows, summaryTable } from "./view.js";
 import type { ReportView } from "./view.js";
 
@@ -85,6 +86,12 @@ th{background:#f2f2f2} .num{text-align:right;font-variant-numeric:tabular-nums}
 `;
 
 /** The whole page. */
+/** The parts of split loads, when a run was split (--client-processes, --agents). */
+function partsSection(r: ResultsFile): string {
+  const parts = partsTable(r);
+  return parts === null ? "" : `<section><h2>Parts of the load</h2><p class="sub">Each run's figures are the exact merge of its parts'.</p><div class="scroll">${table(parts.header, parts.rows, parts.right)}</div></section>`;
+}
+
 /** --profile: a link to each run's clinic HTML (paths are relative to the results directory, where the report is). */
 function profilesSection(r: ReportView["results"]): string {
   const rows = r.runs.flatMap((run) => {
@@ -139,6 +146,7 @@ ${curvesSection(view)}
 <section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the order-statistic interval of the median with its true confidence (75% at 3 repeats, 93.8% at 5; 95% needs 6) and min–max when they differ; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>
+${partsSection(r)}
 ${profilesSection(r)}
 <section><h2>Environment</h2>${table(["", ""], environmentRows(r))}</section>
 <script type="application/json" id="report-data">${data}</script>

@@ -7,7 +7,7 @@ import type { ChartSpec } from "./chart-kit.js";
 import { isOpenLoopChart } from "./curve-charts.js";
 import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import { testWithLabel } from "./claims.js";
-import { runTable } from "./table.js";
+import { partsTable, runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
 import type { ReportView } from "./view.js";
 
@@ -68,6 +68,8 @@ export function renderMarkdown(view: ReportView): string {
   }
   const runs = runTable(r);
   out.push("## Every run", "", markdownTable(runs.header, runs.rows, runs.right), "");
+  const parts = partsTable(r);
+  if (parts !== null) out.push("## Parts of the load", "", "Each run's figures are the exact merge of its parts'.", "", markdownTable(parts.header, parts.rows, parts.right), "");
   out.push("## Environment", "", markdownTable(["what", "value"], environmentRows(r)), "");
   return out.join("\n");
 }

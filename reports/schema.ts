@@ -318,6 +318,14 @@ export const SearchOptionsSchema = Type.Object(
   text("--find-max-rate: a search, per configuration and repeat, for the highest open-loop rate that meets the objective (options.slo)."),
 );
 
+export const AgentsOptionSchema = Type.Object(
+  {
+    redis: Type.String(text('The Redis the agents listen on, "redis://host:port/db" (credentials left out).')),
+    count: Nullable(Type.Integer({ minimum: 1 }), "Agents to wait for (--agent-count); null = the agents registered when the sweep started."),
+  },
+  text("Where the agents are (iobench agent --redis) and how many a sweep waits for."),
+);
+
 export const SweepPartSchema = Type.Object(
   {
     name: Type.String(text('What the part is for, e.g. "claim 3"; each of its runs carries it as config.part.')),
@@ -378,6 +386,10 @@ export const BenchOptionsSchema = Type.Object(
     slo: Type.Optional(described(SloSchema, "--slo: the objective a search looks for, and curves are drawn against (absent: none).")),
     search: Type.Optional(described(SearchOptionsSchema, "--find-max-rate: the search's settings (absent: no search).")),
     scenario: Nullable(ScenarioRecordSchema, "The scenario the options started from (--scenario), or null."),
+    clientProcesses: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1 }), "Client processes on this machine the sessions are split over (--client-processes); null = per run, enough to hold the sessions under the open-file limit. Absent in files written before it existed (one)."),
+    ),
+    agents: Type.Optional(Nullable(AgentsOptionSchema, "--agents: the load comes from agents through Redis instead of this machine; null or absent: from this machine.")),
     servers: Type.Optional(described(CommandServersSchema, "The command models declared (--server-cmd, a scenario's servers), as declared. Absent when none was.")),
     parts: Type.Optional(
       Type.Array(
@@ -462,6 +474,8 @@ export const RunConfigSchema = Type.Object(
     client: Type.Optional(Literals(["autocannon", "wrk"], "The load generator, when not iobench's own client: an outside tool as a cross-check (same figures, same shape).")),
     pinning: PinningSchema,
     loadPoint: Type.Optional(described(LoadPointSchema, "Runs of a rate sweep or a search, and the closed-loop runs they start from (absent: a plain run).")),
+    clientProcesses: Type.Optional(Type.Integer({ minimum: 2, description: "Client processes on this machine the sessions were split over (their results merged exactly: run.parts); absent: one, the runner's own process." })),
+    agents: Type.Optional(Type.Integer({ minimum: 1, description: "Agents the sessions were split over (through Redis: run.parts has each one's share and figures); absent: the load came from this machine." })),
     chat: Type.Optional(
       described(
         ChatLoadSchema,
@@ -569,11 +583,17 @@ export const RUN_FLAGS = [
   "BELOW-TARGET-RATE",
   "CLIENT-BEHIND",
   "SERVER-EXIT",
+  "SERVER-FD-LIMIT",
+  "PARTIAL",
+  "PART-LATE",
+  "PART-LOST",
 ] as const;
 
 export const RunFlagSchema = Literals(
   RUN_FLAGS,
-  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop).",
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop), " +
+    "SERVER-FD-LIMIT (sessions were missing while the server held as many files as its open-file limit allows: it refused connections for lack of file descriptors), " +
+    "PARTIAL (the load was split over processes or agents and some part returned nothing or failed, or measured a shorter window: the figures are the rest's; run.parts names it), PART-LATE (a part started its load or its window late), PART-LOST (a part's link to the coordinator dropped or went silent mid-run).",
 );
 
 const NullableCount = (description: string) => Nullable(Type.Number({ minimum: 0 }), description);
@@ -615,6 +635,17 @@ export const FiguresSchema = Type.Object(
     serverRssBytes: NullableCount("Largest resident set size sampled during the window (VmRSS), bytes."),
     serverPeakRssBytes: NullableCount("Peak resident set size over the server's life (VmHWM) at the window's end, bytes."),
     serverThreadCount: NullableCount("Server threads (tasks) at the window's end."),
+    serverIdleRssBytes: Type.Optional(NullableCount("Server RSS once it listened, before any session connected, bytes.")),
+    serverRssBytesPerSession: Type.Optional(
+      NullableCount(
+        "(serverRssBytes - serverIdleRssBytes) / the connections the server held (files it opened since it idled; else sessionsConnected): what the server pays in memory per connection under this load, bytes; null when not measured or it held none.",
+      ),
+    ),
+    serverOpenFiles: Type.Optional(NullableCount("Files the server process held open at the window's end.")),
+    serverOpenFileLimit: Type.Optional(NullableCount("The server process's open-file limit (soft RLIMIT_NOFILE).")),
+    clientRssBytesPerSession: Type.Optional(
+      NullableCount("Client RSS growth from before its sessions started to the window's end, per session it runs (config.connections), bytes (several client processes or agents: their growth summed over their sessions); null when not measured."),
+    ),
     serverRunQueueWaitSec: Type.Optional(
       NullableCount("Time the server's threads spent runnable but waiting for a CPU inside the window, summed over threads, seconds (schedstat). Absent in files written before it existed."),
     ),
@@ -639,6 +670,27 @@ export const FiguresSchema = Type.Object(
     chat: Type.Optional(ChatFiguresSchema),
   },
   text("The figures of one run. Server-side figures are null when not measurable (--target without --server-pid)."),
+);
+
+export const PartRecordSchema = Type.Object(
+  {
+    name: Type.String(text('The part: "process N" on this machine, or the agent\'s --name.')),
+    kind: Literals(["process", "agent"], "A client process on this machine (--client-processes) or an agent through Redis (--agents)."),
+    host: Type.String(text("Host name of the machine it ran on.")),
+    pid: Nullable(Type.Integer(), "Its process id on that machine, or null when it never answered."),
+    sessions: Type.Integer({ minimum: 0, description: "Sessions it ran (its share of config.connections)." }),
+    clientThreads: Type.Integer({ minimum: 1, description: "Its client worker threads." }),
+    sourceHosts: Type.Array(Type.String(), text("Source addresses its sessions connected from; [] = the kernel's choice.")),
+    status: Literals(["ok", "failed", "missing"], "ok: it measured its window and handed its figures over; failed: it reported an error; missing: nothing came back (killed, or its link was lost)."),
+    error: Type.Optional(Type.String(text("Why it failed or is missing."))),
+    problems: Type.Array(Type.String(), text('What the run\'s flags say about this part, each "FLAG: in words" ("PART-LATE: its sessions started 0.42 s after the common start", ...); [] when none.')),
+    clockOffsetMs: Nullable(Type.Number(), "Its clock minus the coordinator's reference (Redis TIME for agents), ms, measured at its start; 0 for processes on this machine; null when unknown. Only the alignment of intervals depends on it: every latency is timed on one host."),
+    clockRttMs: Nullable(Type.Number(), "Round trip of the clock reading the offset came from, ms (the offset is good to about half of it); null when unknown."),
+    loadStartLagMs: Nullable(Type.Number(), "How long after the common start time its sessions started, ms."),
+    windowStartLagMs: Nullable(Type.Number(), "How long after the common time its measured window opened, ms."),
+    figures: Nullable(FiguresSchema, "Its own figures (client side only: server fields are null), from which the run's are merged exactly; null when it returned none."),
+  },
+  text("One part of a load split over client processes or agents: its share, its clock, and what it measured."),
 );
 
 export const ServerExitSchema = Type.Object(
@@ -667,6 +719,7 @@ export const OkRunSchema = Type.Object(
     serverExit: Type.Optional(described(ServerExitSchema, "How the server process ended when stopped (absent for an external server).")),
     startedAt: Type.String(text("Wall-clock start of the run, ISO 8601 UTC.")),
     profile: Type.Optional(described(ProfileOutcomeSchema, "--profile: what clinic produced for this run.")),
+    parts: Type.Optional(Type.Array(PartRecordSchema, text("The load split over client processes or agents: each part's share and figures (the run's figures are their exact merge); absent when one process ran the load."))),
   },
   text("A run that completed its window."),
 );
@@ -687,6 +740,7 @@ export const FailedRunSchema = Type.Object(
     figures: Nullable(FiguresSchema, "What was measured before the failure (e.g. a server that died mid-window), or null."),
     serverExit: Type.Optional(ServerExitSchema),
     startedAt: Type.String(),
+    parts: Type.Optional(Type.Array(PartRecordSchema, text("As in an ok run: what each part of a split load did."))),
   },
   text("A run that could not complete; a result, not a thrown error."),
 );
@@ -858,6 +912,8 @@ export type SearchResult = Static<typeof SearchResultSchema>;
 export type LatencyTimeline = Static<typeof LatencyTimelineSchema>;
 export type LatencyInterval = Static<typeof LatencyIntervalSchema>;
 export type RunFlag = Static<typeof RunFlagSchema>;
+export type PartRecord = Static<typeof PartRecordSchema>;
+export type AgentsOption = Static<typeof AgentsOptionSchema>;
 export type Figures = Static<typeof FiguresSchema>;
 export type OkRun = Static<typeof OkRunSchema>;
 export type ProfileOutcome = Static<typeof ProfileOutcomeSchema>;

@@ -4,6 +4,7 @@
  * so a client-bound or corrupted run cannot pass for a good one.
  */
 import type { Figures, ResultsFile, Run } from "./schema.js";
+import { partProblemLines } from "./parts.js";
 
 const NONE = "-";
 
@@ -17,6 +18,10 @@ function fixed(x: number | null | undefined, digits: number): string {
 
 function mib(bytes: number | null): string {
   return bytes === null ? NONE : (bytes / (1024 * 1024)).toFixed(1);
+}
+
+function kib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? NONE : (bytes / 1024).toFixed(1);
 }
 
 interface Column {
@@ -46,12 +51,19 @@ const COLUMNS: Column[] = [
   { title: "cpu µs/msg", right: true, cell: (_r, f) => fixed(f?.serverCpuUsPerMessage, 1) },
   { title: "ctx-sw/msg", right: true, cell: (_r, f) => fixed(f?.serverContextSwitchesPerMessage?.total, 3) },
   { title: "RSS MiB", right: true, cell: (_r, f) => mib(f?.serverRssBytes ?? null) },
+  { title: "srv KiB/conn", right: true, when: anyMemoryPerSession, cell: (_r, f) => kib(f?.serverRssBytesPerSession) },
+  { title: "cli KiB/conn", right: true, when: anyMemoryPerSession, cell: (_r, f) => kib(f?.clientRssBytesPerSession) },
   { title: "errors", right: true, cell: (_r, f) => (f === null ? NONE : int(f.errors.total)) },
   { title: "flags", right: false, cell: flagsCell },
 ];
 
 function anyOpenLoop(runs: readonly Run[]): boolean {
   return runs.some((r) => r.config.load?.loop === "open");
+}
+
+/** Memory per connection: in every run since it existed (older files have none). */
+function anyMemoryPerSession(runs: readonly Run[]): boolean {
+  return runs.some((r) => typeof r.figures?.serverRssBytesPerSession === "number" || typeof r.figures?.clientRssBytesPerSession === "number");
 }
 
 function anyChurn(runs: readonly Run[]): boolean {
@@ -93,6 +105,39 @@ export function runTable(results: Pick<ResultsFile, "runs">): RunTable {
     header: columns.map((c) => c.title),
     right: columns.map((c) => c.right),
     rows: results.runs.map((run) => columns.map((c) => c.cell(run, run.figures))),
+  };
+}
+
+/**
+ * The parts of split loads (--client-processes, --agents): a row per part
+ * of every such run, its share and what it measured, so a merged run can be
+ * checked against its parts. Null when no run was split.
+ */
+export function partsTable(results: Pick<ResultsFile, "runs">): RunTable | null {
+  const rows = results.runs.flatMap((run) =>
+    (run.parts ?? []).map((p) => {
+      const f = p.figures;
+      return [
+        String(run.config.index + 1),
+        p.name,
+        p.kind,
+        p.host,
+        int(p.sessions),
+        p.status,
+        f === null ? NONE : int(f.messagesPerSec),
+        f?.latencyUs ? int(f.latencyUs.p99) : NONE,
+        fixed(p.clockOffsetMs, 1),
+        fixed(p.loadStartLagMs, 0),
+        fixed(p.windowStartLagMs, 0),
+        p.problems.join("; ") || (p.error ?? ""),
+      ];
+    }),
+  );
+  if (rows.length === 0) return null;
+  return {
+    header: ["#", "part", "kind", "host", "sessions", "status", "msg/s", "p99 µs", "clock offset ms", "start lag ms", "window lag ms", "problems"],
+    right: [true, false, false, false, true, false, true, true, true, true, true, false],
+    rows,
   };
 }
 
@@ -168,6 +213,12 @@ export function renderNotes(runs: readonly Run[]): string[] {
         `BELOW-TARGET-RATE ${id}: open loop achieved ${int(f.openLoop.achievedMessagesPerSec)} of the ${int(f.openLoop.targetMessagesPerSec)} msg/s asked for (${Math.round(f.openLoop.achievedRatio * 100)}%)`,
       );
     }
+    if (f.flags.includes("SERVER-FD-LIMIT")) {
+      notes.push(
+        `SERVER-FD-LIMIT ${id}: the server held ${f.serverOpenFiles ?? "?"} files of its limit of ${f.serverOpenFileLimit ?? "?"} while ${c.connections - f.sessionsConnected} session(s) could not connect: it refused them for lack of file descriptors (split the server: iobench serve --reuse-port in several processes)`,
+      );
+    }
+    for (const line of partProblemLines(run.parts)) notes.push(`${id}: ${line}`);
     if (f.flags.includes("SERVER-EXIT") && run.serverExit !== undefined) {
       const x = run.serverExit;
       notes.push(

@@ -4,6 +4,7 @@
  * errors, so it is raised (soft up to hard) or refused before any run. The
  * server process inherits the limit, so this runs before it is spawned.
  */
+import { readFileSync } from "node:fs";
 import type * as Native from "../native/index.js";
 import { UsageError, oneLine } from "../contracts/errors.js";
 
@@ -39,4 +40,21 @@ export async function ensureOpenFileLimit(sessions: number): Promise<{ soft: num
     throw new UsageError(`open-file limit too low: need ${need}, soft limit is ${soft} and raising it failed (${errname(r)}); run \`ulimit -n ${need}\` first`);
   }
   return { soft: hard, hard };
+}
+
+/** Ports in net.ipv4.ip_local_port_range: how many sessions one source address can open to one server address. */
+export function ephemeralPorts(): number {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (lo !== undefined && hi !== undefined && Number.isFinite(lo) && Number.isFinite(hi)) return hi - lo + 1;
+  } catch {
+    // not Linux /proc: the kernel's default range
+  }
+  return 60999 - 32768 + 1;
+}
+
+/** The open-file limit as [soft, hard]. */
+export async function openFileLimit(): Promise<{ soft: number; hard: number }> {
+  const [soft, hard] = (await addon()).sys.getNofileLimit();
+  return { soft, hard };
 }

@@ -7,6 +7,8 @@
  * task directory and reading it; such a thread is skipped, never an error.
  */
 import fs from "node:fs";
+import os from "node:os";
+import zlib from "node:zlib";
 import type { ClientCpuSnapshot, CpuTimes, ProcSnapshot, SystemCpuSnapshot, TaskSample, ThreadTimes } from "../contracts/proc.js";
 
 /**
@@ -134,6 +136,24 @@ export function readRssBytes(pid: number): number | undefined {
   return status === undefined ? undefined : statusValue(status, "VmRSS");
 }
 
+/** The soft open-file limit from the text of /proc/<pid>/limits, or undefined ("unlimited", or no such line). */
+export function parseOpenFileLimit(text: string): number | undefined {
+  const match = /^Max open files\s+(\d+)/m.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Files a process holds open and its soft limit, or undefined when it is gone or cannot be read (another user's process). */
+export function readOpenFiles(pid: number): { count: number; limit: number } | undefined {
+  const limits = readIfThere(`/proc/${pid}/limits`);
+  const limit = limits === undefined ? undefined : parseOpenFileLimit(limits);
+  if (limit === undefined) return undefined;
+  try {
+    return { count: fs.readdirSync(`/proc/${pid}/fd`).length, limit };
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time of this process (µs, all threads) and on-CPU and run-queue time of each of its threads (ns). */
 export function readClientCpu(): ClientCpuSnapshot {
   const usage = process.cpuUsage();
@@ -146,10 +166,13 @@ export function readClientCpu(): ClientCpuSnapshot {
 }
 
 /**
- * The per-CPU lines of /proc/stat (clock ticks). Busy is user + nice +
- * system + steal: time some process (or, for steal, another guest) held
- * the CPU. irq and softirq are left out: on loopback they are mostly the
- * run's own packets, which the kernel charges to no process.
+ * The per-CPU lines of /proc/stat (clock ticks): idle and interrupt time.
+ * Busy time is the window's wall time less idle (derive.otherCpuShare), not
+ * the sum of the busy fields: those are sampled by the scheduler tick,
+ * which a tickless kernel stops while a CPU idles, so a server that runs
+ * in bursts between idle spells of under a tick gets few of its ticks (a
+ * run's own CPU then exceeded its busy ticks by a third of a CPU here and
+ * hid a busy loop), while idle is measured from the CPU's sleep.
  */
 export function parseProcStat(text: string): Map<number, CpuTimes> {
   const cpus = new Map<number, CpuTimes>();
@@ -157,16 +180,47 @@ export function parseProcStat(text: string): Map<number, CpuTimes> {
     const m = /^cpu(\d+)\s+(.*)$/.exec(line);
     if (m === null) continue;
     const f = m[2]!.trim().split(/\s+/).map(Number);
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-    cpus.set(Number(m[1]), { busyTicks: user + nice + system + steal, totalTicks: user + nice + system + idle + iowait + irq + softirq + steal });
+    const [, , , idle = 0, iowait = 0, irq = 0, softirq = 0] = f;
+    cpus.set(Number(m[1]), { idleTicks: idle + iowait, irqTicks: irq + softirq });
   }
   return cpus;
 }
 
-/** Busy and total time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
+/**
+ * Whether interrupt time is part of the interrupted task's runtime, from the
+ * kernel's build config (CONFIG_IRQ_TIME_ACCOUNTING off: true). On loopback
+ * most of a run's TCP work is softirq done in the client's and the server's
+ * own context: without irq time accounting it is in their runtime (and so
+ * already set against the CPUs' busy time); with it, it is no task's, and
+ * the irq and softirq fields are the run's own packets to leave out of
+ * busy. Unknown (no config to read) counts as accounted apart: a hog may
+ * then read low, a quiet run never high.
+ */
+export function irqTimeInTasks(config: string | undefined): boolean {
+  return config !== undefined && /^# CONFIG_IRQ_TIME_ACCOUNTING is not set$/m.test(config);
+}
+
+let kernelIrqInTasks: boolean | null = null;
+
+/** The running kernel's build config: /proc/config.gz, else /boot/config-<release>. */
+function kernelConfig(): string | undefined {
+  try {
+    return zlib.gunzipSync(fs.readFileSync("/proc/config.gz")).toString("utf8");
+  } catch {
+    try {
+      return fs.readFileSync(`/boot/config-${os.release()}`, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Idle and interrupt time of every CPU, and the kernel's softirq threads' on-CPU time (ns) by CPU. */
 export function readSystemCpu(): SystemCpuSnapshot {
+  kernelIrqInTasks ??= irqTimeInTasks(kernelConfig());
+  const atMs = performance.now();
   const stat = readIfThere("/proc/stat");
-  return { cpus: stat === undefined ? new Map() : parseProcStat(stat), softirqThreadNs: softirqThreadTimes() };
+  return { atMs, cpus: stat === undefined ? new Map() : parseProcStat(stat), softirqThreadNs: softirqThreadTimes(), irqInTasks: kernelIrqInTasks };
 }
 
 let softirqPids: Map<number, number> | null = null;

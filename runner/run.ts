@@ -19,12 +19,15 @@ import { ChatLoadClient } from "../clients/chat-client.js";
 import { deriveFigures } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
-import type { FailedRun, FailureKind, Figures, OkRun, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
+import type { FailedRun, FailureKind, Figures, OkRun, PartRecord, ProfileOutcome, Run, RunConfig, RunLoad, ServerExit } from "../reports/schema.js";
 import type { ServerOptions } from "../contracts/server.js";
 import { usableCores } from "./environment.js";
 import { oneLine } from "../contracts/errors.js";
-import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 import { ServerProcess, type ProfileRequest } from "./server-process.js";
+import { PartsDriver } from "./parts/driver.js";
+import { startParts, type PartsSetup } from "./parts/start.js";
+import { localCpuSeconds, withParts, type PartFacts } from "../reports/parts.js";
+import { CLOCK_TICKS_PER_SEC, allowedCpus, processExists, processStopped, readClientCpu, readOpenFiles, readProcess, readRssBytes, readSystemCpu } from "./proc.js";
 import { CommandServer, type CommandSpec } from "./command-server.js";
 
 /** Where the server of a run comes from. */
@@ -46,7 +49,10 @@ export interface RunPlan {
   connectConcurrency: number;
   /** The watchdog's grace beyond warm-up + duration, ms; absent: runGraceMs(plan). */
   graceMs?: number;
+  /** The load split over client processes or agents (runner/parts/); absent: this process runs it. */
+  parts?: PartsSetup;
 }
+
 
 /** What a run is doing, for the progress display. */
 export interface RunProgress {
@@ -135,8 +141,10 @@ export function scriptFor(load: RunLoad | undefined): LoadScript | undefined {
   };
 }
 
-/** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool). */
-function startClient(config: RunConfig, options: ClientOptions): Promise<LoadDriver> {
+/** The load generator of a run: chat-fanout's room, or echo/http sessions (iobench's client or an outside tool), or parts of it. */
+function startClient(plan: RunPlan, options: ClientOptions): Promise<LoadDriver> {
+  const config = plan.config;
+  if (plan.parts !== undefined) return startParts(config, plan.parts, options, finishLimitMs(config));
   if (config.chat === undefined) return startDriver(config.client ?? "iobench", options);
   const chat = { host: options.host, port: options.port, members: config.connections, payloadBytes: config.sizeBytes, timeoutMs: config.timeoutMs, ...config.chat };
   return ChatLoadClient.start(chat);
@@ -218,9 +226,16 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
   };
 
+  /** A split load: what each part did (its facts once the driver has them). */
+  let partFacts: PartFacts[] | null = null;
+  const partsOf = (figures: Figures | null): { figures: Figures | null; parts?: PartRecord[] } => {
+    if (partFacts === null) return { figures };
+    return withParts(figures, partFacts);
+  };
+
   const failed = async (failure: FailureKind, error: string, figures: Figures | null = null): Promise<FailedRun> => {
     await cleanUp();
-    return { status: "failed", config, error, failure, figures, ...(serverExit ? { serverExit } : {}), startedAt };
+    return { status: "failed", config, error, failure, ...partsOf(figures), ...(serverExit ? { serverExit } : {}), startedAt };
   };
 
   try {
@@ -256,6 +271,9 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     if (tree !== null) config.command = tree.commandLine;
     const readServer = (p: number): ProcSnapshot => (tree !== null ? tree.readProcess() : readProcess(p));
     const serverRss = (p: number): number | undefined => (tree !== null ? tree.rssBytes() : readRssBytes(p));
+    // What the server holds before any session: the base of its memory per session.
+    const serverIdleRss = pid === null ? undefined : serverRss(pid);
+    const serverIdleFiles = pid === null ? undefined : readOpenFiles(pid)?.count;
 
     const clientOptions: ClientOptions = {
       host,
@@ -272,12 +290,14 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     };
     const script = scriptFor(config.load);
     if (script !== undefined) clientOptions.script = script;
+    const clientRssBefore = plan.parts === undefined ? readRssBytes(process.pid) : undefined;
     try {
-      client = await startClient(config, clientOptions);
+      client = await startClient(plan, clientOptions);
     } catch (err) {
       return await failed("client", `client failed to start: ${oneLine(err)}`);
     }
     const running: LoadDriver = client;
+    const parts = running instanceof PartsDriver ? running : null;
     flight.client = client;
     if (overrun.aborted) return await failed("overran", overranText("while the client started"));
     // The engine used, when the options left it to the client; a chat room
@@ -382,6 +402,8 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       }
     }
     const clientAfter = readClientCpu();
+    const clientRssEnd = clientRssBefore === undefined ? undefined : readRssBytes(process.pid);
+    const serverFiles = pid === null || windowEnd === "died" ? undefined : readOpenFiles(pid);
     const systemAfter = readSystemCpu();
     const died = windowEnd === "died" || (serverBefore !== null && serverAfter === null);
     const deathText = died ? deathMessage() : "";
@@ -391,8 +413,10 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     try {
       measurement = await withTimeout(running.finish(), finishLimitMs(config), "the client did not hand over its results");
     } catch (err) {
+      if (parts !== null) partFacts = parts.facts();
       return await failed("client", `client failed: ${oneLine(err)}`);
     }
+    if (parts !== null) partFacts = parts.facts();
     client = null;
     await cleanUp();
 
@@ -403,13 +427,26 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
       connectionsRequested: config.connections,
       sessionsChurn: (config.load?.messagesPerSession ?? 0) > 0,
       targetMessagesPerSec: config.load?.targetRateTotalPerSec ?? null,
-      server: serverBefore !== null && serverAfter !== null ? { before: serverBefore, after: serverAfter, rssSamplesBytes: rssSamples } : null,
+      server:
+        serverBefore !== null && serverAfter !== null
+          ? {
+              before: serverBefore,
+              after: serverAfter,
+              rssSamplesBytes: rssSamples,
+              ...(serverIdleRss !== undefined ? { idleRssBytes: serverIdleRss } : {}),
+              ...(serverFiles !== undefined ? { openFiles: serverFiles } : {}),
+              ...(serverIdleFiles !== undefined ? { idleOpenFiles: serverIdleFiles } : {}),
+            }
+          : null,
+      ...(clientRssBefore !== undefined && clientRssEnd !== undefined ? { clientMemory: { beforeBytes: clientRssBefore, endBytes: clientRssEnd } } : {}),
       client: { before: clientBefore, after: clientAfter, usableCores: plan.clientCpus?.length ?? usableCores() },
       system: { before: systemBefore, after: systemAfter, cpus: runCpus(plan) },
+      ...(partFacts !== null ? { localPartsCpuSeconds: localCpuSeconds(partFacts) } : {}),
       clockTicksPerSec: CLOCK_TICKS_PER_SEC,
       ...(serverExit !== undefined ? { serverExitedCleanly: tree !== null ? CommandServer.stoppedCleanly(serverExit) : serverExit.code === 0 && !serverExit.killed } : {}),
     };
-    const figures = deriveFigures(raw);
+    const { figures: judged, parts: partRecords } = partsOf(deriveFigures(raw));
+    const figures = judged!;
     flight.figures = figures;
     if (died) return await failed("server-died", `${deathText} after ${sampledWindowSec.toFixed(1)} s of the window`, figures);
     if (windowEnd === "interrupted") {
@@ -417,7 +454,7 @@ async function runBody(plan: RunPlan, hooks: RunHooks, overrun: AbortSignal, fli
     }
     if (windowEnd === "overran") return await failed("overran", overranText(`after ${sampledWindowSec.toFixed(1)} s of the window`), figures);
     if (windowEnd === "unresponsive") return await failed("server-unresponsive", `${silence} (after ${sampledWindowSec.toFixed(1)} s of the window)`, figures);
-    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}) };
+    const ok: OkRun = { status: "ok", config, figures, ...(serverExit ? { serverExit } : {}), startedAt, ...(profile ? { profile } : {}), ...(partRecords ? { parts: partRecords } : {}) };
     return ok;
   } catch (err) {
     return await failed("internal", `internal error: ${oneLine(err)}`);

@@ -31,6 +31,11 @@ import { judgeRun } from "../reports/slo.js";
 import { configIdentity } from "../reports/curves.js";
 import { median } from "../reports/stats.js";
 import type { FailedRun, LoadPoint, SearchResult } from "../reports/schema.js";
+import type { PartsSetup } from "./parts/start.js";
+import type { PartsTransport } from "./parts/driver.js";
+import { defaultClientProcesses } from "./parts/plan.js";
+import { processTransport } from "./parts/processes.js";
+import { FD_MARGIN } from "./limits.js";
 
 /** What a sweep needs besides the user's options. */
 export interface SweepInput {
@@ -43,6 +48,25 @@ export interface SweepInput {
   startTimeoutMs: number;
   /** Connects in flight per client thread while sessions ramp up. */
   connectConcurrency: number;
+  /** The hard open-file limit, for the default number of client processes; absent: one process per run unless --client-processes. */
+  openFileHardLimit?: number;
+  /** --agents: the load goes to these agents through Redis (runner/parts/agents.ts); absent: from this machine. */
+  agents?: { transport: PartsTransport; count: number };
+}
+
+/**
+ * How a run's load is split: over the agents; over client processes when
+ * asked (--client-processes) or when one process's open files cannot hold
+ * the sessions; else not at all (undefined: this process runs it).
+ */
+export function partsFor(input: SweepInput, connections: number, clientThreads: number): PartsSetup | undefined {
+  const o = input.options;
+  // A chat room and the outside tools run in one process: they cannot be split.
+  if (o.chat !== undefined || (o.clients ?? ["iobench"]).some((c) => c !== "iobench")) return undefined;
+  if (input.agents !== undefined) return { transport: input.agents.transport, count: input.agents.count, threads: { each: o.clientThreads ?? 0 } };
+  const count = o.clientProcesses ?? (input.openFileHardLimit === undefined ? 1 : defaultClientProcesses(connections, input.openFileHardLimit, FD_MARGIN));
+  const processes = Math.min(count, connections);
+  return processes > 1 ? { transport: processTransport, count: processes, threads: { total: clientThreads } } : undefined;
 }
 
 /** Client threads for one configuration: --client-threads, else one per pinned client CPU, else the client's default. */
@@ -156,6 +180,8 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
             for (const client of o.clients ?? ["iobench" as const]) {
               const work = part.work === null ? null : { ...part.work, messageBytes: sizeBytes };
               const port = external || model !== "iocp" ? null : portConfig(o, input.usableCores);
+              const clientThreads = clientThreadsFor(o, threads, input.usableCores);
+              const split = partsFor(input, connections, clientThreads);
               const config: Template["config"] = {
                 ...(part.name !== "" ? { part: part.name } : {}),
                 model,
@@ -163,7 +189,7 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                 connections,
                 sizeBytes,
                 load: o.chat === undefined ? runLoad(part.load, connections, part.loadName) : chatRunLoad(part.load, o.chat, connections, part.loadName),
-                clientThreads: clientThreadsFor(o, threads, input.usableCores),
+                clientThreads,
                 ...(o.clientEngine !== null ? { clientEngine: o.clientEngine } : {}),
                 durationSec: o.durationSec,
                 warmupSec: part.warmupSec,
@@ -180,6 +206,8 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                 ...(o.protocol === "http" ? { httpMethod: o.httpMethod ?? "GET" } : {}),
                 ...(client !== "iobench" ? { client } : {}),
                 pinning: { serverCpus: external ? null : o.serverCpus, clientCpus: o.clientCpus },
+                ...(split?.transport.kind === "process" ? { clientProcesses: split.count } : {}),
+                ...(split?.transport.kind === "agent" ? { agents: split.count } : {}),
                 ...(o.chat !== undefined ? { chat: { ...o.chat } } : {}),
               };
               out.push({
@@ -210,6 +238,7 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
                 clientCpus: o.clientCpus,
                 connectConcurrency: input.connectConcurrency,
                 ...(o.profile !== undefined && !external ? { profile: o.profile } : {}),
+                ...(split !== undefined ? { parts: split } : {}),
               });
             }
           }

@@ -79,7 +79,9 @@ function notPlain(shown: string, field: string, problem: string): UsageError {
 function importUserModule(file: string, shown: string, limitMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     // stdout: true keeps what the module prints off iobench's stdout (which may carry --json); it goes to stderr.
-    const worker = new Worker(IMPORT_WORKER, { workerData: { url: pathToFileURL(file).href }, stdout: true });
+    // --no-warnings: Node 22+ prints a multi-line warning of its own for a top-level await that never
+    // settles; our one line below says it, naming the file.
+    const worker = new Worker(IMPORT_WORKER, { workerData: { url: pathToFileURL(file).href }, stdout: true, execArgv: ["--no-warnings"] });
     worker.stdout.pipe(process.stderr);
     let settled = false;
     const settle = (fn: () => void): void => {

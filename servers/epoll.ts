@@ -203,7 +203,7 @@ export abstract class EventLoop<H extends { readonly fd: number }> {
         else this.onEvent(c, mask);
       }
     }
-    for (const c of this.connections.values()) this.close(c);
+    for (const c of this.connections.values()) this.close(c); // deleting the entry being visited is safe in a Map
     sys.close(this.ep);
   }
 }

@@ -16,8 +16,8 @@ export function addressText(host: string, port: number): string {
  * Opens the listening socket (blocking, close-on-exec) with sys.listen, or
  * throws one line naming the problem.
  */
-export function openListener(options: Pick<ServerOptions, "host" | "port" | "backlog">): number {
-  const fd = sys.listen(options.host, options.port, options.backlog);
+export function openListener(options: Pick<ServerOptions, "host" | "port" | "backlog" | "reusePort">): number {
+  const fd = sys.listen(options.host, options.port, options.backlog, options.reusePort === true);
   if (fd >= 0) return fd;
   const where = addressText(options.host, options.port);
   if (fd === -C.EADDRINUSE) throw new Error(`${where} is already in use`);

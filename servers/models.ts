@@ -1,5 +1,5 @@
 /**
- * The model table of DESIGN.md as data: names and aliases, what each model
+ * The model table of the README as data: names and aliases, what each model
  * accepts (its capabilities: servers/options.ts checks every request
  * against them), the README table and `--help`. The server process
  * imports a model's file only when that model is asked for.

@@ -51,6 +51,18 @@ test("FrameReader: one byte at a time, and the held frame is never larger than o
   assert.equal(reader.pendingBytes, 0);
 });
 
+test("FrameReader: keeps no buffer until a frame is split, then one as large as the largest split frame", () => {
+  const reader = new FrameReader(65_536);
+  const small = encodeFrame(payload(100, 1));
+  const large = encodeFrame(payload(1000, 2));
+  assert.deepEqual(feed(reader, [small, large]), { frames: [[...small], [...large]], error: null });
+  assert.equal(reader.bufferBytes, 0, "whole frames need no buffer");
+  assert.deepEqual(feed(reader, [small.slice(0, 2), small.slice(2, 50), small.slice(50)]).frames, [[...small]]);
+  assert.equal(reader.bufferBytes, small.length);
+  assert.deepEqual(feed(reader, [large.slice(0, 500), large.slice(500), small.slice(0, 9), small.slice(9)]).frames, [[...large], [...small]]);
+  assert.equal(reader.bufferBytes, large.length, "grown to the larger frame, and kept");
+});
+
 test("FrameReader: push honours off and len", () => {
   const padded = Uint8Array.from([0xee, 0xee, ...STREAM, 0xee]);
   const got: number[][] = [];

@@ -19,7 +19,19 @@ function checkJson(o: Outcome, cwd: string): CheckFile {
   return JSON.parse(fs.readFileSync(path.resolve(cwd, m[1]!), "utf8")) as CheckFile;
 }
 
-test("check: an unchanged re-run is within noise (exit 0); an injected cpu:200us per message regresses (exit 1, naming cpu)", { timeout: 180_000 }, async () => {
+/**
+ * The check leaves out runs flagged CLIENT-STARVED or MACHINE-BUSY and then
+ * has too few repeats for a verdict (INVALID, exit 2): right on a machine
+ * other jobs keep busy, but then this test cannot tell what it asks. It
+ * says so and stops rather than pass or fail on the neighbours' load.
+ */
+function tooBusy(o: Outcome): string | null {
+  if (o.code !== 2 || !/too few usable repeats/.test(o.stdout)) return null;
+  const left = o.stdout.match(/left out of the figures: .*/g) ?? [];
+  return left.length > 0 ? `the machine was too busy for this test (${left.length} side(s) had noisy runs left out)` : null;
+}
+
+test("check: an unchanged re-run is within noise (exit 0); an injected cpu:200us per message regresses (exit 1, naming cpu)", { timeout: 180_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iobench-check-test-"));
   try {
     const saved = await cli(["bench", "check", "--save-baseline", "ci", ...CHECK_LOAD_ARGS, "--out", "results"], dir);
@@ -28,6 +40,8 @@ test("check: an unchanged re-run is within noise (exit 0); an injected cpu:200us
 
     const summary = path.join(dir, "summary.md");
     const unchanged = await cli(["check", "--baseline", "ci", "--threshold", CHECK_THRESHOLDS, "--out", "results"], dir, { ...process.env, GITHUB_STEP_SUMMARY: summary });
+    const busy = tooBusy(unchanged);
+    if (busy !== null) return t.skip(busy);
     const same = checkJson(unchanged, dir);
     assert.equal(unchanged.code, 0, `unchanged re-run:\n${unchanged.stdout}`);
     assert.equal(same.overall === "within-noise" || same.overall === "improved", true);
@@ -35,6 +49,8 @@ test("check: an unchanged re-run is within noise (exit 0); an injected cpu:200us
     assert.match(fs.readFileSync(summary, "utf8"), /### ✅ iobench check/, "check.md appended to $GITHUB_STEP_SUMMARY");
 
     const injected = await cli(["check", "--baseline", "ci", "--work", CHECK_INJECTED_WORK, "--threshold", CHECK_THRESHOLDS, "--out", "results"], dir);
+    const busyInjected = tooBusy(injected);
+    if (busyInjected !== null) return t.skip(busyInjected);
     assert.equal(injected.code, 1, `injected regression:\n${injected.stdout}\n${injected.stderr}`);
     assert.match(injected.stdout, /iobench check: REGRESSED: .*cpu µs\/msg \+\d+%/);
     const cpu = checkJson(injected, dir).configurations[0]!.figures.find((f) => f.figure === "cpu")!;

@@ -6,7 +6,7 @@ import { NO_ERRORS } from "../contracts/client.js";
 import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
-import { parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
+import { irqTimeInTasks, parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
 
 const CLIENT_TIDS = [501, 502];
 
@@ -289,26 +289,36 @@ test("CLIENT-STARVED: a worker waited on a run queue 15% of the window, 200 µs 
   assert.equal(clientStarved(null, null), false);
 });
 
-function system(busy: [number, number][], total: [number, number][], softirqNs: [number, number][] = []): SystemCpuSnapshot {
-  return { cpus: new Map(busy.map(([cpu, b], i) => [cpu, { busyTicks: b, totalTicks: total[i]![1] }])), softirqThreadNs: new Map(softirqNs) };
+/** A /proc/stat reading at `atMs`: [cpu, idle ticks, irq + softirq ticks], and ksoftirqd's ns by CPU. */
+function system(atMs: number, cpus: [number, number, number][], softirqNs: [number, number][], irqInTasks: boolean): SystemCpuSnapshot {
+  return { atMs, cpus: new Map(cpus.map(([cpu, idle, irq]) => [cpu, { idleTicks: idle, irqTicks: irq }])), softirqThreadNs: new Map(softirqNs), irqInTasks };
 }
 
-test("MACHINE-BUSY: other processes' share of the run's CPUs, after the server's, the client's and the softirq threads'", () => {
-  // CPUs 0 and 1 over 2 s (200 ticks each): 300 busy ticks = 3 s; the run used 1.5 s (server) + 1 s (client) + 0.1 s softirq.
-  const sys = {
-    before: system([[0, 0], [1, 0], [2, 0]], [[0, 0], [1, 0], [2, 0]], [[0, 0]]),
-    after: system([[0, 150], [1, 150], [2, 200]], [[0, 200], [1, 200], [2, 200]], [[0, 1e8]]),
+test("MACHINE-BUSY: other processes' share of the run's CPUs: wall less idle, less the server's, the client's and the run's interrupt work", () => {
+  // CPUs 0 and 1 over 2 s: 60 idle ticks = 0.6 s, so 3.4 s busy; the run used 1.5 s (server) + 1 s (client) + 0.1 s (ksoftirqd).
+  const window = (irqInTasks: boolean, idle: number, irq: number) => ({
+    before: system(0, [[0, 0, 0], [1, 0, 0], [2, 0, 0]], [[0, 0]], irqInTasks),
+    after: system(2000, [[0, idle / 2, irq / 2], [1, idle / 2, irq / 2], [2, 0, 0]], [[0, 1e8]], irqInTasks),
     cpus: [0, 1],
-  };
-  assert.ok(Math.abs(otherCpuShare(sys, 2.5, 100)! - 0.1) < 1e-9, "CPU 2 is not the run's: its load does not count");
-  const f = deriveFigures(raw({ system: sys }));
-  assert.ok(Math.abs(f.otherCpuShare! - 0.1) < 1e-9);
+  });
+  const inTasks = window(true, 60, 50);
+  assert.ok(Math.abs(otherCpuShare(inTasks, 2.5, 100)! - 0.2) < 1e-9, "CPU 2 (never idle) is not the run's; the irq ticks are in the tasks' runtime already");
+  const apart = window(false, 60, 50);
+  assert.ok(Math.abs(otherCpuShare(apart, 2.5, 100)! - 0.1) < 1e-9, "irq accounted apart: its 0.5 s is the run's packets, ksoftirqd's time inside it");
+  const f = deriveFigures(raw({ system: inTasks }));
+  assert.ok(Math.abs(f.otherCpuShare! - 0.2) < 1e-9);
   assert.ok(f.flags.includes("MACHINE-BUSY"));
-  const quiet = deriveFigures(raw({ system: { ...sys, after: system([[0, 130], [1, 130]], [[0, 200], [1, 200]], [[0, 1e8]]) } }));
-  assert.ok(!quiet.flags.includes("MACHINE-BUSY"), `others ${quiet.otherCpuShare}`);
+  const quiet = deriveFigures(raw({ system: window(true, 90, 0) }));
+  assert.ok(!quiet.flags.includes("MACHINE-BUSY"), `others ${quiet.otherCpuShare}: 12.5 %, under the threshold`);
   assert.equal(deriveFigures(raw()).otherCpuShare, null, "not read: null, no flag");
   const stat = "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 10 1 20 100 5 3 4 2 0 0\nintr 1\n";
-  assert.deepEqual(parseProcStat(stat).get(0), { busyTicks: 10 + 1 + 20 + 2, totalTicks: 10 + 1 + 20 + 100 + 5 + 3 + 4 + 2 });
+  assert.deepEqual(parseProcStat(stat).get(0), { idleTicks: 100 + 5, irqTicks: 3 + 4 });
+});
+
+test("interrupt time is the tasks' only when the kernel says it does not account it apart", () => {
+  assert.equal(irqTimeInTasks("CONFIG_TICK_CPU_ACCOUNTING=y\n# CONFIG_IRQ_TIME_ACCOUNTING is not set\nCONFIG_HZ=250\n"), true);
+  assert.equal(irqTimeInTasks("CONFIG_IRQ_TIME_ACCOUNTING=y\n"), false);
+  assert.equal(irqTimeInTasks(undefined), false, "no config: accounted apart, so a quiet run never reads busy");
 });
 
 test("the first echo after each connect is summarised when the client timed it, null otherwise", () => {

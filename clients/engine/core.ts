@@ -484,7 +484,8 @@ export class SessionCore {
   private startConnect(s: number): void {
     const t = performance.now();
     this.now = t;
-    const fd = sys.connect(this.cfg.host, this.cfg.port, true);
+    const sources = this.cfg.sourceHosts;
+    const fd = sources.length === 0 ? sys.connect(this.cfg.host, this.cfg.port, true) : sys.connect(this.cfg.host, this.cfg.port, true, sources[(this.firstSession + s) % sources.length]);
     if (fd < 0) {
       this.countError(E_CONNECT);
       this.backoff(s, CONNECT_BACKOFF_MS);
