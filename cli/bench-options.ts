@@ -28,6 +28,7 @@ import type { RawFlag } from "./parse.js";
 import { loadOptions, scenarioDefaults, scenarioSizes } from "./load-options.js";
 import { CHAT_DEFAULTS, chatChoice } from "./chat-options.js";
 import { PORT_FLAGS, portChoice } from "./port-options.js";
+import { RATE_FLAGS, curveChoice, rateChoice } from "./rate-options.js";
 
 /** Defaults that are not taken from elsewhere. */
 /** --accept, shared by bench and serve. */
@@ -198,7 +199,12 @@ export function benchFlags(cores: number): Record<string, Options> {
     "connect-rate": str("most new connections per second, whole client", "0: no limit"),
     "messages-per-session": str('messages per connection before the session closes and reconnects, or "forever"', "forever"),
     "think-time": str("closed loop: pause between an echo and the next message, ms", "0"),
-    rate: str("open loop: target messages per second over all sessions (latency timed from the intended send time)", "closed loop"),
+    rate: str(
+      "open loop: target messages per second over all sessions (latency timed from the intended send time): 5000 or 5k; " +
+        "a list (5k,10k,20k) or a range with its count (10k..200k:8) runs each rate; 50% is a share of the closed-loop maximum, measured first",
+      "closed loop",
+    ),
+    ...RATE_FLAGS,
     "rate-per-session": str("open loop: target messages per second per session", "closed loop"),
     "closed-loop": { type: "boolean", description: "closed loop even if the scenario says open (next message once the echo is back)" },
     "client-processes": str(
@@ -290,7 +296,10 @@ export function benchOptions(
   const sizesBytes = [...new Set(sizeTexts.map((s) => bytes("size", s, 1, MAX_MESSAGE_BYTES)))];
   const distribution = sizeFlag === undefined ? (sizesFromScenario?.distribution ?? null) : null;
 
-  let load = loadOptions(args, given, loaded, distribution);
+  const spacing = scalar(args["rate-spacing"]) ?? "geometric";
+  if (spacing !== "geometric" && spacing !== "linear") throw new UsageError(`--rate-spacing must be geometric or linear, got '${spacing}'`);
+  const rate = rateChoice(args.rate, spacing);
+  let load = loadOptions(args, given, loaded, distribution, rate);
   const work = workOption(given("work") ?? undefined);
   const chatRun = chatChoice(protocol, given, load, connections, sizesBytes, work);
   load = chatRun !== undefined ? chatRun.load : { ...load, protocol };
@@ -326,6 +335,7 @@ export function benchOptions(
     if (c === "autocannon" && optionalPackageDir("autocannon") === null) throw new UsageError(missingPackage("autocannon"));
     return c;
   });
+  const curves = curveChoice(args, rate, load, { chat: chatRun !== undefined, outsideClient: clients.some((c) => c !== "iobench") });
   const clientProcessesText = opt("client-processes");
   const agentsText = opt("agents");
   const agentCountText = opt("agent-count");
@@ -365,6 +375,7 @@ export function benchOptions(
     out: opt("out") ?? BENCH_DEFAULTS.out,
     json: args.json === true,
     load,
+    ...curves,
     scenario: null,
     clientProcesses: clientProcessesText === undefined ? null : integer("client-processes", clientProcessesText, 1, 1000),
     agents: agentsText === undefined ? null : { redis: redisUrl("agents", agentsText), count: agentCountText === undefined ? null : integer("agent-count", agentCountText, 1, 1000) },
@@ -372,8 +383,8 @@ export function benchOptions(
   };
   if (loaded !== null) options.scenario = { name: loaded.scenario.name, file: loaded.file, effective: effectiveScenario(loaded.scenario, options) };
   if (claimsWanted(args, loaded)) {
-    if (external || protocol !== "echo" || clients.some((c) => c !== "iobench") || work !== null || load.loop !== "closed") {
-      throw new UsageError("--claims adds echo runs of iobench's own models and client: it cannot go with --target, --protocol, --client, --work or an open loop");
+    if (external || protocol !== "echo" || clients.some((c) => c !== "iobench") || work !== null || load.loop !== "closed" || options.rates !== undefined || options.search !== undefined) {
+      throw new UsageError("--claims adds echo runs of iobench's own models and client: it cannot go with --target, --protocol, --client, --work, an open loop, a rate sweep or --find-max-rate");
     }
     options.parts = claimParts(options, serverCpus?.length ?? cores);
   }
@@ -383,7 +394,7 @@ export function benchOptions(
 /** Flags that shape the sweep: with any of them, --claims is off unless asked for. */
 const SHAPING_FLAGS = [
   "model", "server-cmd", "server-protocols", "threads", "connections", "size", "work", "accept", "protocol", "target", "client", "senders", "http-method", "profile",
-  "ramp-up", "connect-rate", "messages-per-session", "think-time", "rate", "rate-per-session",
+  "ramp-up", "connect-rate", "messages-per-session", "think-time", "rate", "rate-per-session", "find-max-rate", "slo",
 ];
 
 /** --claims as given, else on for the default sweep (no scenario, no flag that shapes the sweep). */

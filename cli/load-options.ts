@@ -11,6 +11,7 @@ import { sizeValue } from "../scenarios/format.js";
 import type { LoadedScenario } from "../scenarios/load.js";
 import { decimal, integer, scalar } from "./parse.js";
 import type { RawFlag } from "./parse.js";
+import type { RateChoice } from "./rate-options.js";
 
 /** Scenario fields as flag text, so the flag parsers check them the same way (a flag given wins). */
 export function scenarioDefaults(loaded: LoadedScenario | null): Record<string, string | string[] | undefined> {
@@ -52,14 +53,17 @@ export function scenarioSizes(size: MessageSize): { sizes: string[]; distributio
 /**
  * The load script from flags and scenario; checks the combinations.
  * `given(flag)` is the flag's value, else the scenario's field as flag text.
- * The loop and rates come from the scenario unless --rate,
- * --rate-per-session or --closed-loop say otherwise.
+ * The loop and rates come from the scenario unless --rate (parsed:
+ * `rate`), --rate-per-session or --closed-loop say otherwise; a rate sweep
+ * or a search's bounds make the loop open with no single rate here (the
+ * options' `rates` and `search` carry them: cli/rate-options.ts).
  */
 export function loadOptions(
   args: Record<string, RawFlag>,
   given: (flag: string) => RawFlag,
   loaded: LoadedScenario | null,
   distribution: SizeSpec | null,
+  rate: RateChoice | undefined,
 ): LoadOptions {
   const sc = loaded?.scenario;
   const text = (flag: string): string | undefined => scalar(given(flag));
@@ -68,17 +72,16 @@ export function loadOptions(
     perSessionText === undefined || perSessionText.toLowerCase() === "forever" ? 0 : integer("messages-per-session", perSessionText, 1, 2 ** 31 - 1);
   const thinkTimeMs = decimal("think-time", text("think-time") ?? "0", 0, 3_600_000);
 
-  const rateFlag = scalar(args.rate);
   const perSessionFlag = scalar(args["rate-per-session"]);
-  if (rateFlag !== undefined && perSessionFlag !== undefined) throw new UsageError("give one of --rate (in total) and --rate-per-session, not both");
+  if (rate !== undefined && perSessionFlag !== undefined) throw new UsageError("give one of --rate (in total) and --rate-per-session, not both");
   let loop: "closed" | "open" = sc?.loop ?? "closed";
   let ratePerSessionPerSec = sc?.ratePerSessionPerSec ?? null;
   let rateTotalPerSec = sc?.rateTotalPerSec ?? null;
-  if (rateFlag !== undefined || perSessionFlag !== undefined) {
+  if (rate !== undefined || perSessionFlag !== undefined) {
     if (args["closed-loop"] === true) throw new UsageError("--closed-loop and --rate/--rate-per-session contradict each other");
     loop = "open";
     ratePerSessionPerSec = perSessionFlag === undefined ? null : decimal("rate-per-session", perSessionFlag, 0, 1_000_000, true);
-    rateTotalPerSec = rateFlag === undefined ? null : decimal("rate", rateFlag, 0, 100_000_000, true);
+    rateTotalPerSec = rate?.kind === "single" ? rate.perSec : null;
   } else if (args["closed-loop"] === true) {
     loop = "closed";
   }

@@ -21,13 +21,15 @@ const PLAIN_EVERY_MS = 3000;
 /** Runs shorter than this get no bar, only their summary line, seconds. */
 const MIN_BAR_SEC = 1;
 
-function label(plan: RunPlan, position: number, total: number): string {
+function label(plan: RunPlan, position: number, total: number | null): string {
   const c = plan.config;
   const threads = c.threads === null ? "" : ` t=${c.threads}`;
   const scenario = c.load?.scenario ? ` ${c.load.scenario}` : "";
+  const point = c.loadPoint;
+  const rate = point === undefined ? "" : point.role === "closed-loop-max" ? " closed loop" : ` @ ${int(c.load?.targetRateTotalPerSec ?? 0)} msg/s${point.role === "probe" ? ` (search ${(point.search ?? 0) + 1}, probe ${point.step ?? 0})` : ""}`;
   const part = c.part !== undefined ? ` (${c.part})` : "";
   const accept = c.model === "completion-routine" && c.accept === "ring" ? " accept=ring" : "";
-  return `[${position + 1}/${total}]${part}${scenario} ${c.model}${threads}${accept} c=${c.connections} ${c.sizeBytes}B`;
+  return `[${position + 1}${total === null ? "" : `/${total}`}]${part}${scenario} ${c.model}${threads}${accept} c=${c.connections} ${c.sizeBytes}B${rate}`;
 }
 
 function int(x: number): string {
@@ -55,7 +57,7 @@ export class Progress {
   }
 
   /** A run begins. */
-  runStart(plan: RunPlan, position: number, total: number): void {
+  runStart(plan: RunPlan, position: number, total: number | null): void {
     this.current = label(plan, position, total);
     this.connections = plan.config.connections;
     this.target = plan.config.load?.targetRateTotalPerSec ?? null;

@@ -23,6 +23,13 @@ const MAX_DURATION_US = 10_000_000;
 
 const UNIT_US: Record<string, number> = { us: 1, µs: 1, μs: 1, ms: 1000, s: 1_000_000 };
 
+/** A time with its unit ("850us", "2ms", "1.5s"; µs or μs too) in µs, or null when it is not one. */
+export function durationUs(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Zµμ]+)$/.exec(text.trim());
+  const unit = m === null ? undefined : UNIT_US[m[2]!.toLowerCase()];
+  return unit === undefined ? null : Number(m![1]) * unit;
+}
+
 /** Parses a `--work` value; throws one line naming the problem. "none" (or "") means no work: null. */
 export function parseWork(text: string): WorkSpec | null {
   const t = text.trim();

@@ -27,8 +27,14 @@ export interface SpecSeries {
   color: number;
   points: SpecPoint[];
   dash?: boolean;
+  /** Dotted (overrides dash). */
+  dotted?: boolean;
   /** A point with y null breaks the line (by default lines run across it). */
   gaps?: boolean;
+  /** Draw each point (as category charts do; lines on numeric axes have none by default). */
+  dots?: boolean;
+  /** Points singled out: a ring around each with its label (e.g. the knee of a curve). */
+  marks?: { x: number; y: number; label: string }[];
 }
 
 /** A chart as plain data (what report.html embeds and what the PNG renderer consumes). */
@@ -50,6 +56,8 @@ export interface ChartSpec {
   series: SpecSeries[];
   /** A dashed vertical line at this x, with its label (e.g. where the warm-up ends). */
   marker?: { x: number; label: string };
+  /** A dashed horizontal line at this y, with its label (e.g. an objective's latency bound). */
+  hline?: { y: number; label: string };
 }
 
 type Config = ChartConfiguration<"line", (number | null | { x: number; y: number | null })[], string>;
@@ -91,6 +99,41 @@ export const reportPlugin: Plugin<"line"> = {
       });
       ctx.restore();
     });
+    const family = (chart.options as { font?: { family?: string } }).font?.family ?? "sans-serif";
+    chart.data.datasets.forEach((dataset, i) => {
+      const marks = (dataset as unknown as { marks?: { x: number; y: number; label: string }[] }).marks;
+      const xs = chart.scales.x;
+      if (marks === undefined || xs === undefined || chart.getDatasetMeta(i).hidden) return;
+      ctx.save();
+      ctx.strokeStyle = String(dataset.borderColor);
+      ctx.fillStyle = String(dataset.borderColor);
+      ctx.lineWidth = 2;
+      ctx.font = `bold 11px ${family}`;
+      for (const m of marks) {
+        const px = xs.getPixelForValue(m.x);
+        const py = y.getPixelForValue(m.y);
+        ctx.beginPath();
+        ctx.arc(px, py, 7, 0, 2 * Math.PI);
+        ctx.stroke();
+        ctx.fillText(m.label, px + 9, py - 9);
+      }
+      ctx.restore();
+    });
+    const hline = (chart.options.plugins as { iobenchHline?: { y: number; label: string } }).iobenchHline;
+    if (hline !== undefined) {
+      const py = y.getPixelForValue(hline.y);
+      ctx.save();
+      ctx.strokeStyle = "#c62828";
+      ctx.setLineDash([6, 4]);
+      ctx.beginPath();
+      ctx.moveTo(chart.chartArea.left, py);
+      ctx.lineTo(chart.chartArea.right, py);
+      ctx.stroke();
+      ctx.fillStyle = "#c62828";
+      ctx.font = `11px ${family}`;
+      ctx.fillText(hline.label, chart.chartArea.left + 4, py - 4);
+      ctx.restore();
+    }
     const marker = (chart.options.plugins as { iobenchMarker?: { x: number; label: string } }).iobenchMarker;
     const x = chart.scales.x;
     if (marker !== undefined && x !== undefined) {
@@ -103,7 +146,6 @@ export const reportPlugin: Plugin<"line"> = {
       ctx.lineTo(px, chart.chartArea.bottom);
       ctx.stroke();
       ctx.fillStyle = "#555555";
-      const family = (chart.options as { font?: { family?: string } }).font?.family ?? "sans-serif";
       ctx.font = `11px ${family}`;
       ctx.fillText(marker.label, px + 4, chart.chartArea.top + 12);
       ctx.restore();
@@ -128,7 +170,7 @@ export function percentileTick(x: number): string {
  * step, so no point sits on the frame; from zero up on a linear one.
  */
 function yBounds(spec: ChartSpec): { min?: number; max?: number; suggestedMax?: number } {
-  const values = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  const values = [...spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low, p.high])), spec.hline?.y].filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   if (spec.yScale === "linear") return values.length === 0 ? { min: 0 } : { min: 0, suggestedMax: Math.max(...values) };
   const positive = values.filter((v) => v > 0);
   if (positive.length === 0) return {};
@@ -168,10 +210,11 @@ export function toChartConfig(spec: ChartSpec): Config {
       borderColor: color,
       backgroundColor: color,
       borderWidth: 2,
-      borderDash: s.dash === true ? [6, 4] : [],
-      pointRadius: category ? 3 : s.gaps === true ? 2 : 0,
+      borderDash: s.dotted === true ? [2, 3] : s.dash === true ? [6, 4] : [],
+      pointRadius: category ? 3 : s.gaps === true || s.dots === true ? 2 : 0,
       spanGaps: s.gaps !== true,
       ...(errorBars !== undefined && errorBars.some((b) => b !== null) ? { errorBars } : {}),
+      ...(s.marks !== undefined && s.marks.length > 0 ? { marks: s.marks } : {}),
     };
   });
   return {
@@ -185,6 +228,7 @@ export function toChartConfig(spec: ChartSpec): Config {
         title: { display: true, text: spec.title, font: { size: 15 } },
         legend: { position: "bottom" },
         ...(spec.marker !== undefined ? { iobenchMarker: spec.marker } : {}),
+        ...(spec.hline !== undefined ? { iobenchHline: spec.hline } : {}),
       },
       scales: {
         x: {

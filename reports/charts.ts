@@ -4,7 +4,8 @@
  */
 import { mergeEncoded } from "../contracts/histogram.js";
 import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
-import { latencyTimelineChart } from "./curve-charts.js";
+import { allCurvesChart, curveChart, latencyTimelineChart, maxRateChart } from "./curve-charts.js";
+import { curves, isCurvePoint, maxRates, withoutCurvePoints } from "./curves.js";
 import { memoryPerConnectionChart } from "./memory-charts.js";
 import type { ResultsFile, Run, ThreadsSetting } from "./schema.js";
 import { medianInterval, percent } from "./stats.js";
@@ -183,7 +184,6 @@ function chatCharts(chat: readonly ConfigSummary[], colour: Map<string, number>,
   ];
 }
 
-/** Every chart of the report, in page order. Chat runs get their own charts: their messages are deliveries and their latency fan-out. */
 /** The sweep's own runs: the claims' parts (config.part) have loads of their own and show in the claims, not in the charts. */
 function own(results: ResultsFile): ResultsFile {
   return { ...results, runs: results.runs.filter((r) => r.config.part === undefined) };
@@ -198,14 +198,26 @@ function bars(results: ResultsFile): string {
   return `bars: the median's order-statistic interval, ${percent(ci.confidence)} confidence${range}`;
 }
 
+/**
+ * Every chart of the report, in page order. Chat runs get their own charts:
+ * their messages are deliveries and their latency fan-out. The runs of
+ * open-loop curves (rate sweeps, search probes) get theirs, first the
+ * highest rate at the objective when a search ran; the charts per thread
+ * count keep to the other runs (a curve's closed-loop runs among them).
+ */
 export function chartSpecs(all: ResultsFile, summaries: readonly ConfigSummary[]): ChartSpec[] {
   const colour = colours(all);
   const results = own(all);
   const chatRuns = new Set(results.runs.filter((r) => r.config.chat !== undefined).map((r) => r.config.index));
   const isChat = (s: ConfigSummary): boolean => s.runIndexes.some((i) => chatRuns.has(i));
-  const valid = summaries.filter((s) => s.validRuns > 0 && !isChat(s) && s.part === null);
+  const valid = withoutCurvePoints(summaries, results.runs).filter((s) => s.validRuns > 0 && !isChat(s) && s.part === null);
+  const plain = { ...results, runs: results.runs.filter((r) => !isCurvePoint(r)) };
   const models = [...new Set(valid.map((s) => s.model))];
   const charts: (ChartSpec | null)[] = [];
+  if (results.options.slo !== undefined) charts.push(maxRateChart(maxRates(results), colour, results.options.slo));
+  const curveSet = curves(results);
+  charts.push(allCurvesChart(curveSet, colour, results.options.slo));
+  charts.push(...[...new Set(curveSet.map((c) => c.model))].map((m) => curveChart(m, curveSet, results.options.slo)));
   if (valid.length > 0) {
     charts.push(
       vsThreads(valid, colour, {
@@ -230,13 +242,13 @@ export function chartSpecs(all: ResultsFile, summaries: readonly ConfigSummary[]
         yTitle: "context switches/message",
         pick: (s) => s.contextSwitchesPerMessage,
       }),
-      distributionChart(results, colour),
-      memoryPerConnectionChart(results, colour),
+      distributionChart(plain, colour),
+      memoryPerConnectionChart(plain, colour),
     );
   }
   charts.push(...chatCharts(summaries.filter((s) => s.validRuns > 0 && isChat(s)), colour, bars(results)));
   const allModels = [...new Set(results.runs.map((r) => r.config.model))];
-  charts.push(...allModels.map((m) => timelineChart(m, results)));
+  charts.push(...allModels.map((m) => timelineChart(m, plain)));
   charts.push(...allModels.map((m) => latencyTimelineChart(m, results)));
   return charts.filter((c): c is ChartSpec => c !== null);
 }

@@ -23,12 +23,19 @@
  * client's limit leaves too few rounds for throughput, a claim rests on
  * what the client cannot distort: the server's CPU time and context
  * switches per message. Each verdict names the figure it rests on.
+ *
+ * Claim 2 rests on the highest open-loop rate meeting an objective when the
+ * sweep searched for it (--find-max-rate --slo): the rate a server can be
+ * offered within its latency bound is what "does not help" means to a user.
+ * Each round's searches are paired as repeats are; a search counts only if
+ * it bracketed its limit ("found") and none of its probes was flagged.
  */
 import { parseWork } from "../contracts/work.js";
 import { CLAIM3_CONNECTS_PER_SEC, CLIENT_BOUND_FLAGS, MARGIN, MIN_ROUNDS, NOISE_FLAGS } from "./rules.js";
-import type { Figures, ResultsFile } from "./schema.js";
+import type { Figures, ResultsFile, SearchResult } from "./schema.js";
 import { percent, pairedChange } from "./stats.js";
 import type { ChangeInterval, Spread } from "./stats.js";
+import { withoutCurvePoints } from "./curves.js";
 import { compareThreads, configLabel, serverCores } from "./summary.js";
 import type { ConfigSummary } from "./summary.js";
 
@@ -261,7 +268,14 @@ function served(s: ConfigSummary): string {
  * rounds, on server CPU per message (the server's capacity on its CPUs is
  * CPUs ÷ CPU per message): more threads are not MARGIN cheaper.
  */
-export function claim2(summaries: readonly ConfigSummary[], cores: number, pinned: boolean, rounds: number): ClaimResult {
+export function claim2(summaries: readonly ConfigSummary[], cores: number, pinned: boolean, rounds: number, searches?: SearchesAtObjective): ClaimResult {
+  const closedLoop = claim2ClosedLoop(summaries, cores, pinned, rounds);
+  const atObjective = searches === undefined ? null : claim2AtObjective(searches, cores, pinned, rounds);
+  if (atObjective === null) return closedLoop;
+  return { ...atObjective, measured: [...atObjective.measured, ...closedLoop.measured.map((m) => `closed loop (context, not judged): ${m}`)] };
+}
+
+function claim2ClosedLoop(summaries: readonly ConfigSummary[], cores: number, pinned: boolean, rounds: number): ClaimResult {
   const command = (r: number): string => `npm run bench -- --model iocp --threads ${cores},${2 * cores},${4 * cores} --repeats ${r}`;
   // Without per-message work: a thread blocked in slow work is claim 4's case, where more threads do help.
   const iocp = summaries.filter((s) => s.model === "iocp" && usable(s) && s.part === null && s.work === null);
@@ -292,6 +306,87 @@ export function claim2(summaries: readonly ConfigSummary[], cores: number, pinne
     return result(2, "not supported", basis, measured, `more threads than CPUs ${how} by more than ${percent(MARGIN)} (at ${helped.map((c) => threadsText(c.cand.threads)).join(", ")})${sharing}`, pinned ? null : command(rounds));
   }
   return inconclusive(2, basis, measured, used, command, rounds);
+}
+
+/** The searches a sweep ran (--find-max-rate), the objective they searched against and the runs their probes are. */
+export interface SearchesAtObjective {
+  searches: readonly SearchResult[];
+  objective: string;
+  runs: ResultsFile["runs"];
+}
+
+/** Why a search cannot count in a claim (see the file comment), or null when it can. */
+function searchLeftOut(s: SearchResult, runs: ResultsFile["runs"]): string | null {
+  if (s.status !== "found" || s.highPerSec === null || s.foundPerSec === null) return `round ${s.repeat} ${s.status}`;
+  const flags = s.probes.flatMap((p) => {
+    const r = runs[p.run];
+    return r?.status === "ok" ? r.figures.flags.filter((f) => NOISE_FLAGS.has(f)) : [];
+  });
+  return flags.length > 0 ? `round ${s.repeat} ${[...new Set(flags)].join(" ")}` : null;
+}
+
+/**
+ * Two configurations' searches compared round by round. The limit of each
+ * search lies between the rate found and the rate missed, so the interval
+ * covers both: its low end from the pessimistic ratios (found ÷ the base's
+ * missed), its high end from the optimistic ones (missed ÷ the base's found).
+ */
+function compareSearches(base: readonly SearchResult[], cand: readonly SearchResult[], runs: ResultsFile["runs"]): { change: ChangeInterval | null; n: number; leftOut: string[] } {
+  const leftOut: string[] = [];
+  const pairs: [SearchResult, SearchResult][] = [];
+  for (const b of base) {
+    const c = cand.find((x) => x.repeat === b.repeat);
+    if (c === undefined) continue;
+    const why = [searchLeftOut(b, runs), searchLeftOut(c, runs)];
+    why.forEach((w, i) => w !== null && leftOut.push(`${threadsText((i === 0 ? b : c).threads)} ${w}`));
+    if (why.every((w) => w === null)) pairs.push([b, c]);
+  }
+  if (pairs.length < MIN_ROUNDS) return { change: null, n: pairs.length, leftOut };
+  const mid = pairedChange(pairs.map(([b]) => b.foundPerSec!), pairs.map(([, c]) => c.foundPerSec!))!;
+  const low = pairedChange(pairs.map(([b]) => b.highPerSec!), pairs.map(([, c]) => c.foundPerSec!))!.low;
+  const high = pairedChange(pairs.map(([b]) => b.foundPerSec!), pairs.map(([, c]) => c.highPerSec!))!.high;
+  return { change: { ...mid, low, high }, n: pairs.length, leftOut };
+}
+
+/**
+ * Claim 2 on the highest rate meeting the objective: iocp at the server's
+ * CPUs against iocp at more threads, same load, an equivalence test as on
+ * throughput. null when the sweep searched no such pair.
+ */
+function claim2AtObjective(at: SearchesAtObjective, cores: number, pinned: boolean, rounds: number): ClaimResult | null {
+  const command = (r: number): string => `npm run bench -- --model iocp --threads ${cores},${2 * cores} --find-max-rate --slo ${at.objective} --repeats ${r}`;
+  const iocp = at.searches.filter((s) => s.model === "iocp" && s.work === null);
+  const same = (a: SearchResult, b: SearchResult): boolean => a.connections === b.connections && a.sizeBytes === b.sizeBytes;
+  const base = iocp.filter((s) => s.threads === cores);
+  const more = [...new Set(iocp.filter((s) => typeof s.threads === "number" && s.threads > cores && base.some((b) => same(b, s))).map((s) => s.threads as number))].sort((a, b) => a - b);
+  if (more.length === 0) return null;
+  const comparisons = more.map((t) => ({ threads: t, ...compareSearches(base, iocp.filter((s) => s.threads === t && same(s, base[0]!)), at.runs) }));
+  const sharing = pinned ? "" : " (not pinned: the server's threads shared the CPUs with the client)";
+  const median = (rs: readonly SearchResult[]): string => {
+    const found = rs.flatMap((r) => (r.foundPerSec === null ? [] : [r.foundPerSec])).sort((a, b) => a - b);
+    return found.length === 0 ? "none found" : fmt(found[Math.floor(found.length / 2)]!);
+  };
+  const measured = comparisons.map((c) => {
+    const what = `iocp ${threadsText(c.threads)} vs iocp ${threadsText(cores)} (= the server's CPUs${pinned ? ", pinned" : ""}): highest rate meeting ${at.objective} ${median(iocp.filter((s) => s.threads === c.threads))} vs ${median(base)} msg/s (median)`;
+    const left = c.leftOut.length > 0 ? `; left out: ${c.leftOut.join(", ")}` : "";
+    if (c.change === null) return `${what} over ${c.n} usable round(s), fewer than the ${MIN_ROUNDS} an interval needs${left}`;
+    const ch = c.change;
+    return `${what}, ${signed(ch.change)} [${signed(ch.low)}, ${signed(ch.high)}] (${percent(ch.confidence)} CI, paired t over ${ch.n} rounds, widened to the searches' brackets)${left}`;
+  });
+  const basis = `highest rate meeting ${at.objective} (--find-max-rate)`;
+  const flagged = comparisons.some((c) => c.leftOut.length > 0);
+  const advice = flagged ? "; searches were left out (flagged probes, or a search that did not bracket its limit): run it again on a quieter machine" : "";
+  if (comparisons.some((c) => c.change === null)) {
+    return result(2, "inconclusive", basis, measured, `some comparison has fewer than ${MIN_ROUNDS} usable rounds of searches${advice}`, command(moreRepeats(rounds)));
+  }
+  if (comparisons.every((c) => belowUpper(c.change!))) {
+    return result(2, "supported", basis, measured, `at every count above ${cores}, more iocp threads raised the highest rate meeting ${at.objective} by less than ${percent(MARGIN)} (whole 95% interval)${sharing}`, pinned ? null : command(rounds));
+  }
+  const helped = comparisons.filter((c) => above(c.change!));
+  if (helped.length > 0) {
+    return result(2, "not supported", basis, measured, `more threads than CPUs raised the highest rate meeting ${at.objective} by more than ${percent(MARGIN)} (at ${helped.map((c) => threadsText(c.threads)).join(", ")})${sharing}`, pinned ? null : command(rounds));
+  }
+  return result(2, "inconclusive", basis, measured, `an interval reaches across the ±${percent(MARGIN)} margin: the searches do not separate the outcomes${advice}`, command(moreRepeats(rounds)));
 }
 
 /**
@@ -411,9 +506,12 @@ export function testWithLabel(c: Pick<ClaimResult, "verdict">): string {
 }
 
 /** Every claim's verdict for a sweep. */
-export function judgeClaims(results: Pick<ResultsFile, "environment" | "options">, summaries: readonly ConfigSummary[]): ClaimResult[] {
+export function judgeClaims(results: Pick<ResultsFile, "environment" | "options" | "searches" | "runs">, all: readonly ConfigSummary[]): ClaimResult[] {
   const cores = serverCores(results);
   const rounds = results.options.repeats;
   const pinned = results.options.serverCpus !== null && results.options.clientCpus !== null;
-  return [claim1(summaries, cores, rounds), claim2(summaries, cores, pinned, rounds), claim3(summaries, rounds), claim4(summaries, rounds)];
+  // The closed-loop figures the claims compare; the open-loop curves bear on claim 2 through the searches.
+  const summaries = withoutCurvePoints(all, results.runs);
+  const searches = results.searches === undefined || results.options.slo === undefined ? undefined : { searches: results.searches, objective: results.options.slo.text, runs: results.runs };
+  return [claim1(summaries, cores, rounds), claim2(summaries, cores, pinned, rounds, searches), claim3(summaries, rounds), claim4(summaries, rounds)];
 }

@@ -12,6 +12,14 @@
  *     (its pinned CPUs, else every core this process may run on).
  * The figures are still reported; the flag says they may understate the server.
  *
+ * The client-behind rule (open loop). A message due while its session sat
+ * idle is sent by the client's timer; how late is the client's own delay
+ * (clientSendLagUs), and it counts in the corrected latency as if the
+ * server had caused it. A run is flagged CLIENT-BEHIND when the p99 of that
+ * lag is at least CLIENT_LAG_FLOOR_US and at least CLIENT_LAG_SHARE of the
+ * corrected p99 it reports: then a real part of the tail is the client's.
+ * (The floor keeps tens of µs of timer slack at a 200 µs p99 from counting.)
+ *
  * The noise rules. Saturation measures CPU the client USED; a client that
  * wanted a CPU and did not get it looks idle. So, from schedstat:
  *   - CLIENT-STARVED: a client worker thread waited on a run queue (runnable,
@@ -71,6 +79,17 @@ function connectionsHeld(raw: RawRun, sessionsConnected: number): number {
 
 /** A thread (or a process) counts as saturated at this share of a core (of its usable cores). */
 export const SATURATION_THRESHOLD = 0.9;
+
+/** Client-behind rule: the client's own p99 send lag must reach this, µs ... */
+export const CLIENT_LAG_FLOOR_US = 1000;
+/** ... and this share of the corrected p99. */
+export const CLIENT_LAG_SHARE = 0.1;
+
+/** The client-behind verdict (see the rule at the top of this file). */
+export function clientBehind(lagP99Us: number | null | undefined, latencyP99Us: number | null | undefined): boolean {
+  if (lagP99Us === null || lagP99Us === undefined) return false;
+  return lagP99Us >= CLIENT_LAG_FLOOR_US && (latencyP99Us === null || latencyP99Us === undefined || lagP99Us >= CLIENT_LAG_SHARE * latencyP99Us);
+}
 
 /** Sum of the error kinds. */
 export function errorFigures(e: ErrorCounts): ErrorFigures {
@@ -305,6 +324,7 @@ export function deriveFigures(raw: RawRun): Figures {
     openLoop = { targetMessagesPerSec: raw.targetMessagesPerSec, achievedMessagesPerSec: achieved, achievedRatio: achieved / raw.targetMessagesPerSec };
     if (m.sendLagUs !== undefined) openLoop.clientSendLagUs = m.sendLagUs === null ? null : summarise(m.sendLagUs);
     if (openLoop.achievedRatio < TARGET_RATE_SHORTFALL) flags.push("BELOW-TARGET-RATE");
+    if (clientBehind(openLoop.clientSendLagUs?.p99, m.latencyUs.totalCount > 0 ? m.latencyUs.getValueAtPercentile(99) : null)) flags.push("CLIENT-BEHIND");
   }
   if (raw.serverExitedCleanly === false) flags.push("SERVER-EXIT");
   const fds = raw.server?.openFiles;

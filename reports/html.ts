@@ -10,6 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { testWithLabel } from "./claims.js";
 import type { ClaimResult } from "./claims.js";
+import { isOpenLoopChart } from "./curve-charts.js";
+import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
+import type { ChartSpec } from "./chart-kit.js";
 import { PNG_HEIGHT, PNG_WIDTH } from "./png.js";
 import { partsTable, runTable } from "./table.js";
 import type { ResultsFile } from "./schema.js";
@@ -100,13 +103,36 @@ function profilesSection(r: ReportView["results"]): string {
   return rows.length === 0 ? "" : `<section><h2>Profiles</h2><ul>${rows.join("")}</ul></section>`;
 }
 
+/** The open-loop section: the searches' outcomes and the curves' knees, when the sweep has any. */
+function figure(c: ChartSpec): string {
+  return `<figure><canvas id="chart-${escapeHtml(c.id)}" width="${PNG_WIDTH}" height="${PNG_HEIGHT}"></canvas><figcaption>${escapeHtml(c.caption)}</figcaption></figure>`;
+}
+
+function curvesSection(view: ReportView): string {
+  if (view.curves.length === 0 && view.maxRates.length === 0) return "";
+  const slo = view.results.options.slo;
+  const parts = [`<section id="curves"><h2>Open loop: load–latency curves${view.maxRates.length > 0 ? " and the highest rate at the objective" : ""}</h2>`];
+  parts.push(`<div class="charts">${view.charts.filter(isOpenLoopChart).map(figure).join("\n")}</div>`);
+  if (view.maxRates.length > 0) {
+    const t = maxRateTable(view.maxRates);
+    parts.push(`<p class="sub">Objective: <code>${escapeHtml(slo?.text ?? "")}</code> (corrected latency; no error, every session served, at least 90% of the offered rate achieved).</p>`);
+    parts.push(`<div class="scroll">${table(t.header, t.rows)}</div>`, `<ul>${searchLines(view.maxRates).map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`);
+  }
+  if (view.curves.length > 0) {
+    const t = curveTable(view.curves);
+    parts.push(`<div class="scroll">${table(t.header, t.rows)}</div>`);
+  }
+  return `${parts.join("\n")}</section>`;
+}
+
 export function renderHtml(view: ReportView): string {
   const r = view.results;
   const runs = runTable(r);
   const summary = summaryTable(view);
   const data = JSON.stringify({ charts: view.charts }).replace(/</g, "\\u003c");
   const figures = view.charts
-    .map((c) => `<figure><canvas id="chart-${escapeHtml(c.id)}" width="${PNG_WIDTH}" height="${PNG_HEIGHT}"></canvas><figcaption>${escapeHtml(c.caption)}</figcaption></figure>`)
+    .filter((c) => !isOpenLoopChart(c))
+    .map(figure)
     .join("\n");
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -116,6 +142,7 @@ export function renderHtml(view: ReportView): string {
 <p class="sub">${escapeHtml(`${r.runs.length} run(s) of ${r.options.models.join(", ")}; started ${r.createdAt}; ${r.complete ? "complete" : "INCOMPLETE"}; ${r.environment.cpuModel}, ${r.environment.cores} cores`)}</p>
 ${warningsSection(view.warnings)}
 <section><h2>The chapter's claims</h2><div class="claims">${view.claims.map(claimCard).join("\n")}</div></section>
+${curvesSection(view)}
 <section><h2>Summary per configuration</h2><p class="sub">Medians over repeats; msg/s shows the order-statistic interval of the median with its true confidence (75% at 3 repeats, 93.8% at 5; 95% needs 6) and min–max when they differ; n = valid runs / runs; served = sessions that completed an echo (median).</p><div class="scroll">${table(summary.header, summary.rows)}</div></section>
 <section><h2>Charts</h2><div class="charts">${figures}</div></section>
 <section><h2>Every run</h2><div class="scroll">${table(runs.header, runs.rows, runs.right)}</div></section>

@@ -4,6 +4,8 @@
  * (relative links to charts/<id>.png), every run, the environment.
  */
 import type { ChartSpec } from "./chart-kit.js";
+import { isOpenLoopChart } from "./curve-charts.js";
+import { curveTable, maxRateTable, searchLines } from "./curve-tables.js";
 import { testWithLabel } from "./claims.js";
 import { partsTable, runTable } from "./table.js";
 import { environmentRows, summaryTable } from "./view.js";
@@ -44,11 +46,25 @@ export function renderMarkdown(view: ReportView): string {
     if (c.measured.length > 0) out.push("");
     out.push(`${c.reason}.${c.testWith !== null ? ` ${testWithLabel(c)}: \`${c.testWith}\`` : ""}`, "");
   }
+  if (view.curves.length > 0 || view.maxRates.length > 0) {
+    out.push(`## Open loop: load–latency curves${view.maxRates.length > 0 ? " and the highest rate at the objective" : ""}`, "");
+    for (const c of view.charts.filter(isOpenLoopChart)) out.push(`![${c.title}](${chartPath(c)})`, "", `_${c.caption}_`, "");
+  }
+  if (view.maxRates.length > 0) {
+    const t = maxRateTable(view.maxRates);
+    out.push(`Objective: \`${r.options.slo?.text ?? ""}\` (corrected latency; no error, every session served, at least 90% of the offered rate achieved).`, "");
+    out.push(markdownTable(t.header, t.rows), "", ...searchLines(view.maxRates).map((l) => `- ${l}`), "");
+  }
+  if (view.curves.length > 0) {
+    const t = curveTable(view.curves);
+    out.push(markdownTable(t.header, t.rows), "");
+  }
   const s = summaryTable(view);
   out.push("## Summary per configuration", "", markdownTable(s.header, s.rows), "");
-  if (view.charts.length > 0) {
+  const others = view.charts.filter((c) => !isOpenLoopChart(c));
+  if (others.length > 0) {
     out.push("## Charts", "");
-    for (const c of view.charts) out.push(`![${c.title}](${chartPath(c)})`, "", `_${c.caption}_`, "");
+    for (const c of others) out.push(`![${c.title}](${chartPath(c)})`, "", `_${c.caption}_`, "");
   }
   const runs = runTable(r);
   out.push("## Every run", "", markdownTable(runs.header, runs.rows, runs.right), "");

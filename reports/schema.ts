@@ -266,6 +266,58 @@ export const ScenarioRecordSchema = Type.Object(
   text("Where the options came from when --scenario was given."),
 );
 
+export const RateSweepSchema = Type.Object(
+  {
+    text: Type.String(text('--rate as given, e.g. "10k..200k:8", "5k,10k,20k" or "10%..120%:6".')),
+    unit: Literals(
+      ["msg/s", "closed-loop-max"],
+      '"msg/s": each value is a total rate; "closed-loop-max": each value is a share of the closed-loop maximum of the same configuration, measured first in the same sweep (1 = 100 %).',
+    ),
+    spacing: Literals(["list", "geometric", "linear"], "How the values were made: listed one by one, or a range in equal ratios (geometric) or equal steps (linear)."),
+    values: Type.Array(Type.Number({ exclusiveMinimum: 0 }), { minItems: 1, description: "The rates (or shares), ascending: one run per value and configuration." }),
+  },
+  text("A rate sweep (--rate as a list or a range): open loop at each rate, every configuration, interleaved."),
+);
+
+export const SloConditionSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal("latency"),
+        percentile: Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "Percentile of the corrected round trip (99 = p99, 100 = the largest)." }),
+        boundUs: Type.Number({ exclusiveMinimum: 0, description: "The percentile must be at most this, µs." }),
+      },
+      text("A latency bound: the run's corrected round trip at `percentile` is at most `boundUs`."),
+    ),
+    Type.Object(
+      { kind: Type.Literal("achieved"), minShare: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "achieved / offered must be at least this (0.99 = 99 %)." }) },
+      text("A rate bound: the run achieved at least `minShare` of the rate it was offered."),
+    ),
+  ],
+  text("One condition of a service-level objective."),
+);
+
+export const SloSchema = Type.Object(
+  {
+    text: Type.String(text('--slo as given, e.g. "p99=2ms,achieved=99%".')),
+    conditions: Type.Array(SloConditionSchema, { minItems: 1, description: "Every one must hold (and no error, no unserved session) for a run to meet the objective." }),
+  },
+  text("A service-level objective (--slo): what a rate must meet to count as served."),
+);
+
+export const SearchOptionsSchema = Type.Object(
+  {
+    resolution: Type.Number({ exclusiveMinimum: 0, description: "The search stops when the rate that failed is at most (1 + resolution) × the rate that met the objective (0.05 = 5 %)." }),
+    lowPerSec: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The lowest rate the search may probe, msg/s; null = given as a share (lowShare), or the default (closed-loop maximum / 1024)."),
+    highPerSec: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The highest rate the search may probe, msg/s; null = a share (highShare), or the default (8 × the closed-loop maximum)."),
+    lowShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The lowest rate as a share of the closed-loop maximum, or null."),
+    highShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The highest rate as a share of the closed-loop maximum, or null."),
+    maxProbes: Type.Integer({ minimum: 1, description: "Most probes one search runs (the closed-loop run not counted)." }),
+    retries: Type.Integer({ minimum: 0, description: "How many more times a rate is probed when the client limited it, before the search stops there as client-limited." }),
+  },
+  text("--find-max-rate: a search, per configuration and repeat, for the highest open-loop rate that meets the objective (options.slo)."),
+);
+
 export const AgentsOptionSchema = Type.Object(
   {
     redis: Type.String(text('The Redis the agents listen on, "redis://host:port/db" (credentials left out).')),
@@ -330,6 +382,9 @@ export const BenchOptionsSchema = Type.Object(
     out: Type.String(text("Results root directory (each sweep writes <out>/<timestamp>/results.json).")),
     json: Type.Boolean(text("Print results.json on stdout instead of the table.")),
     load: LoadOptionsSchema,
+    rates: Type.Optional(described(RateSweepSchema, "--rate as a list or a range: a run per rate (absent: one rate, load.rateTotalPerSec, or the closed loop).")),
+    slo: Type.Optional(described(SloSchema, "--slo: the objective a search looks for, and curves are drawn against (absent: none).")),
+    search: Type.Optional(described(SearchOptionsSchema, "--find-max-rate: the search's settings (absent: no search).")),
     scenario: Nullable(ScenarioRecordSchema, "The scenario the options started from (--scenario), or null."),
     clientProcesses: Type.Optional(
       Nullable(Type.Integer({ minimum: 1 }), "Client processes on this machine the sessions are split over (--client-processes); null = per run, enough to hold the sessions under the open-file limit. Absent in files written before it existed (one)."),
@@ -364,6 +419,19 @@ export const RunLoadSchema = Type.Object(
 export const PinningSchema = Type.Object(
   { serverCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 }))), clientCpus: Nullable(Type.Array(Type.Integer({ minimum: 0 }))) },
   text("CPU pinning of a run; null = not pinned (the scheduler chose)."),
+);
+
+export const LoadPointSchema = Type.Object(
+  {
+    role: Literals(
+      ["closed-loop-max", "rate", "probe"],
+      '"closed-loop-max": the closed-loop run a rate sweep given in shares, or a search, starts from (its msg/s is the maximum); "rate": one rate of a rate sweep; "probe": one rate a search tried.',
+    ),
+    shareOfClosedLoopMax: Type.Optional(Type.Number(text("rate runs given as a share: the share (1 = 100 %) of the closed-loop maximum the rate was made from.")) ),
+    search: Type.Optional(Type.Integer({ minimum: 0, description: "probe runs: the index of their search in results.searches." })),
+    step: Type.Optional(Type.Integer({ minimum: 1, description: "probe runs: 1-based position of the probe in its search." })),
+  },
+  text("The part a run played in a load–latency curve or a search."),
 );
 
 export const RunConfigSchema = Type.Object(
@@ -405,6 +473,7 @@ export const RunConfigSchema = Type.Object(
     httpMethod: Type.Optional(Literals(["GET", "POST"], 'http: the method of every request; a "message" is then one request and its answer.')),
     client: Type.Optional(Literals(["autocannon", "wrk"], "The load generator, when not iobench's own client: an outside tool as a cross-check (same figures, same shape).")),
     pinning: PinningSchema,
+    loadPoint: Type.Optional(described(LoadPointSchema, "Runs of a rate sweep or a search, and the closed-loop runs they start from (absent: a plain run).")),
     clientProcesses: Type.Optional(Type.Integer({ minimum: 2, description: "Client processes on this machine the sessions were split over (their results merged exactly: run.parts); absent: one, the runner's own process." })),
     agents: Type.Optional(Type.Integer({ minimum: 1, description: "Agents the sessions were split over (through Redis: run.parts has each one's share and figures); absent: the load came from this machine." })),
     chat: Type.Optional(
@@ -512,6 +581,7 @@ export const RUN_FLAGS = [
   "SESSIONS-MISSING",
   "SESSIONS-UNSERVED",
   "BELOW-TARGET-RATE",
+  "CLIENT-BEHIND",
   "SERVER-EXIT",
   "SERVER-FD-LIMIT",
   "PARTIAL",
@@ -521,7 +591,7 @@ export const RUN_FLAGS = [
 
 export const RunFlagSchema = Literals(
   RUN_FLAGS,
-  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), SERVER-EXIT (the server did not exit cleanly when asked to stop), " +
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop), " +
     "SERVER-FD-LIMIT (sessions were missing while the server held as many files as its open-file limit allows: it refused connections for lack of file descriptors), " +
     "PARTIAL (the load was split over processes or agents and some part returned nothing or failed, or measured a shorter window: the figures are the rest's; run.parts names it), PART-LATE (a part started its load or its window late), PART-LOST (a part's link to the coordinator dropped or went silent mid-run).",
 );
@@ -654,11 +724,11 @@ export const OkRunSchema = Type.Object(
   text("A run that completed its window."),
 );
 
-export const FAILURE_KINDS = ["server-start", "server-died", "server-unresponsive", "client", "interrupted", "overran", "internal"] as const;
+export const FAILURE_KINDS = ["server-start", "server-died", "server-unresponsive", "client", "interrupted", "overran", "internal", "skipped"] as const;
 
 export const FailureKindSchema = Literals(
   FAILURE_KINDS,
-  "Where a run failed: server-start (did not start or listen in time), server-died (died during the run), server-unresponsive (stopped answering: frozen, or no echo while sessions timed out), client (the load client failed), interrupted (Ctrl-C), overran (the run outlived warm-up + window + the watchdog's grace and was ended), internal (a bug: the message says what).",
+  "Where a run failed: server-start (did not start or listen in time), server-died (died during the run), server-unresponsive (stopped answering: frozen, or no echo while sessions timed out), client (the load client failed), interrupted (Ctrl-C), overran (the run outlived warm-up + window + the watchdog's grace and was ended), internal (a bug: the message says what), skipped (not run: its rate is a share of a closed-loop maximum whose run failed).",
 );
 
 export const FailedRunSchema = Type.Object(
@@ -677,6 +747,43 @@ export const FailedRunSchema = Type.Object(
 
 export const RunSchema = Type.Union([OkRunSchema, FailedRunSchema], text("One run: tagged by status."));
 
+export const ProbeSchema = Type.Object(
+  {
+    run: Type.Integer({ minimum: 0, description: "Index of the probe's run in `runs`." }),
+    offeredPerSec: Type.Number(text("The open-loop rate offered, msg/s.")),
+    achievedPerSec: Nullable(Type.Number(), "The rate achieved inside the window, msg/s; null when nothing was measured."),
+    outcome: Literals(
+      ["met", "missed", "client-limited", "failed"],
+      '"met": every condition held; "missed": the server missed the objective; "client-limited": the objective was missed while the client itself was a limit (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND), so it says nothing of the server; "failed": the run failed for a reason that is not the server\'s (the client, the harness).',
+    ),
+    reasons: Type.Array(Type.String(), text("Why, one line per condition missed or flag (empty when met).")),
+  },
+  text("One rate a search tried: a full run (server start, warm-up, window)."),
+);
+
+export const SearchResultSchema = Type.Object(
+  {
+    model: Type.String(),
+    threads: Nullable(ThreadsSettingSchema),
+    connections: Type.Integer({ minimum: 1 }),
+    sizeBytes: Type.Integer({ minimum: 1 }),
+    work: Nullable(Type.String(), 'Per-message server work as a label ("cpu:100us"), or null.'),
+    repeat: Type.Integer({ minimum: 1, description: "Searches of one configuration are repeated independently (--repeats): which one this is." }),
+    closedLoopRun: Nullable(Type.Integer({ minimum: 0 }), "Index of the closed-loop run the search started from, or null when there was none."),
+    closedLoopMessagesPerSec: Nullable(Type.Number(), "Its msg/s (the closed-loop maximum), or null when that run failed."),
+    status: Literals(
+      ["running", "found", "client-limited", "never-met", "above-ceiling", "failed"],
+      '"found": bracketed to the resolution; "client-limited": stopped at a probe where the client was the limit, so foundPerSec is only a floor; "never-met": even the lowest rate allowed missed the objective; "above-ceiling": even the highest rate allowed met it; "failed": no closed-loop maximum to start from, or a run failed for a reason not the server\'s; "running": not finished (an interrupted sweep).',
+    ),
+    foundPerSec: Nullable(Type.Number(), "The highest rate that met the objective (every probe below it met it too), msg/s; null when none did."),
+    lowPerSec: Nullable(Type.Number(), "The interval the limit lies in: the rate that met the objective (= foundPerSec) ..."),
+    highPerSec: Nullable(Type.Number(), "... and the lowest rate above it that the server missed, msg/s; null when none was (client-limited, above-ceiling)."),
+    note: Type.String(text("The outcome in one sentence.")),
+    probes: Type.Array(ProbeSchema, text("Every probe, in the order run.")),
+  },
+  text("One search (--find-max-rate) for the highest open-loop rate at which a configuration meets the objective: bracketed by doubling or halving from its closed-loop maximum, then bisected in equal ratios to the resolution."),
+);
+
 export const ResultsFileSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String(text("Where this file's JSON Schema is (schemas/results.schema.json of the iobench that wrote it), for editors; ignored when read."))),
@@ -689,6 +796,7 @@ export const ResultsFileSchema = Type.Object(
     environment: EnvironmentSchema,
     options: described(BenchOptionsSchema, "Every bench option, as parsed and defaulted."),
     runs: Type.Array(RunSchema, text("One entry per run, in the order they ran (round-robin over configurations).")),
+    searches: Type.Optional(Type.Array(SearchResultSchema, text("--find-max-rate: one search per configuration and repeat, with every probe (absent: no search)."))),
   },
   { title: "iobench results.json", description: "One sweep: its options, the machine, and every run measured so far." },
 );
@@ -794,6 +902,13 @@ export type ContextSwitches = Static<typeof ContextSwitchesSchema>;
 export type ContextSwitchesPerMessage = Static<typeof ContextSwitchesPerMessageSchema>;
 export type Timeline = Static<typeof TimelineSchema>;
 export type OpenLoopFigures = Static<typeof OpenLoopFiguresSchema>;
+export type RateSweep = Static<typeof RateSweepSchema>;
+export type SloCondition = Static<typeof SloConditionSchema>;
+export type Slo = Static<typeof SloSchema>;
+export type SearchOptions = Static<typeof SearchOptionsSchema>;
+export type LoadPoint = Static<typeof LoadPointSchema>;
+export type Probe = Static<typeof ProbeSchema>;
+export type SearchResult = Static<typeof SearchResultSchema>;
 export type LatencyTimeline = Static<typeof LatencyTimelineSchema>;
 export type LatencyInterval = Static<typeof LatencyIntervalSchema>;
 export type RunFlag = Static<typeof RunFlagSchema>;

@@ -179,6 +179,12 @@ export function renderNotes(runs: readonly Run[]): string[] {
     if (f.clientSaturated) {
       notes.push(`CLIENT-SATURATED ${id}: ${f.clientSaturatedReason ?? ""}: the client may be the bottleneck, figures may understate the server`);
     }
+    const lag = f.openLoop?.clientSendLagUs;
+    if (f.flags.includes("CLIENT-BEHIND") && lag !== undefined && lag !== null) {
+      notes.push(
+        `CLIENT-BEHIND ${id}: the client itself sent late (p99 ${int(lag.p99)} µs behind schedule, against a corrected p99 of ${f.latencyUs === null ? "-" : int(f.latencyUs.p99)} µs): part of the latency is the client's, not the server's`,
+      );
+    }
     if (f.flags.includes("CLIENT-STARVED")) {
       notes.push(
         `CLIENT-STARVED ${id}: a client thread waited for a CPU ${pctOf(f.clientRunQueueWaitMaxShare)} of the window (run queue, ${Math.round(f.clientRunQueueWaitPerSliceUs ?? 0)} µs each time): its throughput is a floor; the claims leave it out`,

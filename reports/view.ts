@@ -7,6 +7,8 @@ import type { ChartSpec } from "./chart-kit.js";
 import { chartSpecs } from "./charts.js";
 import { judgeClaims } from "./claims.js";
 import type { ClaimResult } from "./claims.js";
+import { curves, maxRates } from "./curves.js";
+import type { Curve, MaxRate } from "./curves.js";
 import type { ResultsFile } from "./schema.js";
 import { NOISY_DISPERSION } from "./rules.js";
 import { percent } from "./stats.js";
@@ -20,6 +22,9 @@ export interface ReportView {
   summaries: ConfigSummary[];
   claims: ClaimResult[];
   charts: ChartSpec[];
+  /** Open-loop curves (rate sweeps, search probes), and the searches per configuration. */
+  curves: Curve[];
+  maxRates: MaxRate[];
   /** One line per problem (failed, corrupted, client-saturated, erroneous runs; an incomplete sweep); [] when none. */
   warnings: string[];
 }
@@ -35,7 +40,7 @@ export function reportView(results: ResultsFile): ReportView {
   for (const c of summaries.filter((x) => x.noisy.length > 0)) {
     warnings.push(`NOISY ${configLabel(c)}: the repeats of ${c.noisy.join(", ")} differ by more than ${percent(NOISY_DISPERSION)} (geometric CV); read those medians as rough`);
   }
-  return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), warnings };
+  return { results, summaries, claims: judgeClaims(results, summaries), charts: chartSpecs(results, summaries), curves: curves(results), maxRates: maxRates(results), warnings };
 }
 
 /** "1.23 M", "45.6 k", "789": figures in tables. */

@@ -6,6 +6,14 @@
  * every configuration instead of biasing the ones that ran last, and two
  * configurations can be compared round by round. results.json is
  * rewritten after every run: an interrupted sweep keeps what it measured.
+ *
+ * Open-loop curves add a dimension. A rate sweep (--rate as a list or a
+ * range) runs every configuration at every rate, the rate outermost within
+ * a round, so runs side by side are the models at one rate. Rates given as
+ * shares of the closed-loop maximum, and searches (--find-max-rate), start
+ * from one closed-loop run per configuration measured first; a search then
+ * runs its probes one at a time per configuration, the searches of every
+ * configuration and repeat taking turns (runner/search.ts).
  */
 import { defaultClientThreads } from "../clients/client.js";
 import { createResultsDir, writeResults } from "../reports/results-file.js";
@@ -18,6 +26,11 @@ import { UsageError } from "../contracts/errors.js";
 import { acceptsThreads, chatBufferFloor, checkServerOptions, honours } from "../servers/options.js";
 import { runOnce } from "./run.js";
 import type { RunPlan, RunProgress } from "./run.js";
+import { RateSearch } from "./search.js";
+import { judgeRun } from "../reports/slo.js";
+import { configIdentity } from "../reports/curves.js";
+import { median } from "../reports/stats.js";
+import type { FailedRun, LoadPoint, SearchResult } from "../reports/schema.js";
 import type { PartsSetup } from "./parts/start.js";
 import type { PartsTransport } from "./parts/driver.js";
 import { defaultClientProcesses } from "./parts/plan.js";
@@ -124,6 +137,21 @@ function portConfig(o: BenchOptions, usableCores: number): CompletionPortConfig 
   return { ...asked, concurrency: asked.concurrency ?? o.serverCpus?.length ?? usableCores };
 }
 
+/** The open-loop load of a rate: the closed-loop load of a configuration, at `rate` msg/s in total. */
+export function atRate(load: RunLoad, rate: number, sessions: number): RunLoad {
+  return { ...load, loop: "open", targetRatePerSessionPerSec: rate / sessions, targetRateTotalPerSec: rate };
+}
+
+/** A plan whose rate is a share of a closed-loop maximum not measured yet: the sweep sets it once those runs are done. */
+export interface PendingRate {
+  /** Indexes (config.index) of the configuration's closed-loop runs, one per repeat: the maximum is their median. */
+  closedLoopRuns: number[];
+  share: number;
+}
+
+/** A RunPlan, possibly waiting for a closed-loop maximum to set its rate. */
+export type SweepPlan = RunPlan & { pendingRate?: PendingRate };
+
 /** One configuration of a part, not yet numbered into a round. */
 type Template = Omit<RunPlan, "config"> & { config: Omit<RunConfig, "index" | "repeat"> };
 
@@ -224,25 +252,62 @@ function partTemplates(input: SweepInput, part: SweepPart): Template[] {
 /**
  * Every run of the sweep, in the order they will run: round r runs every
  * configuration of the sweep's own part and then of each extra part
- * (BenchOptions.parts) once.
+ * (BenchOptions.parts) once. With a rate sweep or a search, the closed-loop
+ * runs come first, then the rates round by round (a search's probes are not
+ * planned: runSweep runs them). The closed-loop runs are repeated like any
+ * configuration: a share is of their median, and the search of repeat r
+ * starts from the closed-loop run of repeat r, so repeated searches are
+ * independent.
  */
-export function planSweep(input: SweepInput): RunPlan[] {
+export function planSweep(input: SweepInput): SweepPlan[] {
   const o = input.options;
   const templates = [mainPart(o), ...(o.parts ?? [])].flatMap((part) => partTemplates(input, part));
   for (const t of templates) {
     const problem = t.server.kind === "spawn" ? checkServerOptions(t.server.options, {}, modelEntry(t.config.model, o.servers)) : null;
     if (problem !== null) throw new UsageError(problem);
   }
-  const plans: RunPlan[] = [];
-  for (let repeat = 1; repeat <= o.repeats; repeat++) {
-    for (const t of templates) {
-      const { part, ...rest } = structuredClone(t.config);
-      // index and repeat lead the config, as in every results.json written before parts existed.
-      const config: RunConfig = { index: plans.length, repeat, ...(part !== undefined ? { part } : {}), ...rest };
-      plans.push({ ...t, config });
+  const plans: SweepPlan[] = [];
+  const rates = o.rates;
+  if (rates === undefined && o.search === undefined) {
+    for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(templates, repeat, (load) => load));
+  } else {
+    const closed = (load: RunLoad): RunLoad => ({ ...load, loop: "closed", targetRatePerSessionPerSec: null, targetRateTotalPerSec: null });
+    const shares = rates?.unit === "closed-loop-max";
+    const perRound = templates.length;
+    if (shares || o.search !== undefined) {
+      for (let repeat = 1; repeat <= o.repeats; repeat++) plans.push(...roundPlans(templates, repeat, closed).map((p) => withPoint(p, { role: "closed-loop-max" })));
+    }
+    const closedLoopRuns = (j: number): number[] => Array.from({ length: o.repeats }, (_, r) => r * perRound + j);
+    for (let repeat = 1; repeat <= o.repeats && rates !== undefined; repeat++) {
+      for (const value of rates.values) {
+        roundPlans(templates, repeat, closed).forEach((p, j) => {
+          const c = p.config;
+          if (!shares) {
+            plans.push(withPoint({ ...p, config: { ...c, load: atRate(c.load!, value, c.connections) } }, { role: "rate" }));
+          } else {
+            plans.push({ ...withPoint(p, { role: "rate", shareOfClosedLoopMax: value }), pendingRate: { closedLoopRuns: closedLoopRuns(j), share: value } });
+          }
+        });
+      }
     }
   }
+  plans.forEach((p, i) => (p.config.index = i));
   return plans;
+}
+
+function withPoint<P extends RunPlan>(plan: P, loadPoint: LoadPoint): P {
+  return { ...plan, config: { ...plan.config, loadPoint } };
+}
+
+/** One round: every configuration once, in sweep order, at the load `loadOf` makes of the asked load. */
+function roundPlans(templates: readonly Template[], repeat: number, loadOf: (load: RunLoad) => RunLoad): RunPlan[] {
+  return templates.map((t) => {
+    const { part, ...rest } = structuredClone(t.config);
+    // index and repeat lead the config, as in every results.json written before parts existed.
+    const config: RunConfig = { index: 0, repeat, ...(part !== undefined ? { part } : {}), ...rest };
+    if (config.load !== undefined) config.load = loadOf(config.load);
+    return { ...t, config };
+  });
 }
 
 /** The model table entry of a model name: a built-in model, or a command model declared in `servers`. */
@@ -257,9 +322,10 @@ export function modelEntry(name: string, servers: BenchOptions["servers"]): Mode
 export interface SweepHooks {
   /** Aborting stops the sweep: the current run is recorded as interrupted, no further run starts. */
   signal?: AbortSignal;
-  onRunStart?: (plan: RunPlan, position: number, total: number) => void;
-  onProgress?: (p: RunProgress, plan: RunPlan, position: number, total: number) => void;
-  onRunEnd?: (run: Run, position: number, total: number) => void;
+  /** `total`: the runs planned, or null when a search makes the count unknown ahead. */
+  onRunStart?: (plan: RunPlan, position: number, total: number | null) => void;
+  onProgress?: (p: RunProgress, plan: RunPlan, position: number, total: number | null) => void;
+  onRunEnd?: (run: Run, position: number, total: number | null) => void;
   /** After every rewrite of results.json (after each run, and once more at the end: `final`), e.g. to rebuild the report beside it. */
   onResultsWritten?: (results: ResultsFile, dir: string, final: boolean) => void;
 }
@@ -274,15 +340,38 @@ export interface SweepOutcome {
   interrupted: boolean;
 }
 
-/** Writes an empty results.json (so the path exists from the start), then runs every plan, rewriting it after each. */
+/** The closed-loop maximum a run measured, or null when it did not (failed, or no message). */
+function closedLoopMax(run: Run | undefined): number | null {
+  return run?.status === "ok" && run.figures.messagesPerSec > 0 ? run.figures.messagesPerSec : null;
+}
+
+/** Where a search of one configuration may go, from its closed-loop maximum `max` (null: not measured); null when it cannot start. */
+export function searchBounds(options: BenchOptions, max: number | null): ConstructorParameters<typeof RateSearch>[0] | null {
+  const s = options.search!;
+  const low = s.lowPerSec ?? (max === null ? null : (s.lowShare ?? 1 / 1024) * max);
+  const high = s.highPerSec ?? (max === null ? null : (s.highShare ?? 8) * max);
+  if (low === null || high === null || !(low < high)) return null;
+  const start = max === null ? Math.sqrt(low * high) : Math.min(high, Math.max(low, max));
+  return { lowPerSec: low, highPerSec: high, startPerSec: start, resolution: s.resolution, maxProbes: s.maxProbes, retries: s.retries };
+}
+
+/** A search in flight: the closed-loop plan its probes are made from, the state machine, and what results.json shows of it. */
+interface ActiveSearch {
+  template: RunPlan;
+  search: RateSearch | null;
+  result: SearchResult;
+}
+
+/** Writes an empty results.json (so the path exists from the start), then runs every plan, rewriting it after each; then the searches. */
 export async function runSweep(
   input: SweepInput,
-  plans: readonly RunPlan[],
+  plans: readonly SweepPlan[],
   meta: { environment: Environment; toolVersion: string },
   hooks: SweepHooks = {},
 ): Promise<SweepOutcome> {
+  const o = input.options;
   const now = new Date();
-  const dir = createResultsDir(input.options.out, now);
+  const dir = createResultsDir(o.out, now);
   const results: ResultsFile = {
     schema: RESULTS_SCHEMA,
     version: RESULTS_VERSION,
@@ -291,33 +380,127 @@ export async function runSweep(
     complete: false,
     tool: { name: "iobench", version: meta.toolVersion },
     environment: meta.environment,
-    options: input.options,
+    options: o,
     runs: [],
   };
   let file = writeResults(dir, results);
   let interrupted = false;
-  for (const [i, plan] of plans.entries()) {
-    if (hooks.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    hooks.onRunStart?.(plan, i, plans.length);
-    const run = await runOnce(plan, {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      resultsDir: dir,
-      onProgress: (p) => hooks.onProgress?.(p, plan, i, plans.length),
-    });
+  const total = o.search === undefined ? plans.length : null;
+
+  /** Records a run: its index is its place in results.runs; the file is rewritten. */
+  const record = (run: Run, position: number): void => {
     results.runs.push(run);
     file = writeResults(dir, results);
     hooks.onResultsWritten?.(results, dir, false);
-    hooks.onRunEnd?.(run, i, plans.length);
-    if (run.status === "failed" && run.failure === "interrupted") {
-      interrupted = true;
-      break;
+    hooks.onRunEnd?.(run, position, total);
+    if (run.status === "failed" && run.failure === "interrupted") interrupted = true;
+  };
+  /** Runs one plan (unless the sweep is stopped) and records it; its index is set here. */
+  const execute = async (planned: RunPlan): Promise<Run | null> => {
+    if (hooks.signal?.aborted) interrupted = true;
+    if (interrupted) return null;
+    const position = results.runs.length;
+    const plan: RunPlan = { ...planned, config: { ...planned.config, index: position } };
+    hooks.onRunStart?.(plan, position, total);
+    const run = await runOnce(plan, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      resultsDir: dir,
+      onProgress: (p) => hooks.onProgress?.(p, plan, position, total),
+    });
+    record(run, position);
+    return run;
+  };
+
+  for (const plan of plans) {
+    if (plan.pendingRate === undefined) {
+      await execute(plan);
+    } else {
+      const { closedLoopRuns, share } = plan.pendingRate;
+      const maxima = closedLoopRuns.flatMap((k) => {
+        const m = closedLoopMax(results.runs[k]);
+        return m === null ? [] : [m];
+      });
+      const max = maxima.length === 0 ? null : median(maxima);
+      const c = plan.config;
+      if (max !== null) {
+        await execute({ ...plan, config: { ...c, load: atRate(c.load!, share * max, c.connections) } });
+      } else if (!interrupted) {
+        const position = results.runs.length;
+        const skipped: FailedRun = {
+          status: "failed",
+          config: { ...structuredClone(c), index: position },
+          error: `not run: its rate is ${Number((share * 100).toPrecision(4))}% of the closed-loop maximum of run(s) ${closedLoopRuns.map((k) => k + 1).join(", ")}, which measured none`,
+          failure: "skipped",
+          figures: null,
+          startedAt: new Date().toISOString(),
+        };
+        hooks.onRunStart?.(plan, position, total);
+        record(skipped, position);
+      }
     }
+    if (interrupted) break;
+  }
+
+  if (o.search !== undefined && o.slo !== undefined && !interrupted) {
+    const templates = plans.filter((p) => p.config.loadPoint?.role === "closed-loop-max");
+    await runSearches(o, o.slo.text, templates, results, execute, () => (file = writeResults(dir, results)));
   }
   results.complete = !interrupted;
   file = writeResults(dir, results);
   hooks.onResultsWritten?.(results, dir, true);
   return { results, dir, file, interrupted };
+}
+
+/**
+ * The searches: one per closed-loop run (a configuration in one round),
+ * taking turns probe by probe in that order, so the drift of the machine
+ * spreads over them as over a sweep's rounds. results.searches is updated
+ * after every probe.
+ */
+export async function runSearches(
+  o: BenchOptions,
+  objective: string,
+  templates: readonly RunPlan[],
+  results: ResultsFile,
+  execute: (plan: RunPlan) => Promise<Run | null>,
+  save: () => void,
+): Promise<void> {
+  const active: ActiveSearch[] = templates.map((template) => {
+    const c = template.config;
+    const max = closedLoopMax(results.runs[c.index]);
+    const bounds = searchBounds(o, max);
+    const result: SearchResult = {
+      ...configIdentity(c),
+      repeat: c.repeat,
+      closedLoopRun: c.index,
+      closedLoopMessagesPerSec: max,
+      status: bounds === null ? "failed" : "running",
+      foundPerSec: null,
+      lowPerSec: null,
+      highPerSec: null,
+      note: bounds === null ? `no closed-loop maximum to start from (run ${c.index + 1} measured none) and no bounds given in msg/s` : "not started",
+      probes: [],
+    };
+    return { template, search: bounds === null ? null : new RateSearch(bounds), result };
+  });
+  results.searches = active.map((a) => a.result);
+  save();
+  while (active.some((a) => a.search !== null)) {
+    for (const [id, a] of active.entries()) {
+      if (a.search === null) continue;
+      const rate = a.search.next();
+      if (rate !== null) {
+        const c = a.template.config;
+        const loadPoint: LoadPoint = { role: "probe", search: id, step: a.result.probes.length + 1 };
+        const run = await execute({ ...a.template, config: { ...c, load: atRate(c.load!, rate, c.connections), loadPoint } });
+        if (run === null || (run.status === "failed" && run.failure === "interrupted")) return;
+        const judged = judgeRun(run, o.slo!.conditions);
+        a.result.probes.push({ run: run.config.index, offeredPerSec: rate, achievedPerSec: run.figures?.openLoop?.achievedMessagesPerSec ?? null, ...judged });
+        a.search.record(rate, judged.outcome, judged.reasons);
+      }
+      Object.assign(a.result, a.search.result(objective));
+      if (rate === null) a.search = null;
+      save();
+    }
+  }
 }

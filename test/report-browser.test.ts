@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
 import { writeReport } from "../reports/write-report.js";
-import { curvesFixture, reportFixture } from "./fixtures/report-fixture.js";
+import { curvesFixture, reportFixture, searchSweepFixture } from "./fixtures/report-fixture.js";
 
 const ENSURE = fileURLToPath(new URL("../../scripts/ensure-chromium.sh", import.meta.url));
 const FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -110,6 +110,20 @@ test("report.html loads offline in Chromium with no console error and every char
       assert.deepEqual(r.requests, []);
       assert.match(page, /<canvas id="chart-latency-timeline-/);
       assert.equal(r.canvases.length, (page.match(/<canvas id="chart-/g) ?? []).length);
+      for (const c of r.canvases) assert.ok(c.drawn > MIN_DRAWN, `${c.id}: only ${(c.drawn * 100).toFixed(2)}% of its pixels drawn`);
+    });
+
+    await t.test("the search report: the highest rate at the objective leads, the curves beside it, every one drawn", async () => {
+      const searchDir = path.join(dir, "search");
+      fs.mkdirSync(searchDir);
+      const written = writeReport(searchDir, searchSweepFixture(), { png: false });
+      const page = fs.readFileSync(written.html, "utf8");
+      const r = await check(browser, written.html);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.requests, []);
+      const ids = r.canvases.map((c) => c.id);
+      for (const id of ["chart-max-rate-at-slo", "chart-curves-p99", "chart-curve-epoll", "chart-curve-iocp"]) assert.ok(ids.includes(id), `${id} missing from ${ids.join(", ")}`);
+      assert.equal(page.indexOf("<canvas id=\"chart-"), page.indexOf("<canvas id=\"chart-max-rate-at-slo\""), "the highest rate at the objective is the first chart of the page");
       for (const c of r.canvases) assert.ok(c.drawn > MIN_DRAWN, `${c.id}: only ${(c.drawn * 100).toFixed(2)}% of its pixels drawn`);
     });
 
