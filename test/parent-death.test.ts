@@ -66,7 +66,8 @@ test("the guard: a child dies with this process's forking thread; so a worker th
      c.unref();
      c.once("error", (e) => parentPort.postMessage("spawn failed: " + e.message));
      c.once("exit", (code, signal) => parentPort.postMessage("exited early: " + code + " " + signal));
-     c.once("spawn", () => setTimeout(() => parentPort.postMessage(c.pid), 300));`,
+     c.once("spawn", () => setTimeout(() => parentPort.postMessage(c.pid), 300));
+     setInterval(() => {}, 60_000); // the worker lives until terminate(): left idle it would exit, and kill the child, before the check below`,
     { eval: true, workerData: { guard: GUARD } },
   );
   const pid = await new Promise<number | string>((resolve) => worker.once("message", resolve));
