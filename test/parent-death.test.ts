@@ -63,7 +63,8 @@ test("the guard: a child dies with this process's forking thread; so a worker th
   const worker = new Worker(
     `const { spawn } = require("node:child_process"); const { workerData, parentPort } = require("node:worker_threads");
      const c = spawn(workerData.guard, [String(process.pid), "sleep", "30"], { stdio: "ignore" });
-     c.unref(); setTimeout(() => parentPort.postMessage(c.pid), 300);`,
+     c.unref(); setTimeout(() => parentPort.postMessage(c.pid), 300);
+     setInterval(() => {}, 60_000); // the worker lives until terminate(): left idle it would exit, and kill the child, before the check below`,
     { eval: true, workerData: { guard: GUARD } },
   );
   const pid = await new Promise<number>((resolve) => worker.once("message", resolve));
