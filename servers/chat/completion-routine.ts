@@ -7,8 +7,8 @@
  * Fan-out, the APC way: only the thread that owns a connection posts I/O
  * for it, and routines run on that thread. A thread that reads a whole
  * frame queues it on its own connections and hands it to every other
- * thread: the frame goes into the room's BroadcastChannel (each thread's
- * inbox) and the owner is sent a user completion on ITS port
+ * thread: the frame goes into that thread's inbox (inboxes.ts, shared
+ * memory) and the owner is sent a user completion on ITS port
  * (QueueUserAPC); when that thread's alertable wait returns, the wake-up's
  * routine takes the inbox and queues each frame on its connections.
  *
@@ -17,12 +17,14 @@
  * the port requires). Frames are queued whole, so they never interleave; a
  * frame that does not fit drops that connection (counted) at once.
  */
-import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ioFailure } from "../../protocol/echo.js";
 import { ChatCounters, OutRing } from "../../protocol/chat.js";
 import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
+import { chatBufferFloor } from "../options.js";
+import { Inboxes, makeInboxes, type InboxesData } from "./inboxes.js";
 import { PerIoData, RoutineThread, endsConnection, startRoutines, type RoutineThreadData } from "../completion-routine.js";
 
 /** Bytes one recv takes. */
@@ -36,7 +38,7 @@ interface ChatThreadData extends RoutineThreadData {
   ports: number[];
   /** Int32Array, one cell per thread: 1 while a wake-up is posted and not yet run. */
   wakePending: SharedArrayBuffer;
-  room: string;
+  inboxes: InboxesData;
   cap: number;
   maxFrameBytes: number;
   /** Frames (chat) or each read as it came (chat-raw). */
@@ -44,16 +46,13 @@ interface ChatThreadData extends RoutineThreadData {
   counters: SharedArrayBuffer;
 }
 
-let serverCount = 0;
-
 export const start: StartModel = async (options) => {
   const counters = new ChatCounters();
-  const room = `iobench-chat-apc-${process.pid}-${serverCount++}`;
   const server = await startRoutines(options, import.meta.url, (ports) => ({
     model: "completion-routine-chat",
     ports,
     wakePending: new SharedArrayBuffer(4 * ports.length),
-    room,
+    inboxes: makeInboxes(ports.length, Math.max(chatBufferFloor(options.maxFrameBytes), RECV_BYTES)),
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
     framing: chatProtocol(options.protocol),
@@ -61,9 +60,6 @@ export const start: StartModel = async (options) => {
   }));
   return { ...server, stop: () => server.stop(), chatCounts: () => counters.read() };
 };
-
-/** @types/node 20 lists only MessagePort for this function; Node's docs list BroadcastChannel too. */
-const receiveNow = receiveMessageOnPort as (port: MessagePort | BroadcastChannel) => { message: unknown } | undefined;
 
 /** Per-handle data: the connection's two per-I/O data (recv, send) and its chat state. */
 class ChatConnection {
@@ -98,7 +94,7 @@ class ChatRoutineThread extends RoutineThread {
   private readonly index: number;
   private readonly counters: ChatCounters;
   private readonly wakePending: Int32Array;
-  private readonly room: BroadcastChannel;
+  private readonly inboxes: Inboxes;
   /** Connections by their recv key. */
   private readonly byKey = new Map<number, ChatConnection>();
   private readonly members = new Set<ChatConnection>();
@@ -110,15 +106,10 @@ class ChatRoutineThread extends RoutineThread {
     this.index = d.ports.indexOf(d.completionPort);
     this.counters = new ChatCounters(d.counters);
     this.wakePending = new Int32Array(d.wakePending);
-    this.room = new BroadcastChannel(d.room);
+    this.inboxes = new Inboxes(d.inboxes, this.index);
     const wake = new PerIoData(WAKE_KEY, new Uint8Array(new SharedArrayBuffer(1)));
     wake.routine = wakeRoutine;
     this.ios.push(wake);
-  }
-
-  override run(): void {
-    super.run();
-    this.room.close();
   }
 
   /** A new client joins the room: its per-I/O data (reused if any), and the first recv. */
@@ -191,25 +182,25 @@ class ChatRoutineThread extends RoutineThread {
   onWake(): void {
     this.inFlight++; // another thread posted it: it was never counted here
     Atomics.store(this.wakePending, this.index, 0);
-    for (let m = receiveNow(this.room); m !== undefined; m = receiveNow(this.room)) this.deliver(m.message as Uint8Array);
+    this.inboxes.drain(this.deliver);
   }
 
   private relay(frame: Uint8Array): void {
     this.counters.add("frames");
     this.deliver(frame);
-    const ports = this.chat.ports;
-    if (ports.length === 1) return;
-    this.room.postMessage(frame.slice()); // a view would clone the whole receive buffer
-    for (let i = 0; i < ports.length; i++) {
-      if (i === this.index || Atomics.exchange(this.wakePending, i, 1) !== 0) continue;
-      // Not counted in this thread's inFlight: it completes on the other thread's port.
-      const r = sys.portPostUser(ports[i]!, WAKE_KEY);
-      if (r < 0) throw ioFailure("post wake-up", r);
-    }
+    if (this.chat.ports.length > 1) this.inboxes.post(frame, this.wake, this.deliver);
   }
 
+  /** Posts the wake-up to thread i unless one is already posted there. */
+  private readonly wake = (i: number): void => {
+    if (Atomics.exchange(this.wakePending, i, 1) !== 0) return;
+    // Not counted in this thread's inFlight: it completes on the other thread's port.
+    const r = sys.portPostUser(this.chat.ports[i]!, WAKE_KEY);
+    if (r < 0) throw ioFailure("post wake-up", r);
+  };
+
   /** Queues a whole frame on every member of this thread. */
-  private deliver(frame: Uint8Array): void {
+  private readonly deliver = (frame: Uint8Array): void => {
     if (this.stopping) return;
     for (const c of this.members) {
       if (!c.out.put(frame)) {
@@ -219,7 +210,7 @@ class ChatRoutineThread extends RoutineThread {
         this.postChatSend(c);
       }
     }
-  }
+  };
 
   /** Out of the room: shut the socket so the I/O in flight ends now; close once none is. */
   private leave(c: ChatConnection): void {

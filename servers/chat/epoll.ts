@@ -5,14 +5,13 @@
  *
  * Fan-out: a connection belongs to the loop that accepted it, and only that
  * loop touches it. A loop that reads a whole frame sends it to its own
- * connections at once and hands a copy to every other loop: it posts the
- * frame on the room's BroadcastChannel (each loop's inbox; postMessage
- * queues it in every other loop's port at once) and wakes each loop that
- * is not already awake through that loop's eventfd, which sits in its epoll
- * set. Woken, a loop takes its whole inbox with receiveMessageOnPort and
- * sends each frame to its connections. One sender's frames reach every
- * inbox in the order they were posted, and each frame is queued whole, so
- * frames stay whole and in per-sender order.
+ * connections at once and hands a copy to every other loop: it appends the
+ * frame to each other loop's inbox (inboxes.ts, shared memory) and wakes
+ * each loop that is not already awake through that loop's eventfd, which
+ * sits in its epoll set. Woken, a loop takes its whole inbox and sends each
+ * frame to its connections. One sender's frames reach every inbox in the
+ * order they were posted, and each frame is queued whole, so frames stay
+ * whole and in per-sender order.
  *
  * Output bound: a frame goes straight to send(); what the kernel does not
  * take waits in the connection's ring (protocol/chat.ts OutRing, made only
@@ -20,13 +19,15 @@
  * ring (bufferBytes) drops that connection, counted: nothing ever waits on
  * a client that does not read.
  */
-import { BroadcastChannel, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { EventLoop, READ, startEpoll, type EpollThreadData } from "../epoll.js";
 import { ioFailure, isPeerGone } from "../../protocol/echo.js";
 import { ChatCounters, OutRing } from "../../protocol/chat.js";
 import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
+import { chatBufferFloor } from "../options.js";
+import { Inboxes, makeInboxes, type InboxesData } from "./inboxes.js";
 
 /** Bytes one recv takes. */
 const RECV_BYTES = 64 * 1024;
@@ -40,14 +41,12 @@ interface EpollChatThreadData extends EpollThreadData {
   wakeFds: number[];
   /** Int32Array, one cell per loop: 1 while a wake-up is pending (no need to signal again). */
   wakePending: SharedArrayBuffer;
-  room: string;
+  inboxes: InboxesData;
   maxFrameBytes: number;
   /** Frames (chat) or each read as it came (chat-raw). */
   framing: ChatProtocol;
   counters: SharedArrayBuffer;
 }
-
-let serverCount = 0;
 
 export const start: StartModel = async (options) => {
   const counters = new ChatCounters();
@@ -67,7 +66,7 @@ export const start: StartModel = async (options) => {
         cap: options.bufferBytes,
         wakeFds,
         wakePending: new SharedArrayBuffer(4 * threads),
-        room: `iobench-chat-epoll-${process.pid}-${serverCount++}`,
+        inboxes: makeInboxes(threads, Math.max(chatBufferFloor(options.maxFrameBytes), RECV_BYTES)),
         maxFrameBytes: options.maxFrameBytes,
         framing: chatProtocol(options.protocol),
         counters: counters.buffer,
@@ -77,9 +76,6 @@ export const start: StartModel = async (options) => {
   });
   return { ...server, chatCounts: () => counters.read() };
 };
-
-/** @types/node 20 lists only MessagePort for this function; Node's docs list BroadcastChannel too. */
-const receiveNow = receiveMessageOnPort as (port: MessagePort | BroadcastChannel) => { message: unknown } | undefined;
 
 /** Per-handle data. */
 class Connection {
@@ -100,7 +96,7 @@ class ChatLoop extends EventLoop<Connection> {
   private readonly chat: EpollChatThreadData;
   private readonly counters: ChatCounters;
   private readonly wakePending: Int32Array;
-  private readonly room: BroadcastChannel;
+  private readonly inboxes: Inboxes;
   private readonly buf = new Uint8Array(RECV_BYTES);
 
   constructor(d: EpollChatThreadData) {
@@ -108,13 +104,8 @@ class ChatLoop extends EventLoop<Connection> {
     this.chat = d;
     this.counters = new ChatCounters(d.counters);
     this.wakePending = new Int32Array(d.wakePending);
-    this.room = new BroadcastChannel(d.room);
+    this.inboxes = new Inboxes(d.inboxes, d.index);
     this.ctl(C.EPOLL_CTL_ADD, d.wakeFds[d.index]!, C.EPOLLIN, WAKE_KEY);
-  }
-
-  override run(): void {
-    super.run();
-    this.room.close();
   }
 
   protected open(fd: number): Connection {
@@ -156,30 +147,26 @@ class ChatLoop extends EventLoop<Connection> {
     this.ctl(C.EPOLL_CTL_MOD, c.fd, READ | C.EPOLLOUT);
   }
 
-  private deliver(frame: Uint8Array): void {
+  private readonly deliver = (frame: Uint8Array): void => {
     for (const c of this.connections.values()) this.sendFrame(c, frame);
-  }
+  };
 
-  /** Hands a frame to every other loop: into their inboxes, then wake those not already woken. */
-  private handOn(frame: Uint8Array): void {
-    const d = this.chat;
-    this.room.postMessage(frame.slice()); // a view would clone the whole receive buffer
-    for (let i = 0; i < d.wakeFds.length; i++) {
-      if (i !== d.index && Atomics.exchange(this.wakePending, i, 1) === 0) sys.eventfdSignal(d.wakeFds[i]!);
-    }
-  }
+  /** Wakes loop i unless a wake-up is already pending there. */
+  private readonly wake = (i: number): void => {
+    if (Atomics.exchange(this.wakePending, i, 1) === 0) sys.eventfdSignal(this.chat.wakeFds[i]!);
+  };
 
   /** Our eventfd fired: clear the flag first, so a frame posted after this read wakes us again. */
   private drainInbox(): void {
     Atomics.store(this.wakePending, this.chat.index, 0);
     sys.eventfdDrain(this.chat.wakeFds[this.chat.index]!);
-    for (let m = receiveNow(this.room); m !== undefined; m = receiveNow(this.room)) this.deliver(m.message as Uint8Array);
+    this.inboxes.drain(this.deliver);
   }
 
   private readonly onFrame = (frame: Uint8Array): void => {
     this.counters.add("frames");
     this.deliver(frame);
-    if (this.chat.wakeFds.length > 1) this.handOn(frame);
+    if (this.chat.wakeFds.length > 1) this.inboxes.post(frame, this.wake, this.deliver);
   };
 
   private readFrames(c: Connection): void {
