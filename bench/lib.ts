@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
 import type { ProcSnapshot } from "../contracts/proc.js";
-import { percent, spread } from "../reports/stats.js";
+import { median as statsMedian, percent, spread } from "../reports/stats.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const REFERENCE = path.join(ROOT, "bench/reference");
@@ -254,10 +254,9 @@ export function goal(xs: readonly number[], op: "<=" | ">=", bound: number): str
   return `${text}inconclusive (the interval straddles ${bound})`;
 }
 
+/** The median, NaN for none (a bench whose runs all failed still prints its table). */
 export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+  return xs.length === 0 ? NaN : statsMedian(xs);
 }
 
 /** Two disjoint CPUs for server and client, or none when the machine has one. */
