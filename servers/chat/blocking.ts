@@ -24,13 +24,11 @@ import type { StartModel } from "../model.js";
 import { BlockingThread, startBlocking, type ThreadData } from "../blocking.js";
 import { ioFailure, isPeerGone, sendAll } from "../../protocol/echo.js";
 import { ChatCounters } from "../../protocol/chat.js";
-import { chatProtocol, chatReader, type ChatProtocol } from "../../protocol/chat-raw.js";
+import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
 import { lockCell, unlockCell } from "../threads.js";
 
 /** A slot that holds no member. */
 const NONE = -1;
-/** Bytes one recv takes. */
-const RECV_BYTES = 16 * 1024;
 
 /** The room as every thread sees it: shared memory only. */
 interface ChatRoom {
@@ -58,18 +56,44 @@ export const start: StartModel = async (options) => {
 
 type ChatThreadData = ThreadData & { model: "blocking-chat"; room: ChatRoom };
 
+/** What a thread serves its members with: views of the room's shared memory, a reader and a receive buffer. */
+interface MemberTools {
+  room: ChatRoom;
+  members: Int32Array;
+  locks: Int32Array;
+  counters: ChatCounters;
+  reader: ChatReader;
+  buf: Uint8Array;
+}
+
 /** blocking.ts's thread, in any role, serving each client as a member of the room. */
 class ChatThread extends BlockingThread {
-  protected override serve(slot: number, fd: number): void {
-    serveChatMember((this.d as ChatThreadData).room, slot, fd);
+  /**
+   * Made for the first member and kept: the thread serves one at a time.
+   * Made per member, the buffers were garbage V8 did not collect in time
+   * (a thread blocked in recv never returns to Node's event loop), over
+   * 100 MiB in the soak (docs/soak.md).
+   */
+  private tools: MemberTools | null = null;
+
+  protected override serve(slot: number, fd: number, buf: Uint8Array): void {
+    const room = (this.d as ChatThreadData).room;
+    this.tools ??= {
+      room,
+      members: new Int32Array(room.members),
+      locks: new Int32Array(room.locks),
+      counters: new ChatCounters(room.counters),
+      reader: chatReader(room.framing, room.maxFrameBytes),
+      buf,
+    };
+    this.tools.reader.reset();
+    serveChatMember(this.tools, slot, fd);
   }
 }
 
 /** Serves one member until it leaves, is dropped, or sends a bad frame; the caller closes fd. */
-function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
-  const members = new Int32Array(room.members);
-  const locks = new Int32Array(room.locks);
-  const counters = new ChatCounters(room.counters);
+function serveChatMember(tools: MemberTools, slot: number, fd: number): void {
+  const { room, members, locks, counters, reader, buf } = tools;
   sys.setNoDelay(fd, true);
   // Room for more than the cap, so a send the SIOCOUTQ check lets through never blocks.
   sys.setBufferSizes(fd, 0, 2 * room.cap);
@@ -109,8 +133,6 @@ function serveChatMember(room: ChatRoom, slot: number, fd: number): void {
     sys.shutdown(to, C.SHUT_RDWR);
   };
 
-  const reader = chatReader(room.framing, room.maxFrameBytes);
-  const buf = new Uint8Array(RECV_BYTES);
   for (;;) {
     const n = sys.recv(fd, buf, 0, buf.length);
     if (n === 0) break; // the client left, was dropped, or stop() shut the socket down
