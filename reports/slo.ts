@@ -104,7 +104,8 @@ export function judgeRun(run: Run, conditions: readonly SloCondition[]): Pick<Pr
     return { outcome: "client-limited", reasons: [`the client itself was a limit: ${limits.join(", ")}`, ...reasons] };
   }
   if (limits.length > 0) reasons.push(`the client was behind too (send lag up to ${formatUs(lagMax)}), not enough to explain the miss`);
-  if (!f.flags.includes("MACHINE-BUSY")) return { outcome: "missed", reasons };
+  // A corrupted echo is the server's whatever the CPUs did.
+  if (!f.flags.includes("MACHINE-BUSY") || f.flags.includes("MISMATCH")) return { outcome: "missed", reasons };
   const other = f.otherCpuShare ?? null;
   const share = other === null ? "" : ` (${Math.round(other * 100)}% of the run's CPUs)`;
   return { outcome: "disturbed", reasons: [`other processes took the CPUs: MACHINE-BUSY${share}`, ...reasons] };

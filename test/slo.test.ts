@@ -87,6 +87,8 @@ test("a miss while other processes took the CPUs is disturbed, not the server's;
   const behind = judgeRun(busy, [p99(500)]);
   assert.equal(behind.outcome, "disturbed");
   assert.match(behind.reasons.at(-1)!, /the client was behind too/);
+  busy.figures.flags = ["MACHINE-BUSY", "MISMATCH"];
+  assert.equal(judgeRun(busy, [p99(500)]).outcome, "missed", "a corrupted echo is the server's miss, busy or not");
   busy.figures.flags = ["CLIENT-SATURATED", "MACHINE-BUSY"];
   const saturated = judgeRun(busy, [p99(500)]);
   assert.equal(saturated.outcome, "client-limited", "the client's limit is named first: it stops the search as a floor all the same");
