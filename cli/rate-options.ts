@@ -28,8 +28,8 @@ const MAX_RATES = 100;
 export const DEFAULT_RESOLUTION = 0.05;
 /** Most probes one search runs: bracketing from the closed-loop maximum within [max/1024, 8 × max] and bisecting to 0.5 % takes 21, and a few retries. */
 export const MAX_PROBES = 30;
-/** A rate the client limited is probed again this many times before the search stops there. */
-export const CLIENT_RETRIES = 2;
+/** A rate the client limited, or other processes disturbed, is probed again this many times before the search stops there. */
+export const SEARCH_RETRIES = 2;
 
 export const RATE_FLAGS: Record<string, Options> = {
   "rate-spacing": {
@@ -187,7 +187,7 @@ export function curveChoice(
       lowShare: bound(low, "closed-loop-max"),
       highShare: bound(high, "closed-loop-max"),
       maxProbes: MAX_PROBES,
-      retries: CLIENT_RETRIES,
+      retries: SEARCH_RETRIES,
     },
   };
 }

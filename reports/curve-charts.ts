@@ -5,7 +5,7 @@
  * alone (through reports/curves.ts).
  */
 import { idPart, type ChartSpec, type SpecPoint, type SpecSeries } from "./chart-kit.js";
-import { KNEE_FACTOR, threadCategories } from "./curves.js";
+import { KNEE_FACTOR, floorNote, threadCategories } from "./curves.js";
 import type { Curve, CurvePoint, MaxRate } from "./curves.js";
 import type { ResultsFile, Run, Slo } from "./schema.js";
 import { formatCondition } from "./slo.js";
@@ -166,11 +166,14 @@ export function maxRateChart(rates: readonly MaxRate[], colour: ReadonlyMap<stri
     const key = JSON.stringify([r.model, loadText(r)]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const series: SpecSeries[] = [...groups.values()].map((g) => ({
-    label: `${g[0]!.model}${loads.size > 1 ? ` (${loadText(g[0]!)})` : ""}${g.some((r) => r.clientLimited) ? " (client-limited: a floor)" : ""}`,
-    color: colour.get(g[0]!.model) ?? 0,
-    points: g.map((r) => ({ x: r.threads === null ? "?" : String(r.threads), y: r.foundPerSec, low: r.lowPerSec ?? r.foundPerSec!, high: r.highPerSec ?? r.foundPerSec! })),
-  }));
+  const series: SpecSeries[] = [...groups.values()].map((g) => {
+    const floor = floorNote(g.flatMap((r) => r.searches));
+    return {
+      label: `${g[0]!.model}${loads.size > 1 ? ` (${loadText(g[0]!)})` : ""}${floor === null ? "" : ` (${floor})`}`,
+      color: colour.get(g[0]!.model) ?? 0,
+      points: g.map((r) => ({ x: r.threads === null ? "?" : String(r.threads), y: r.foundPerSec, low: r.lowPerSec ?? r.foundPerSec!, high: r.highPerSec ?? r.foundPerSec! })),
+    };
+  });
   return {
     id: "max-rate-at-slo",
     title: `Highest rate meeting ${slo.text} vs server threads`,

@@ -26,7 +26,7 @@ export function maxRateTable(rates: readonly MaxRate[]): TextTable {
       String(r.connections),
       String(r.sizeBytes),
       r.work ?? "-",
-      r.foundPerSec === null ? "none met it" : `${rate(r.foundPerSec)}${r.clientLimited ? " (client-limited: a floor)" : ""}`,
+      r.foundPerSec === null ? "none met it" : `${rate(r.foundPerSec)}${r.floor === null ? "" : ` (${r.floor})`}`,
       `${rate(r.lowPerSec)} – ${r.highPerSec === null ? "not missed" : rate(r.highPerSec)}`,
       rate(r.closedLoopPerSec),
       r.foundPerSec === null || r.closedLoopPerSec === null ? "-" : `${Math.round((100 * r.foundPerSec) / r.closedLoopPerSec)}%`,

@@ -161,15 +161,27 @@ export function curves(results: Pick<ResultsFile, "runs"> & { options?: { slo?: 
 /** The searches of one configuration, over repeats. */
 export interface MaxRate extends ConfigIdentity {
   searches: SearchResult[];
-  /** Median rate found over the searches that found one (a floor for client-limited ones), msg/s; null when none did. */
+  /** Median rate found over the searches that found one (a floor for client-limited and disturbed ones), msg/s; null when none did. */
   foundPerSec: number | null;
   /** The interval the limit lies in over every search: the lowest rate found and the highest rate missed (null: none missed). */
   lowPerSec: number | null;
   highPerSec: number | null;
-  /** Some search stopped where the client was a limit: the rate is a floor. */
-  clientLimited: boolean;
+  /** Why some search stopped short of the server's limit, in words (the rate is a floor), or null when none did. */
+  floor: string | null;
   /** Median closed-loop maximum the searches started from. */
   closedLoopPerSec: number | null;
+}
+
+/** The statuses of a search that stopped short of the server's limit (its rate found is a floor), in words. */
+const FLOOR_WORDS: Partial<Record<SearchResult["status"], string>> = {
+  "client-limited": "client-limited: a floor",
+  disturbed: "disturbed: other processes took the CPUs; a floor",
+};
+
+/** Why some of these searches stopped short of the server's limit, in words, or null when none did. */
+export function floorNote(searches: readonly SearchResult[]): string | null {
+  const words = [...new Set(searches.flatMap((s) => FLOOR_WORDS[s.status] ?? []))];
+  return words.length === 0 ? null : words.join("; ");
 }
 
 /** The searches grouped by configuration (repeats together), in first-search order. */
@@ -195,7 +207,7 @@ export function maxRates(results: Pick<ResultsFile, "searches">): MaxRate[] {
       foundPerSec: found.length === 0 ? null : median(found),
       lowPerSec: found.length === 0 ? null : Math.min(...found),
       highPerSec: highs.length === 0 ? null : Math.max(...highs),
-      clientLimited: searches.some((x) => x.status === "client-limited"),
+      floor: floorNote(searches),
       closedLoopPerSec: closed.length === 0 ? null : median(closed),
     };
   });

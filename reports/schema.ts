@@ -313,7 +313,7 @@ export const SearchOptionsSchema = Type.Object(
     lowShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The lowest rate as a share of the closed-loop maximum, or null."),
     highShare: Nullable(Type.Number({ exclusiveMinimum: 0 }), "The highest rate as a share of the closed-loop maximum, or null."),
     maxProbes: Type.Integer({ minimum: 1, description: "Most probes one search runs (the closed-loop run not counted)." }),
-    retries: Type.Integer({ minimum: 0, description: "How many more times a rate is probed when the client limited it, before the search stops there as client-limited." }),
+    retries: Type.Integer({ minimum: 0, description: "How many more times a rate is probed when the client limited it or other processes disturbed it, before the search stops there (client-limited, disturbed)." }),
   },
   text("--find-max-rate: a search, per configuration and repeat, for the highest open-loop rate that meets the objective (options.slo)."),
 );
@@ -591,7 +591,7 @@ export const RUN_FLAGS = [
 
 export const RunFlagSchema = Literals(
   RUN_FLAGS,
-  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 10 % or more of the run's CPUs), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop), " +
+  "A warning a run can carry: CLIENT-SATURATED (the client may have been the bottleneck), CLIENT-STARVED (a client worker thread waited for a CPU 15 % of the window or more, 200 µs or more each time: throughput is a floor), MACHINE-BUSY (other processes used 15 % or more of the run's CPUs, reports/rules.ts), MISMATCH (an echo came back different), ERRORS (errors other than mismatches inside the window), NO-MESSAGES, SESSIONS-MISSING (fewer sessions connected at the end than asked), SESSIONS-UNSERVED (some sessions completed no echo), BELOW-TARGET-RATE (open loop under 90 % of the target), CLIENT-BEHIND (open loop: the client itself sent late, so its own delay is a real part of the latency it reports; see reports/derive.ts), SERVER-EXIT (the server did not exit cleanly when asked to stop), " +
     "SERVER-FD-LIMIT (sessions were missing while the server held as many files as its open-file limit allows: it refused connections for lack of file descriptors), " +
     "PARTIAL (the load was split over processes or agents and some part returned nothing or failed, or measured a shorter window: the figures are the rest's; run.parts names it), PART-LATE (a part started its load or its window late), PART-LOST (a part's link to the coordinator dropped or went silent mid-run).",
 );
@@ -753,8 +753,8 @@ export const ProbeSchema = Type.Object(
     offeredPerSec: Type.Number(text("The open-loop rate offered, msg/s.")),
     achievedPerSec: Nullable(Type.Number(), "The rate achieved inside the window, msg/s; null when nothing was measured."),
     outcome: Literals(
-      ["met", "missed", "client-limited", "failed"],
-      '"met": every condition held; "missed": the server missed the objective; "client-limited": the objective was missed while the client itself was a limit (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND), so it says nothing of the server; "failed": the run failed for a reason that is not the server\'s (the client, the harness).',
+      ["met", "missed", "client-limited", "disturbed", "failed"],
+      '"met": every condition held; "missed": the server missed the objective; "client-limited": the objective was missed while the client itself was a limit (CLIENT-SATURATED, CLIENT-STARVED, CLIENT-BEHIND), so it says nothing of the server; "disturbed": missed while other processes took the run\'s CPUs (MACHINE-BUSY) and the client was not a limit: the server had less CPU than the run gave it, so the miss says nothing of its limit; "failed": the run failed for a reason that is not the server\'s (the client, the harness).',
     ),
     reasons: Type.Array(Type.String(), text("Why, one line per condition missed or flag (empty when met).")),
   },
@@ -772,12 +772,12 @@ export const SearchResultSchema = Type.Object(
     closedLoopRun: Nullable(Type.Integer({ minimum: 0 }), "Index of the closed-loop run the search started from, or null when there was none."),
     closedLoopMessagesPerSec: Nullable(Type.Number(), "Its msg/s (the closed-loop maximum), or null when that run failed."),
     status: Literals(
-      ["running", "found", "client-limited", "never-met", "above-ceiling", "failed"],
-      '"found": bracketed to the resolution; "client-limited": stopped at a probe where the client was the limit, so foundPerSec is only a floor; "never-met": even the lowest rate allowed missed the objective; "above-ceiling": even the highest rate allowed met it; "failed": no closed-loop maximum to start from, or a run failed for a reason not the server\'s; "running": not finished (an interrupted sweep).',
+      ["running", "found", "client-limited", "disturbed", "never-met", "above-ceiling", "failed"],
+      '"found": bracketed to the resolution; "client-limited": stopped at a probe where the client was the limit, so foundPerSec is only a floor; "disturbed": stopped at a probe still disturbed (other processes took the CPUs) after its retries, so foundPerSec is only a floor; "never-met": even the lowest rate allowed missed the objective; "above-ceiling": even the highest rate allowed met it; "failed": no closed-loop maximum to start from, or a run failed for a reason not the server\'s; "running": not finished (an interrupted sweep).',
     ),
     foundPerSec: Nullable(Type.Number(), "The highest rate that met the objective (every probe below it met it too), msg/s; null when none did."),
     lowPerSec: Nullable(Type.Number(), "The interval the limit lies in: the rate that met the objective (= foundPerSec) ..."),
-    highPerSec: Nullable(Type.Number(), "... and the lowest rate above it that the server missed, msg/s; null when none was (client-limited, above-ceiling)."),
+    highPerSec: Nullable(Type.Number(), "... and the lowest rate above it that the server missed, msg/s; null when none was (client-limited, disturbed, above-ceiling)."),
     note: Type.String(text("The outcome in one sentence.")),
     probes: Type.Array(ProbeSchema, text("Every probe, in the order run.")),
   },

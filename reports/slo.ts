@@ -19,6 +19,12 @@
  * taken off is the server's miss all the same; errors and unserved sessions
  * are the server's too. Any other miss beside CLIENT-BEHIND is
  * "client-limited".
+ *
+ * A miss the client does not explain, while other processes took the run's
+ * CPUs (MACHINE-BUSY), is "disturbed": the server had less CPU than the run
+ * gave it, so on a shared machine the miss may be the neighbours' and says
+ * nothing of the server's limit. A met run stays met: the server met the
+ * objective even with less CPU.
  */
 import { decodeHistogram } from "../contracts/histogram.js";
 import type { Figures, Probe, Run, RunFlag, SloCondition } from "./schema.js";
@@ -94,8 +100,13 @@ export function judgeRun(run: Run, conditions: readonly SloCondition[]): Pick<Pr
   if (found.length === 0) return { outcome: "met", reasons: [] };
   const reasons = found.map((m) => m.reason);
   const limits = CLIENT_LIMIT_FLAGS.filter((flag) => f.flags.includes(flag));
-  if (limits.length === 0) return { outcome: "missed", reasons };
-  const clientLine = `the client itself was a limit: ${limits.join(", ")}`;
-  if (limits.some((l) => l !== "CLIENT-BEHIND") || !found.some((m) => m.server)) return { outcome: "client-limited", reasons: [clientLine, ...reasons] };
-  return { outcome: "missed", reasons: [...reasons, `the client was behind too (send lag up to ${formatUs(lagMax)}), not enough to explain the miss`] };
+  if (limits.length > 0 && (limits.some((l) => l !== "CLIENT-BEHIND") || !found.some((m) => m.server))) {
+    return { outcome: "client-limited", reasons: [`the client itself was a limit: ${limits.join(", ")}`, ...reasons] };
+  }
+  if (limits.length > 0) reasons.push(`the client was behind too (send lag up to ${formatUs(lagMax)}), not enough to explain the miss`);
+  // A corrupted echo is the server's whatever the CPUs did.
+  if (!f.flags.includes("MACHINE-BUSY") || f.flags.includes("MISMATCH")) return { outcome: "missed", reasons };
+  const other = f.otherCpuShare ?? null;
+  const share = other === null ? "" : ` (${Math.round(other * 100)}% of the run's CPUs)`;
+  return { outcome: "disturbed", reasons: [`other processes took the CPUs: MACHINE-BUSY${share}`, ...reasons] };
 }

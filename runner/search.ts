@@ -13,11 +13,13 @@
  * lo and hi, so the bracket stays consistent whatever the noise: the limit
  * is reported as [lo, hi], both rates measured, lo the rate found.
  *
- * A probe the client limited says nothing of the server. On a shared
- * machine that is often a passing disturbance, so the rate is probed again,
- * up to `retries` more times; a client still limited then ends the search
- * there ("client-limited"), which will not call it the server's limit. A
- * probe that failed for a reason not the server's ends it too ("failed").
+ * A probe the client limited says nothing of the server, nor does one that
+ * missed while other processes took the CPUs ("disturbed", reports/slo.ts).
+ * On a shared machine either is often a passing disturbance, so the rate is
+ * probed again, up to `retries` more times; still so, the search ends there
+ * ("client-limited", "disturbed"), which will not call it the server's
+ * limit: the rate found is a floor. A probe that failed for a reason not the
+ * server's ends it too ("failed").
  */
 import type { Probe, SearchResult } from "../reports/schema.js";
 
@@ -32,7 +34,7 @@ export interface SearchBounds {
   resolution: number;
   /** Most probes. */
   maxProbes: number;
-  /** How many more times a rate the client limited is probed before the search stops there. */
+  /** How many more times a rate the client limited, or other processes disturbed, is probed before the search stops there. */
   retries: number;
 }
 
@@ -40,6 +42,9 @@ export interface SearchBounds {
 function round(rate: number): number {
   return Number(rate.toPrecision(4));
 }
+
+/** The outcomes that say nothing of the server, so the rate is probed again. */
+type RetriedOutcome = Extract<Probe["outcome"], "client-limited" | "disturbed">;
 
 const perSec = (x: number): string => `${Math.round(x).toLocaleString("en-US")} msg/s`;
 
@@ -49,8 +54,8 @@ export class RateSearch {
   private status: SearchResult["status"] = "running";
   private probes = 0;
   private stoppedAt: { rate: number; reasons: string[] } | null = null;
-  /** A rate the client limited, to probe again, and how many times it was. */
-  private again: { rate: number; times: number } | null = null;
+  /** A rate the client limited or others disturbed, to probe again, how many times it was, and how the last try went. */
+  private again: { rate: number; times: number; outcome: RetriedOutcome } | null = null;
 
   constructor(private readonly bounds: SearchBounds) {
     if (!(bounds.lowPerSec > 0 && bounds.lowPerSec <= bounds.startPerSec && bounds.startPerSec <= bounds.highPerSec)) {
@@ -61,7 +66,7 @@ export class RateSearch {
   /** The next rate to probe, msg/s, or null when the search is over. */
   next(): number | null {
     if (this.status !== "running") return null;
-    if (this.again !== null) return this.probes >= this.bounds.maxProbes ? this.end("client-limited") : this.again.rate;
+    if (this.again !== null) return this.probes >= this.bounds.maxProbes ? this.end(this.again.outcome) : this.again.rate;
     const { lowPerSec: low, highPerSec: high, resolution } = this.bounds;
     const { lo, hi } = this;
     let rate: number;
@@ -98,7 +103,7 @@ export class RateSearch {
     else if (outcome === "missed") this.hi = this.hi === null ? rate : Math.min(this.hi, rate);
     else {
       this.stoppedAt = { rate, reasons: [...reasons] };
-      if (outcome === "client-limited" && times < this.bounds.retries) this.again = { rate, times: times + 1 };
+      if (outcome !== "failed" && times < this.bounds.retries) this.again = { rate, times: times + 1, outcome };
       else this.status = outcome;
     }
   }
@@ -113,8 +118,9 @@ export class RateSearch {
         note = `met ${objective} up to ${perSec(lo!)} and missed it at ${perSec(hi!)} (${((hi! / lo! - 1) * 100).toFixed(1)}% apart, ${n})`;
         break;
       case "client-limited":
+      case "disturbed":
         note =
-          `stopped at ${perSec(this.stoppedAt!.rate)}, where ${this.stoppedAt!.reasons[0] ?? "the client itself was a limit"}; ` +
+          `stopped at ${perSec(this.stoppedAt!.rate)}, where ${this.stoppedAt!.reasons[0] ?? (status === "disturbed" ? "other processes took the CPUs" : "the client itself was a limit")}; ` +
           (lo === null ? "no rate met the objective before it" : `the server met ${objective} up to ${perSec(lo)}`) +
           (hi === null ? ", and its own limit may lie higher" : ` and missed it at ${perSec(hi)}`);
         break;

@@ -12,7 +12,7 @@ import { KNEE_FACTOR, curves, kneeIndex, maxRates, withoutCurvePoints } from "..
 import type { OkRun, ResultsFile, Run, SearchResult } from "../reports/schema.js";
 import { summariseRuns } from "../reports/summary.js";
 import { curvesFixture, searchSweepFixture } from "./fixtures/report-fixture.js";
-import { curveTable } from "../reports/curve-tables.js";
+import { curveTable, maxRateTable } from "../reports/curve-tables.js";
 import { renderMarkdown } from "../reports/markdown.js";
 import { ResultsFileSchema } from "../reports/schema.js";
 import { firstProblem } from "../reports/validate.js";
@@ -109,8 +109,23 @@ test("max rates: the searches of a configuration over repeats, their median and 
   assert.equal(one.searches.length, 3);
   assert.equal(one.foundPerSec, 9000);
   assert.deepEqual([one.lowPerSec, one.highPerSec], [8800, 9400]);
-  assert.equal(one.clientLimited, true);
+  assert.equal(one.floor, "client-limited: a floor");
   assert.equal(maxRates({}).length, 0);
+});
+
+test("a search stopped by other processes' load is a floor too, in its own words: the table, the headline chart, the claim", () => {
+  const rates = maxRates({ searches: [searchResult(1, 1, 9000, 9400), searchResult(2, 1, 9500, null, "disturbed"), searchResult(2, 2, 9800, null, "client-limited")] });
+  assert.equal(rates[0]!.floor, null);
+  assert.equal(rates[1]!.floor, "disturbed: other processes took the CPUs; a floor; client-limited: a floor");
+  const cells = maxRateTable(maxRates({ searches: [searchResult(2, 1, 9500, null, "disturbed")] })).rows[0]!;
+  assert.equal(cells[5], "9,500 (disturbed: other processes took the CPUs; a floor)");
+  assert.equal(cells.at(-1), "disturbed");
+  const head = maxRateChart(rates.slice(0, 1).concat(maxRates({ searches: [searchResult(2, 1, 9500, null, "disturbed")] })), new Map([["iocp", 1]]), sloOption("p99=1ms"))!;
+  assert.equal(head.series[0]!.label, "iocp (disturbed: other processes took the CPUs; a floor)");
+  // Claim 2 counts only searches that bracketed their limit: a disturbed one is left out by name.
+  const search = { ...searchResult(2, 1, 9500, null, "disturbed"), probes: [] };
+  const c2 = claim2([], 2, true, 3, { searches: [search, { ...search, threads: 4 }], objective: "p99=1ms", runs: [] });
+  assert.match(c2.measured[0]!, /left out: 2 threads round 1 disturbed, 4 threads round 1 disturbed/);
 });
 
 test("claim 2 reads the highest rate at the objective, round by round: equivalence within the margin, help beyond it, nothing from flagged or too few rounds", () => {

@@ -13,13 +13,20 @@ import type { Probe } from "../reports/schema.js";
 
 const BOUNDS: SearchBounds = { lowPerSec: 10, highPerSec: 80_000, startPerSec: 10_000, resolution: 0.05, maxProbes: 30, retries: 2 };
 
+/** What reports/slo.ts says of a probe that says nothing of the server. */
+const REASONS: Partial<Record<Probe["outcome"], string[]>> = {
+  "client-limited": ["the client itself was a limit: CLIENT-SATURATED"],
+  disturbed: ["other processes took the CPUs: MACHINE-BUSY (31% of the run's CPUs)", "p99 5ms > 2ms"],
+};
+
 /** Runs a search to its end against `serve` (the outcome of a probe at a rate); returns it and the rates probed. */
 function search(bounds: SearchBounds, serve: (rate: number) => Probe["outcome"]): { s: RateSearch; rates: number[] } {
   const s = new RateSearch(bounds);
   const rates: number[] = [];
   for (let r = s.next(); r !== null; r = s.next()) {
     rates.push(r);
-    s.record(r, serve(r), serve(r) === "client-limited" ? ["the client itself was a limit: CLIENT-SATURATED"] : []);
+    const outcome = serve(r);
+    s.record(r, outcome, REASONS[outcome] ?? []);
     assert.ok(rates.length <= bounds.maxProbes, "the search ends within its probes");
   }
   return { s, rates };
@@ -99,6 +106,31 @@ test("a rate the client limits is probed again; still limited, the search ends t
   // A run that failed for the harness's reasons ends it at once.
   const failed = search(BOUNDS, (r) => (r > 10_000 ? "failed" : "met"));
   assert.equal(failed.s.result("x").status, "failed");
+});
+
+test("a rate other processes disturbed is probed again; still disturbed, the search ends there with a floor and says why; a passing disturbance lets it go on", () => {
+  // The server meets the objective up to 30k; from 20k up every probe misses on a busy machine.
+  const { s, rates } = search(BOUNDS, (r) => (r >= 20_000 ? "disturbed" : r <= 30_000 ? "met" : "missed"));
+  const out = s.result("p99=2ms");
+  assert.equal(out.status, "disturbed");
+  assert.equal(out.foundPerSec, 10_000, "what the server was seen to meet: a floor");
+  assert.equal(out.highPerSec, null, "no rate was missed by the server");
+  assert.deepEqual(rates, [10_000, 20_000, 20_000, 20_000], "the first try and two retries");
+  assert.equal(out.note, "stopped at 20,000 msg/s, where other processes took the CPUs: MACHINE-BUSY (31% of the run's CPUs); the server met p99=2ms up to 10,000 msg/s, and its own limit may lie higher");
+  // Disturbed at the last probe a search may run: it still ends as disturbed, not as the server's limit.
+  assert.equal(search({ ...BOUNDS, maxProbes: 3 }, (r) => (r >= 20_000 ? "disturbed" : "met")).s.result("x").status, "disturbed");
+  // Disturbed twice, clean the third time: the search goes on and brackets the server's own limit.
+  let tries = 0;
+  const passing = search(BOUNDS, (r) => (r === 20_000 && ++tries <= 2 ? "disturbed" : r <= 30_000 ? "met" : "missed"));
+  const ok = passing.s.result("p99=2ms");
+  assert.equal(ok.status, "found", ok.note);
+  assert.ok(ok.lowPerSec! <= 30_000 && 30_000 < ok.highPerSec!, `[${ok.lowPerSec}, ${ok.highPerSec}]`);
+  assert.deepEqual(passing.rates.slice(0, 4), [10_000, 20_000, 20_000, 20_000]);
+  // The budget is the rate's, whichever way it was spoiled: client-limited, then disturbed twice, ends there.
+  const spoiled: Probe["outcome"][] = ["client-limited", "disturbed", "disturbed"];
+  const mixed = search(BOUNDS, (r) => (r === 20_000 ? spoiled.shift()! : "met"));
+  assert.equal(mixed.s.result("x").status, "disturbed");
+  assert.deepEqual(mixed.rates, [10_000, 20_000, 20_000, 20_000]);
 });
 
 test("a search gives up within its probes", () => {

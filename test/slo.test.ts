@@ -75,6 +75,26 @@ test("whose miss: a saturated client's is never the server's; a client behind on
   assert.match(server.reasons.at(-1)!, /the client was behind too \(send lag up to 400us\), not enough to explain the miss/);
 });
 
+test("a miss while other processes took the CPUs is disturbed, not the server's; a met run stays met; a client limit still comes first", () => {
+  const busy = run();
+  busy.figures.flags = ["MACHINE-BUSY"];
+  busy.figures.otherCpuShare = 0.23;
+  assert.deepEqual(judgeRun(busy, [p99(1000)]), { outcome: "met", reasons: [] }, "met with less CPU is met");
+  assert.deepEqual(judgeRun(busy, [p99(500)]), { outcome: "disturbed", reasons: ["other processes took the CPUs: MACHINE-BUSY (23% of the run's CPUs)", "p99 990us > 500us"] });
+  // Behind, but not enough to explain the miss: the client is no limit, the machine still is.
+  busy.figures.flags = ["CLIENT-BEHIND", "MACHINE-BUSY"];
+  busy.figures.openLoop!.clientSendLagUs = { count: 900, min: 1, p50: 20, p90: 100, p99: 300, p99_9: 390, max: 400, mean: 50 };
+  const behind = judgeRun(busy, [p99(500)]);
+  assert.equal(behind.outcome, "disturbed");
+  assert.match(behind.reasons.at(-1)!, /the client was behind too/);
+  busy.figures.flags = ["MACHINE-BUSY", "MISMATCH"];
+  assert.equal(judgeRun(busy, [p99(500)]).outcome, "missed", "a corrupted echo is the server's miss, busy or not");
+  busy.figures.flags = ["CLIENT-SATURATED", "MACHINE-BUSY"];
+  const saturated = judgeRun(busy, [p99(500)]);
+  assert.equal(saturated.outcome, "client-limited", "the client's limit is named first: it stops the search as a floor all the same");
+  assert.match(saturated.reasons[0]!, /the client itself was a limit: CLIENT-SATURATED/);
+});
+
 test("failed runs: the server's failures miss, the harness's are failures", () => {
   const base = run();
   const failed = (failure: FailedRun["failure"]): FailedRun => ({ status: "failed", config: base.config, error: "x", failure, figures: null, startedAt: base.startedAt });
