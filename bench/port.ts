@@ -92,11 +92,12 @@ function note(name: string, r: ClientRun & { maxRunning?: number | null }): void
 }
 
 /** What a server thread is, by its name (servers/iocp.ts names the model's own threads). */
-const GROUPS = ["port workers", "acceptor", "main", "Node helpers"] as const;
+const GROUPS = ["port workers", "acceptor", "main", "Node helpers", "io_uring io-wq"] as const;
 type Group = (typeof GROUPS)[number];
 function groupOf(name: string): Group {
   if (name.startsWith("iocp-worker-")) return "port workers";
   if (name === "iocp-acceptor") return "acceptor";
+  if (name.startsWith("iou-")) return "io_uring io-wq"; // the kernel's workers for operations it could not finish inline
   return name === "main" ? "main" : "Node helpers";
 }
 
