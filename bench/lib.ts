@@ -250,6 +250,8 @@ export function interval(xs: readonly number[], digits = 3): string {
 export function goal(xs: readonly number[], op: "<=" | ">=", bound: number): string {
   const s = spread(xs);
   if (s === null) return "inconclusive (no figure)";
+  // One or two rounds give an "interval" of the median that covers it 0 or 50 % of the time: no verdict on that.
+  if (s.ciConfidence < 0.75) return `inconclusive (${xs.length} rounds: no interval)`;
   const good = (v: number): boolean => (op === "<=" ? v <= bound : v >= bound);
   const text = `goal ${op} ${bound}: `;
   if (good(s.ciLow) && good(s.ciHigh)) return `${text}met`;
