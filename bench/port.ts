@@ -8,7 +8,7 @@
  * (94 % from 5 rounds, 75 % from 3); a goal is met or not only when the
  * whole interval is on one side of it, else it is inconclusive.
  *
- *   npm run bench:port -- --part threads   [--rounds 5] [--seconds 5] [--driver iobench|pingpong]
+ *   npm run bench:port -- --part threads   [--rounds 5] [--seconds 5] [--driver iobench|pingpong] [--goal-only]
  *     iocp with 8 workers at the default concurrency (the server's CPUs: 1
  *     here) against as many workers as the concurrency value; the herd
  *     (--port-wake all) beside it; the same at concurrency 2. Under
@@ -17,6 +17,7 @@
  *     client, is the limit. Context switches are counted per server thread
  *     (by name): the goal is judged on the port's workers' own, the whole
  *     process's (Node's main and helper threads, the acceptor) beside it.
+ *     --goal-only leaves out the concurrency-2 pair.
  *   npm run bench:port -- --part db-work   [--rounds 5] [--seconds 5]
  *     block:2ms per message, 16 workers at concurrency = the server's CPUs:
  *     the port told of each block, not told, and the herd, against the bound
