@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
 import { switchesBetween, switchesByThread } from "../reports/derive.js";
+import type { ContextSwitches } from "../reports/schema.js";
 import { percent, spread } from "../reports/stats.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -121,7 +122,7 @@ export interface ClientRun {
   /** Context switches of the server's threads (voluntary + involuntary) per message. */
   serverSwitchesPerMessage: number | null;
   /** The same by thread name (Figures.serverContextSwitchesByThread), per message. */
-  serverSwitchesByThread: Record<string, number> | null;
+  serverSwitchesByThread: Record<string, ContextSwitches> | null;
   /** CPU of the whole client process (every thread) per message, µs. */
   clientCpuUsPerMessage: number;
   clientSaturated: boolean;
@@ -170,7 +171,7 @@ export function runIobenchClient(server: StartedServer, o: ClientLoad & { engine
   const f = run.figures;
   const errors = Object.values(run.errors ?? {}).reduce((a, b) => a + b, 0);
   const switches = f["serverContextSwitchesPerMessage"] as { total?: number } | null | undefined;
-  const byThread = f["serverContextSwitchesByThread"] as Record<string, number> | null | undefined;
+  const byThread = f["serverContextSwitchesByThread"] as Record<string, ContextSwitches> | null | undefined;
   return {
     messages: Number(f["messages"]),
     messagesPerSec: Number(f["messagesPerSec"]),
@@ -210,8 +211,9 @@ export function runReferenceClient(server: StartedServer, o: ClientLoad): Client
   };
 }
 
-function perMessage(counts: Record<string, number>, messages: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / messages]));
+function perMessage(counts: Record<string, ContextSwitches>, messages: number): Record<string, ContextSwitches> {
+  const per = (s: ContextSwitches): ContextSwitches => ({ voluntary: s.voluntary / messages, involuntary: s.involuntary / messages, total: s.total / messages });
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)]));
 }
 
 /**

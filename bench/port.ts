@@ -33,6 +33,7 @@ import {
   startModelServer, startReferenceServer, type ClientRun, type StartedServer, type Yardstick,
 } from "./lib.js";
 import type { PortStats } from "../native/index.js";
+import type { ContextSwitches } from "../reports/schema.js";
 
 const rounds = arg("rounds", 5);
 const seconds = arg("seconds", 5);
@@ -107,7 +108,7 @@ function groupOf(name: string): Group {
 /** A run's switches per message of one group of server threads (null when the run read no per-thread counts). */
 function groupSwitches(r: ClientRun, g: Group): number | null {
   if (r.serverSwitchesByThread === null) return null;
-  return Object.entries(r.serverSwitchesByThread).reduce((sum, [name, v]) => sum + (groupOf(name) === g ? v : 0), 0);
+  return Object.entries(r.serverSwitchesByThread).reduce((sum, [name, v]) => sum + (groupOf(name) === g ? v.total : 0), 0);
 }
 
 /**
@@ -117,11 +118,11 @@ function groupSwitches(r: ClientRun, g: Group): number | null {
  * worker keeps coming back for the next batch), so at concurrency 1 the
  * busiest is the one running worker and the rest is what the surplus costs.
  */
-function busiestAndRest(r: ClientRun): { busiest: number; rest: number } | null {
+function busiestAndRest(r: ClientRun): { busiest: ContextSwitches; rest: number } | null {
   if (r.serverSwitchesByThread === null) return null;
   const workers = Object.entries(r.serverSwitchesByThread).filter(([name]) => groupOf(name) === "port workers").map(([, v]) => v);
-  const busiest = workers.length === 0 ? 0 : Math.max(...workers);
-  return { busiest, rest: workers.reduce((a, b) => a + b, 0) - busiest };
+  const busiest = workers.reduce((a, b) => (b.total > a.total ? b : a), { voluntary: 0, involuntary: 0, total: 0 });
+  return { busiest, rest: workers.reduce((a, b) => a + b.total, 0) - busiest.total };
 }
 
 /**
@@ -169,14 +170,15 @@ async function threadsPart(): Promise<void> {
     const workers = (n: string): number[] => column(results, `${n} / ${d}`, (r) => groupSwitches(r, "port workers"));
     const rate = (n: string): number[] => column(results, `${n} / ${d}`, (r) => r.messagesPerSec);
     console.log(`\n${d} client:\n`);
-    console.log(`| configuration | msg/s | server switches/msg | ${GROUPS.join(" | ")} | busiest worker | other workers | server µs/msg | most running | port waits/completion | released | client saturated |`);
-    console.log(`|---|---|---|${GROUPS.map(() => "---|").join("")}---|---|---|---|---|---|---|`);
+    console.log(`| configuration | msg/s | server switches/msg | ${GROUPS.join(" | ")} | busiest worker | its waits (voluntary) | its preemptions | other workers | server µs/msg | most running | port waits/completion | released | client saturated |`);
+    console.log(`|---|---|---|${GROUPS.map(() => "---|").join("")}---|---|---|---|---|---|---|---|---|`);
     for (const n of Object.keys(configs)) {
       const rs = runs(n);
       const cpu = median(column(results, `${n} / ${d}`, (r) => r.serverCpuUsPerMessage)).toFixed(2);
       const groups = GROUPS.map((g) => median(rs.map((r) => groupSwitches(r, g) ?? NaN)).toFixed(5));
-      const split = (k: "busiest" | "rest"): string => median(rs.map((r) => busiestAndRest(r)?.[k] ?? NaN)).toFixed(5);
-      console.log(`| ${n} | ${median(rate(n)).toFixed(0)} | ${interval(switches(n), 5)} | ${groups.join(" | ")} | ${split("busiest")} | ${split("rest")} | ${cpu} | ${mostRunning(rs)} | ${median(rs.map((r) => r.sleepsPerCompletion ?? NaN)).toFixed(4)} | ${median(rs.map((r) => r.released ?? NaN)).toFixed(0)} | ${rs.filter((r) => r.clientSaturated).length} of ${rs.length} |`);
+      const busiest = (k: keyof ContextSwitches): string => median(rs.map((r) => busiestAndRest(r)?.busiest[k] ?? NaN)).toFixed(5);
+      const rest = median(rs.map((r) => busiestAndRest(r)?.rest ?? NaN)).toFixed(5);
+      console.log(`| ${n} | ${median(rate(n)).toFixed(0)} | ${interval(switches(n), 5)} | ${groups.join(" | ")} | ${busiest("total")} | ${busiest("voluntary")} | ${busiest("involuntary")} | ${rest} | ${cpu} | ${mostRunning(rs)} | ${median(rs.map((r) => r.sleepsPerCompletion ?? NaN)).toFixed(4)} | ${median(rs.map((r) => r.released ?? NaN)).toFixed(0)} | ${rs.filter((r) => r.clientSaturated).length} of ${rs.length} |`);
     }
     // The goal is about the port's threads: Node's main and helper threads and the acceptor switch as often whatever the worker count.
     const sw = workerRatios(runs("iocp t=8"), runs("iocp t=1"));
@@ -194,9 +196,11 @@ async function threadsPart(): Promise<void> {
       return base === null || rest === null ? NaN : 1 + rest / base;
     });
     const rest8 = runs("iocp t=8").map((r) => busiestAndRest(r)?.rest ?? NaN);
-    const busy = ratios(runs("iocp t=8").map((r) => busiestAndRest(r)?.busiest ?? NaN), workers("iocp t=1"));
+    const busy = ratios(runs("iocp t=8").map((r) => busiestAndRest(r)?.busiest.total ?? NaN), workers("iocp t=1"));
+    const busyKind = (k: "voluntary" | "involuntary"): number[] =>
+      ratios(runs("iocp t=8").map((r) => busiestAndRest(r)?.busiest[k] ?? NaN), runs("iocp t=1").map((r) => busiestAndRest(r)?.busiest[k] ?? NaN));
     console.log(`  the 7 workers beyond the concurrency value: ${interval(rest8, 6)} switches/msg; (1 worker's + theirs) / 1 worker's ${interval(surplus)}  ${goal(surplus, "<=", 1.5)}`);
-    console.log(`  the running worker at t=8 / the one at t=1 (same code path, different windows): ${interval(busy)}`);
+    console.log(`  the running worker at t=8 / the one at t=1 (same code path, different windows): ${interval(busy)}; its waits ${interval(busyKind("voluntary"))}, its preemptions ${interval(busyKind("involuntary"))}`);
     const added = (pick: (n: string) => number[], n: string): number[] => pick(n).map((x, i) => x - (pick("iocp t=1")[i] ?? NaN));
     console.log(`  switches/msg added by 7 more workers: port workers ${interval(added(workers, "iocp t=8"), 5)}, whole process ${interval(added(switches, "iocp t=8"), 5)}; herd: port workers ${interval(added(workers, "herd t=8"), 5)}`);
     console.log(`  herd, 8 workers / port with 1: port workers' switches/msg ${interval(workerRatios(runs("herd t=8"), runs("iocp t=1")))}, whole process ${interval(ratios(switches("herd t=8"), switches("iocp t=1")))}, msg/s ${interval(ratios(rate("herd t=8"), rate("iocp t=1")))}`);

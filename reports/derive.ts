@@ -152,13 +152,18 @@ export function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): Cont
 }
 
 /**
- * The same switches (voluntary + involuntary) summed by thread name, so a
- * model's own threads (iocp-worker-N, iocp-acceptor) can be told from
- * Node's ("main", "node"); a task whose name was not read counts as "?".
+ * The same switches summed by thread name, so a model's own threads
+ * (iocp-worker-N, iocp-acceptor) can be told from Node's ("main", "node");
+ * a task whose name was not read counts as "?".
  */
-export function switchesByThread(before: ProcSnapshot, after: ProcSnapshot): Record<string, number> {
-  const by: Record<string, number> = {};
-  for (const t of taskSwitches(before, after)) by[t.name] = (by[t.name] ?? 0) + t.voluntary + t.involuntary;
+export function switchesByThread(before: ProcSnapshot, after: ProcSnapshot): Record<string, ContextSwitches> {
+  const by: Record<string, ContextSwitches> = {};
+  for (const t of taskSwitches(before, after)) {
+    const sum = (by[t.name] ??= { voluntary: 0, involuntary: 0, total: 0 });
+    sum.voluntary += t.voluntary;
+    sum.involuntary += t.involuntary;
+    sum.total += t.voluntary + t.involuntary;
+  }
   return by;
 }
 
@@ -292,7 +297,7 @@ export function deriveFigures(raw: RawRun): Figures {
 
   let serverCpuSeconds: number | null = null;
   let serverContextSwitches: ContextSwitches | null = null;
-  let serverSwitchesByThread: Record<string, number> | null = null;
+  let serverSwitchesByThread: Record<string, ContextSwitches> | null = null;
   let serverRssBytes: number | null = null;
   let serverPeakRssBytes: number | null = null;
   let serverThreadCount: number | null = null;

@@ -634,8 +634,8 @@ export const FiguresSchema = Type.Object(
     serverContextSwitchesPerMessage: Nullable(ContextSwitchesPerMessageSchema, "serverContextSwitches per message; null when no message completed or the server was not measured."),
     serverContextSwitchesByThread: Type.Optional(
       Nullable(
-        Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
-        'serverContextSwitches (voluntary + involuntary) summed by thread name: the thread\'s comm ("iocp-worker-N" and "iocp-acceptor" for the iocp model\'s threads, "node" for Node\'s helper threads), "main" for the process\'s first thread; null when the server was not measured. Absent in files written before it existed.',
+        Type.Record(Type.String(), ContextSwitchesSchema),
+        'serverContextSwitches summed by thread name: the thread\'s comm ("iocp-worker-N" and "iocp-acceptor" for the iocp model\'s threads, "node" for Node\'s helper threads), "main" for the process\'s first thread; null when the server was not measured. Absent in files written before it existed.',
       ),
     ),
     serverRssBytes: NullableCount("Largest resident set size sampled during the window (VmRSS), bytes."),

@@ -223,9 +223,11 @@ test("context switches are summed by thread name, tasks born in the window from 
   });
   const before = named([[1, "main", 10], [2, "iocp-worker-0", 5], [3, "iocp-worker-1", 5], [4, "node", 0]]);
   const after = named([[1, "main", 12], [2, "iocp-worker-0", 9], [3, "iocp-worker-1", 6], [5, "node", 3]]);
-  assert.deepEqual(switchesByThread(before, after), { main: 2, "iocp-worker-0": 4, "iocp-worker-1": 1, node: 4 });
-  const unnamed = switchesByThread(proc(0, [[1, 1, 1]], 0), proc(0, [[1, 3, 1]], 0));
-  assert.deepEqual(unnamed, { "?": 2 });
+  const totals = Object.fromEntries(Object.entries(switchesByThread(before, after)).map(([k, v]) => [k, v.total]));
+  assert.deepEqual(totals, { main: 2, "iocp-worker-0": 4, "iocp-worker-1": 1, node: 4 });
+  assert.deepEqual(switchesByThread(before, after)["node"], { voluntary: 3, involuntary: 1, total: 4 });
+  const unnamed = switchesByThread(proc(0, [[1, 1, 1]], 0), proc(0, [[1, 3, 2]], 0));
+  assert.deepEqual(unnamed, { "?": { voluntary: 2, involuntary: 1, total: 3 } });
 });
 
 test("context switches of tasks present at both readings never go negative", () => {
