@@ -10,7 +10,8 @@ import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLOCK_TICKS_PER_SEC, readProcess } from "../runner/proc.js";
-import type { ProcSnapshot } from "../contracts/proc.js";
+import { switchesBetween, switchesByThread } from "../reports/derive.js";
+import type { ContextSwitches } from "../reports/schema.js";
 import { median as statsMedian, percent, spread } from "../reports/stats.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -114,10 +115,14 @@ export function startModelServer(
 
 /** The figures the benchmarks read from one iobench run. */
 export interface ClientRun {
+  /** Messages echoed in the measured window. */
+  messages: number;
   messagesPerSec: number;
   serverCpuUsPerMessage: number | null;
   /** Context switches of the server's threads (voluntary + involuntary) per message. */
   serverSwitchesPerMessage: number | null;
+  /** The same by thread name (Figures.serverContextSwitchesByThread), per message. */
+  serverSwitchesByThread: Record<string, ContextSwitches> | null;
   /** CPU of the whole client process (every thread) per message, µs. */
   clientCpuUsPerMessage: number;
   clientSaturated: boolean;
@@ -166,10 +171,13 @@ export function runIobenchClient(server: StartedServer, o: ClientLoad & { engine
   const f = run.figures;
   const errors = Object.values(run.errors ?? {}).reduce((a, b) => a + b, 0);
   const switches = f["serverContextSwitchesPerMessage"] as { total?: number } | null | undefined;
+  const byThread = f["serverContextSwitchesByThread"] as Record<string, ContextSwitches> | null | undefined;
   return {
+    messages: Number(f["messages"]),
     messagesPerSec: Number(f["messagesPerSec"]),
     serverCpuUsPerMessage: typeof f["serverCpuUsPerMessage"] === "number" ? f["serverCpuUsPerMessage"] : null,
     serverSwitchesPerMessage: typeof switches?.total === "number" ? switches.total : null,
+    serverSwitchesByThread: byThread === null || byThread === undefined ? null : perMessage(byThread, Number(f["messages"])),
     clientCpuUsPerMessage: (Number(f["clientCpuSeconds"]) * 1e6) / Number(f["messages"]),
     clientSaturated: f["clientSaturated"] === true,
     errors,
@@ -192,23 +200,20 @@ export function runReferenceClient(server: StartedServer, o: ClientLoad): Client
   const serverSec = (after.cpuTicks - before.cpuTicks) / CLOCK_TICKS_PER_SEC;
   const r = JSON.parse(out) as { messages: number; messagesPerSec: number; errors: number; cpuSeconds: number };
   return {
+    messages: r.messages,
     messagesPerSec: r.messagesPerSec,
     serverCpuUsPerMessage: (serverSec * 1e6) / r.messages,
-    serverSwitchesPerMessage: switchesBetween(before, after) / r.messages,
+    serverSwitchesPerMessage: switchesBetween(before, after).total / r.messages,
+    serverSwitchesByThread: perMessage(switchesByThread(before, after), r.messages),
     clientCpuUsPerMessage: (r.cpuSeconds * 1e6) / r.messages,
     clientSaturated: false,
     errors: r.errors,
   };
 }
 
-/** Context switches of the threads alive at both readings, between them. */
-function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): number {
-  let n = 0;
-  for (const [tid, a] of after.tasks) {
-    const b = before.tasks.get(tid);
-    if (b !== undefined) n += a.voluntary + a.involuntary - b.voluntary - b.involuntary;
-  }
-  return n;
+function perMessage(counts: Record<string, ContextSwitches>, messages: number): Record<string, ContextSwitches> {
+  const per = (s: ContextSwitches): ContextSwitches => ({ voluntary: s.voluntary / messages, involuntary: s.involuntary / messages, total: s.total / messages });
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)]));
 }
 
 /**
@@ -247,6 +252,8 @@ export function interval(xs: readonly number[], digits = 3): string {
 export function goal(xs: readonly number[], op: "<=" | ">=", bound: number): string {
   const s = spread(xs);
   if (s === null) return "inconclusive (no figure)";
+  // One or two rounds give an "interval" of the median that covers it 0 or 50 % of the time: no verdict on that.
+  if (s.ciConfidence < 0.75) return `inconclusive (${xs.length} rounds: no interval)`;
   const good = (v: number): boolean => (op === "<=" ? v <= bound : v >= bound);
   const text = `goal ${op} ${bound}: `;
   if (good(s.ciLow) && good(s.ciHigh)) return `${text}met`;

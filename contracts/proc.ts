@@ -17,6 +17,8 @@ export interface ThreadTimes {
 export interface TaskSample extends ThreadTimes {
   voluntary: number;
   involuntary: number;
+  /** The thread's name (its comm), "main" for the process's first thread (Node names every thread "node"); absent when unread. */
+  name?: string;
 }
 
 /** One reading of a process from /proc (runner/proc.ts takes it). */

@@ -144,12 +144,35 @@ export function perMessage(x: number, messages: number): number | null {
 export function switchesBetween(before: ProcSnapshot, after: ProcSnapshot): ContextSwitches {
   let voluntary = 0;
   let involuntary = 0;
-  for (const [tid, a] of after.tasks) {
-    const b = before.tasks.get(tid) ?? { voluntary: 0, involuntary: 0 };
-    voluntary += Math.max(0, a.voluntary - b.voluntary);
-    involuntary += Math.max(0, a.involuntary - b.involuntary);
+  for (const t of taskSwitches(before, after)) {
+    voluntary += t.voluntary;
+    involuntary += t.involuntary;
   }
   return { voluntary, involuntary, total: voluntary + involuntary };
+}
+
+/**
+ * The same switches summed by thread name, so a model's own threads
+ * (iocp-worker-N, iocp-acceptor) can be told from Node's ("main", "node");
+ * a task whose name was not read counts as "?".
+ */
+export function switchesByThread(before: ProcSnapshot, after: ProcSnapshot): Record<string, ContextSwitches> {
+  const by: Record<string, ContextSwitches> = {};
+  for (const t of taskSwitches(before, after)) {
+    const sum = (by[t.name] ??= { voluntary: 0, involuntary: 0, total: 0 });
+    sum.voluntary += t.voluntary;
+    sum.involuntary += t.involuntary;
+    sum.total += t.voluntary + t.involuntary;
+  }
+  return by;
+}
+
+/** Each task's switches between two readings, by switchesBetween's rule. */
+function taskSwitches(before: ProcSnapshot, after: ProcSnapshot): { name: string; voluntary: number; involuntary: number }[] {
+  return [...after.tasks].map(([tid, a]) => {
+    const b = before.tasks.get(tid) ?? { voluntary: 0, involuntary: 0 };
+    return { name: a.name ?? "?", voluntary: Math.max(0, a.voluntary - b.voluntary), involuntary: Math.max(0, a.involuntary - b.involuntary) };
+  });
 }
 
 /** The largest share of the window any of the given threads spent in `field` (on a CPU, or waiting for one), or null if none was readable. */
@@ -274,6 +297,7 @@ export function deriveFigures(raw: RawRun): Figures {
 
   let serverCpuSeconds: number | null = null;
   let serverContextSwitches: ContextSwitches | null = null;
+  let serverSwitchesByThread: Record<string, ContextSwitches> | null = null;
   let serverRssBytes: number | null = null;
   let serverPeakRssBytes: number | null = null;
   let serverThreadCount: number | null = null;
@@ -283,6 +307,7 @@ export function deriveFigures(raw: RawRun): Figures {
     serverCpuSeconds = serverCpuSecondsBetween(before, after, raw.clockTicksPerSec);
     serverRunQueueWaitSec = serverWaitSeconds(before, after);
     serverContextSwitches = switchesBetween(before, after);
+    serverSwitchesByThread = switchesByThread(before, after);
     serverRssBytes = rssSamplesBytes.reduce((a, b) => Math.max(a, b), Math.max(before.rssBytes, after.rssBytes));
     serverPeakRssBytes = after.hwmBytes;
     serverThreadCount = after.threads;
@@ -359,6 +384,7 @@ export function deriveFigures(raw: RawRun): Figures {
     serverCpuUsPerMessage: serverCpuSeconds === null ? null : perMessage(serverCpuSeconds * 1e6, m.messages),
     serverContextSwitches,
     serverContextSwitchesPerMessage: perMsgSwitches,
+    serverContextSwitchesByThread: serverSwitchesByThread,
     serverRssBytes,
     serverPeakRssBytes,
     serverThreadCount,

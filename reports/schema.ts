@@ -632,6 +632,12 @@ export const FiguresSchema = Type.Object(
     serverCpuUsPerMessage: NullableCount("serverCpuSeconds per message, µs; null when no message completed or the server was not measured."),
     serverContextSwitches: Nullable(ContextSwitchesSchema, "Context switches of the server's threads inside the window (threads that exited mid-window are not counted)."),
     serverContextSwitchesPerMessage: Nullable(ContextSwitchesPerMessageSchema, "serverContextSwitches per message; null when no message completed or the server was not measured."),
+    serverContextSwitchesByThread: Type.Optional(
+      Nullable(
+        Type.Record(Type.String(), ContextSwitchesSchema),
+        'serverContextSwitches summed by thread name: the thread\'s comm ("iocp-worker-N" and "iocp-acceptor" for the iocp model\'s threads, "node" for Node\'s helper threads), "main" for the process\'s first thread; null when the server was not measured. Absent in files written before it existed.',
+      ),
+    ),
     serverRssBytes: NullableCount("Largest resident set size sampled during the window (VmRSS), bytes."),
     serverPeakRssBytes: NullableCount("Peak resident set size over the server's life (VmHWM) at the window's end, bytes."),
     serverThreadCount: NullableCount("Server threads (tasks) at the window's end."),

@@ -119,6 +119,7 @@ export function readProcess(pid: number): ProcSnapshot {
       voluntary: statusValue(text, "voluntary_ctxt_switches"),
       involuntary: statusValue(text, "nonvoluntary_ctxt_switches"),
       ...times,
+      name: tid === pid ? "main" : (/^Name:\s*(.*)$/m.exec(text)?.[1] ?? "?"),
     });
   }
   return {

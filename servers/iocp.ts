@@ -59,7 +59,7 @@ import { workPerMessage, type BlockingNotice } from "../protocol/work.js";
 import type { MessageWork } from "../contracts/work.js";
 import { protocolData, stopProtocol, type ProtocolData } from "../protocol/choice.js";
 import { HttpDeadlines, HttpResponder, HTTP_STATE_INTS, httpMustClose, httpOpen, httpReadBytes } from "../protocol/http.js";
-import { StopFlag, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
+import { StopFlag, nameThread, poolThreads, signalReady, startThreads, whenExited, whenReady } from "./threads.js";
 
 /** Completions taken per portDequeue call (with per-message work: 1). */
 const MAX_COMPLETIONS = 256;
@@ -136,6 +136,8 @@ function withMode(state: number, buffer: number, mode: number): number {
 export interface IocpThreadData {
   model: "iocp" | "iocp-chat";
   role: "acceptor" | "worker";
+  /** The worker's number, 0 up (its thread name iocp-worker-N); 0 for the acceptor. */
+  index: number;
   completionPort: number;
   /** Tell the port around each `block:` wait (ServerOptions.completionPort.blockNotice). */
   blockNotice: boolean;
@@ -186,7 +188,7 @@ export async function startIocp(
   }
   const maxHandles = handleRows();
   const stop = new StopFlag();
-  const data: Omit<IocpThreadData, "role"> = {
+  const data: Omit<IocpThreadData, "role" | "index"> = {
     model: "iocp",
     completionPort,
     blockNotice: settings.blockNotice,
@@ -206,9 +208,9 @@ export async function startIocp(
   };
   new Int32Array(data.control)[CTL_FREE_HEAD] = -1;
   // Workers first: an arena chunk announced before a worker listens would never reach it.
-  const threads = startThreads(file, workers, () => ({ ...data, role: "worker" }));
+  const threads = startThreads(file, workers, (index) => ({ ...data, role: "worker", index }));
   await whenReady(threads);
-  const acceptor = startThreads(file, 1, () => ({ ...data, role: "acceptor" }));
+  const acceptor = startThreads(file, 1, () => ({ ...data, role: "acceptor", index: 0 }));
   threads.push(...acceptor);
   await whenReady(acceptor);
 
@@ -365,6 +367,7 @@ const openEcho: OpenHandle = (d, t, arena, h, fd) => {
 };
 
 export function acceptorMain(d: IocpThreadData, open: OpenHandle = openEcho): void {
+  nameThread("iocp-acceptor");
   const stop = new StopFlag(d.stop);
   const t = new Tables(d);
   const arena = new Arena(d.arenaChannel, d.ioBytes);
@@ -440,6 +443,7 @@ export class EchoThread {
   run(): void {
     const batch = this.d.work === null ? MAX_COMPLETIONS : 1;
     const out = new Int32Array(3 * batch);
+    nameThread(`iocp-worker-${this.d.index}`);
     signalReady();
     for (;;) {
       const n = sys.portDequeue(this.port, out, batch, -1);

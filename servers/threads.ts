@@ -3,6 +3,7 @@
  * what its seed program has: the accept loop, the per-thread loop, the
  * per-handle and per-I/O data.
  */
+import fs from "node:fs";
 import { Worker, parentPort } from "node:worker_threads";
 
 /**
@@ -58,6 +59,21 @@ export function startThreads(file: string | URL, count: number, data: (index: nu
     workers.push(worker);
   }
   return workers;
+}
+
+/**
+ * Names the calling thread (its comm, at most 15 bytes), so `top -H`, a
+ * debugger and the benchmarks' per-thread context switches
+ * (Figures.serverContextSwitchesByThread) can tell a model's threads from
+ * Node's own, which are all "node". A name is a convenience: without a
+ * writable /proc the thread keeps Node's.
+ */
+export function nameThread(name: string): void {
+  try {
+    fs.writeFileSync("/proc/thread-self/comm", name.slice(0, 15));
+  } catch {
+    // no /proc mounted, or a kernel before 3.17 (no thread-self)
+  }
 }
 
 /** Resolves when every given thread has exited. */

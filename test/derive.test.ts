@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHistogram, decodeHistogram, encodeHistogram } from "../contracts/histogram.js";
 import type { ClientMeasurement, ErrorCounts } from "../contracts/client.js";
 import { NO_ERRORS } from "../contracts/client.js";
-import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween } from "../reports/derive.js";
+import { SATURATION_THRESHOLD, clientSaturation, clientStarved, deriveFigures, otherCpuShare, perMessage, serverCpuSecondsBetween, switchesBetween, switchesByThread } from "../reports/derive.js";
 import type { ClientCpuSnapshot, ProcSnapshot, SystemCpuSnapshot } from "../contracts/proc.js";
 import type { RawRun } from "../contracts/run.js";
 import { irqTimeInTasks, parseProcStat, parseSchedstat, parseStatCpuTicks, parseStatThreads, statusValue } from "../runner/proc.js";
@@ -214,6 +214,20 @@ test("errors are summed by kind and mismatches, errors, missing sessions and a d
   assert.equal(f.errorsTotal.total, 21);
   assert.equal(f.errorsTotal.mismatch, 7);
   assert.deepEqual(f.flags, ["MISMATCH", "ERRORS", "SESSIONS-MISSING", "SERVER-EXIT"]);
+});
+
+test("context switches are summed by thread name, tasks born in the window from zero", () => {
+  const named = (tasks: [number, string, number][]): ProcSnapshot => ({
+    ...proc(0, [], 0),
+    tasks: new Map(tasks.map(([tid, name, voluntary]) => [tid, { voluntary, involuntary: 1, runNs: 0, waitNs: 0, slices: 0, name }])),
+  });
+  const before = named([[1, "main", 10], [2, "iocp-worker-0", 5], [3, "iocp-worker-1", 5], [4, "node", 0]]);
+  const after = named([[1, "main", 12], [2, "iocp-worker-0", 9], [3, "iocp-worker-1", 6], [5, "node", 3]]);
+  const totals = Object.fromEntries(Object.entries(switchesByThread(before, after)).map(([k, v]) => [k, v.total]));
+  assert.deepEqual(totals, { main: 2, "iocp-worker-0": 4, "iocp-worker-1": 1, node: 4 });
+  assert.deepEqual(switchesByThread(before, after)["node"], { voluntary: 3, involuntary: 1, total: 4 });
+  const unnamed = switchesByThread(proc(0, [[1, 1, 1]], 0), proc(0, [[1, 3, 2]], 0));
+  assert.deepEqual(unnamed, { "?": { voluntary: 2, involuntary: 1, total: 3 } });
 });
 
 test("context switches of tasks present at both readings never go negative", () => {

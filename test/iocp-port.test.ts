@@ -12,6 +12,7 @@ import type { PortStats } from "../native/index.js";
 import type { PortSettings } from "../contracts/server.js";
 import { connect, pattern, readBytes, session } from "../clients/conform/net.js";
 import { startCountingServer, type ServerProcess } from "./conformance/server.js";
+import { readProcess } from "../runner/proc.js";
 
 const TIMEOUT = { timeout: 30_000 };
 
@@ -79,5 +80,17 @@ test("the herd variant serves every echo too", TIMEOUT, async () => {
   } finally {
     const s = await stopped();
     assert.equal(s.waiters, 0, "the herd lists no waiters");
+  }
+});
+
+test("the workers and the acceptor carry their names, so their context switches can be told from Node's", TIMEOUT, async () => {
+  const { server, stopped } = await iocp(3, { concurrency: 1 });
+  try {
+    await session(server.target, 5, 64, 10_000, 0); // every worker is past its start (whenReady) by now
+    const names = [...readProcess(server.pid).tasks.values()].map((t) => t.name ?? "?");
+    assert.deepEqual(names.filter((n) => n.startsWith("iocp-")).sort(), ["iocp-acceptor", "iocp-worker-0", "iocp-worker-1", "iocp-worker-2"]);
+    assert.equal(names.filter((n) => n === "main").length, 1, "the first thread is named main");
+  } finally {
+    await stopped();
   }
 });
