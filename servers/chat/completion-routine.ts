@@ -21,9 +21,8 @@ import { isMainThread, workerData } from "node:worker_threads";
 import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { ioFailure } from "../../protocol/echo.js";
-import { ChatCounters, OutRing } from "../../protocol/chat.js";
+import { ChatCounters, HEADER_BYTES, OutRing } from "../../protocol/chat.js";
 import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
-import { chatBufferFloor } from "../options.js";
 import { Inboxes, makeInboxes, type InboxesData } from "./inboxes.js";
 import { PerIoData, RoutineThread, endsConnection, startRoutines, type RoutineThreadData } from "../completion-routine.js";
 
@@ -52,7 +51,7 @@ export const start: StartModel = async (options) => {
     model: "completion-routine-chat",
     ports,
     wakePending: new SharedArrayBuffer(4 * ports.length),
-    inboxes: makeInboxes(ports.length, Math.max(chatBufferFloor(options.maxFrameBytes), RECV_BYTES)),
+    inboxes: makeInboxes(ports.length, Math.max(options.maxFrameBytes + HEADER_BYTES, RECV_BYTES)),
     cap: options.bufferBytes,
     maxFrameBytes: options.maxFrameBytes,
     framing: chatProtocol(options.protocol),

@@ -24,9 +24,8 @@ import { sys, C } from "../../native/index.js";
 import type { StartModel } from "../model.js";
 import { EventLoop, READ, startEpoll, type EpollThreadData } from "../epoll.js";
 import { ioFailure, isPeerGone } from "../../protocol/echo.js";
-import { ChatCounters, OutRing } from "../../protocol/chat.js";
+import { ChatCounters, HEADER_BYTES, OutRing } from "../../protocol/chat.js";
 import { chatProtocol, chatReader, type ChatProtocol, type ChatReader } from "../../protocol/chat-raw.js";
-import { chatBufferFloor } from "../options.js";
 import { Inboxes, makeInboxes, type InboxesData } from "./inboxes.js";
 
 /** Bytes one recv takes. */
@@ -66,7 +65,7 @@ export const start: StartModel = async (options) => {
         cap: options.bufferBytes,
         wakeFds,
         wakePending: new SharedArrayBuffer(4 * threads),
-        inboxes: makeInboxes(threads, Math.max(chatBufferFloor(options.maxFrameBytes), RECV_BYTES)),
+        inboxes: makeInboxes(threads, Math.max(options.maxFrameBytes + HEADER_BYTES, RECV_BYTES)),
         maxFrameBytes: options.maxFrameBytes,
         framing: chatProtocol(options.protocol),
         counters: counters.buffer,
